@@ -1,0 +1,116 @@
+# postrx top-level Makefile.
+#
+#   make              install missing Debian packages, build everything
+#   make check        run the selftests in a QEMU guest on the stock kernel
+#   make check KERNEL=debug   ... on the debug kernel (KASAN, lockdep, ...)
+#   make check KERNEL=all     ... both, with one summary line
+#   make demo         the main job, in the default QEMU guest
+#   make bench        benchmarks (see bench/)
+#
+# KVER picks the stock kernel whose headers and image are installed (the
+# newest 6.12 one by default); KDIR builds the module against any kernel
+# tree instead.
+
+SHELL		:= /bin/bash
+TOP		:= $(CURDIR)
+BUILD		:= $(TOP)/build
+CACHE		?= /var/cache/postrx
+KERNEL		?= stock
+
+DEPS_STAMP	:= $(BUILD)/.deps
+KVER		?= $(shell cat $(DEPS_STAMP) 2>/dev/null)
+
+CC		?= gcc
+CFLAGS		?= -O2 -g
+WARN		:= -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare
+USER_CPPFLAGS	:= -D_GNU_SOURCE -I$(TOP)/uapi -I$(BUILD)/include
+
+.PHONY: all deps module selftests check demo bench clean checkpatch sparse
+
+all: module selftests
+
+# deps.sh is idempotent and quick when everything is present; the stamp
+# records the chosen kernel version for the rest of the build.
+$(DEPS_STAMP): scripts/deps.sh
+	@mkdir -p $(BUILD)
+	@bash scripts/deps.sh > $@.tmp && mv $@.tmp $@
+
+deps:
+	@rm -f $(DEPS_STAMP)
+	@$(MAKE) --no-print-directory $(DEPS_STAMP)
+
+# ---- kernel module -------------------------------------------------------
+# The module is built in a per-kernel tree of symlinks under build/, so the
+# stock and debug builds never share objects.
+
+define build_module # $(1) = flavour, $(2) = kernel build dir
+	@mkdir -p $(BUILD)/$(1)/kernel
+	@cp -rsf $(TOP)/kernel/. $(BUILD)/$(1)/kernel/
+	$(MAKE) -C $(2) M=$(BUILD)/$(1)/kernel POSTRX_UAPI=$(TOP)/uapi modules
+endef
+
+KDIR ?= /lib/modules/$(KVER)/build
+
+module: $(DEPS_STAMP)
+	$(call build_module,stock,$(KDIR))
+
+module-debug: $(DEPS_STAMP)
+	@bash scripts/debug-kernel.sh > $(BUILD)/.debug-kdir
+	$(call build_module,debug,$$(cat $(BUILD)/.debug-kdir))
+
+# ---- user space ----------------------------------------------------------
+
+HARNESS := $(BUILD)/include/kselftest_harness.h
+
+# The kselftest harness comes from the kernel source package at build time.
+$(HARNESS): $(DEPS_STAMP)
+	@mkdir -p $(BUILD)/include
+	tar -C $(BUILD)/include --strip-components=4 -xf \
+		$$(ls /usr/src/linux-source-6.12.tar.* | head -1) \
+		--wildcards '*/tools/testing/selftests/kselftest_harness.h' \
+		'*/tools/testing/selftests/kselftest.h'
+	@touch $@
+
+SELFTESTS_C	:= $(wildcard selftests/postrx/*_test.c)
+SELFTESTS	:= $(patsubst selftests/postrx/%.c,$(BUILD)/selftests/%,$(SELFTESTS_C))
+TOOLS_C		:= $(wildcard selftests/postrx/tools/*.c)
+TOOLS		:= $(patsubst selftests/postrx/tools/%.c,$(BUILD)/selftests/%,$(TOOLS_C))
+
+$(BUILD)/selftests/%: selftests/postrx/%.c $(HARNESS) uapi/linux/postrx.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) $(USER_CPPFLAGS) -o $@ $< -luring -lpthread
+
+$(BUILD)/selftests/%: selftests/postrx/tools/%.c uapi/linux/postrx.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) $(USER_CPPFLAGS) -o $@ $< -luring
+
+selftests: $(SELFTESTS) $(TOOLS)
+
+# ---- running in the guest ------------------------------------------------
+
+VM_TIMEOUT ?= 900
+GUEST_TESTS := $(notdir $(SELFTESTS)) $(notdir $(wildcard selftests/postrx/*_test.sh))
+
+check: $(if $(filter stock all,$(KERNEL)),module) \
+       $(if $(filter debug all,$(KERNEL)),module-debug) selftests
+	@bash selftests/vm/check.sh $(KERNEL)
+
+demo: module selftests
+	@bash selftests/vm/run.sh --kernel stock --timeout 300 -- demo.sh
+
+bench:
+	@echo "bench: no benchmark yet"
+
+# ---- kernel style gates --------------------------------------------------
+
+checkpatch:
+	$(CACHE)/src/*/scripts/checkpatch.pl --no-tree --strict --terse \
+		-f kernel/*.c kernel/*.h uapi/linux/*.h
+
+sparse: $(DEPS_STAMP)
+	@mkdir -p $(BUILD)/sparse/kernel
+	@cp -rsf $(TOP)/kernel/. $(BUILD)/sparse/kernel/
+	$(MAKE) -C $(KDIR) M=$(BUILD)/sparse/kernel POSTRX_UAPI=$(TOP)/uapi C=2 modules
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Install what postrx needs from Debian's packages, choosing kernel versions
+# at run time: the newest 6.12 generic amd64 kernel for which headers, an
+# unsigned image and a matching source package are all in the archive.
+# Prints nothing but errors when everything is present already.
+set -euo pipefail
+
+sudo=
+[ "$(id -u)" = 0 ] || sudo=sudo
+
+apt_updated=0
+apt_update() {
+	[ "$apt_updated" = 1 ] && return
+	echo "deps: apt-get update" >&2
+	$sudo apt-get update -qq >/dev/null
+	apt_updated=1
+}
+
+# Newest N in linux-headers-6.12.N+debXX-amd64 that also has -unsigned image.
+pick_kver() {
+	apt-cache search --names-only '^linux-headers-6\.12\.[0-9]+\+deb[0-9]+-amd64$' |
+		awk '{print $1}' | sed 's/^linux-headers-//' | sort -V -r |
+		while read -r v; do
+			if apt-cache show "linux-image-$v-unsigned" >/dev/null 2>&1; then
+				echo "$v"
+				break
+			fi
+		done
+}
+
+tools="build-essential bc bison flex libelf-dev libssl-dev dwarves cpio kmod
+       sparse python3 pkg-config qemu-system-x86 liburing-dev fio iperf3
+       busybox-static iproute2 linux-source-6.12 xz-utils zstd ethtool"
+
+missing=""
+for p in $tools; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+		missing="$missing $p"
+done
+
+kver=$(ls -d /usr/src/linux-headers-6.12.*-amd64 2>/dev/null | sed 's|.*/linux-headers-||' | sort -V | tail -1 || true)
+if [ -z "$kver" ] || [ ! -e "/boot/vmlinuz-$kver" ]; then
+	apt_update
+	kver=$(pick_kver)
+	[ -n "$kver" ] || { echo "deps: no linux 6.12 amd64 kernel in the archive" >&2; exit 1; }
+	missing="$missing linux-headers-$kver linux-image-$kver-unsigned"
+fi
+
+if [ -n "$missing" ]; then
+	apt_update
+	echo "deps: installing$missing" >&2
+	$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+echo "$kver"

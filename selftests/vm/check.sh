@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Run the whole selftest suite in the guest on the stock kernel, the debug
+# kernel, or both ("all"), and print one summary line for everything.
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+kernels=${1:-stock}
+[ "$kernels" = all ] && kernels="stock debug"
+
+tests=$(cd "$top/build/selftests" && ls *_test 2>/dev/null | sort)
+tests="$tests $(cd "$top/selftests/postrx" && ls *_test.sh 2>/dev/null | sort)"
+
+passed=0 failed=0 skipped=0
+for k in $kernels; do
+	out=$(mktemp)
+	bash "$top/selftests/vm/run.sh" --kernel "$k" -- $tests | tee "$out"
+	line=$(grep -E "^$k: [0-9]+ passed, [0-9]+ failed" "$out" | tail -1)
+	rm -f "$out"
+	if [ -z "$line" ]; then
+		echo "# $k: the runner gave no result"
+		failed=$((failed + 1))
+		continue
+	fi
+	read -r p f s < <(echo "$line" | sed -E 's/^[a-z]+: ([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped/\1 \2 \3/')
+	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+done
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" = 0 ]

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Boot a QEMU guest (TCG) on the stock Debian kernel or the debug kernel,
+# load postrx.ko, run the named test programs, and judge the run:
+#  - each program's kselftest "# Totals:" line (or its exit status),
+#  - the guest's kernel log: any BUG/WARNING/Oops/lockdep/kmemleak report
+#    fails the run,
+#  - a guest that does not finish within --timeout is killed and fails.
+# Prints "<kernel>: N passed, N failed, N skipped" last; exits 0 only if
+# nothing failed.
+#
+# usage: run.sh [--kernel stock|debug] [--timeout SECS] [--mem MIB]
+#               [--test-timeout SECS] -- TEST...
+# TEST is the name of a program in build/selftests/ or of a script in
+# selftests/postrx/.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+build=$top/build
+flavour=stock
+timeout=900
+test_timeout=600
+mem=2048
+
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--kernel) flavour=$2; shift 2 ;;
+	--timeout) timeout=$2; shift 2 ;;
+	--test-timeout) test_timeout=$2; shift 2 ;;
+	--mem) mem=$2; shift 2 ;;
+	--) shift; break ;;
+	*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
+	esac
+done
+tests="$*"
+
+kver=$(cat "$build/.deps")
+case "$flavour" in
+stock)
+	kimage=/boot/vmlinuz-$kver
+	;;
+debug)
+	kimage=$(cat "$build/.debug-kdir")/arch/x86/boot/bzImage
+	mem=$((mem + 1024))	# KASAN shadow and kmemleak pools
+	;;
+*) echo "run.sh: unknown kernel $flavour" >&2; exit 2 ;;
+esac
+ko=$build/$flavour/kernel/postrx.ko
+for f in "$kimage" "$ko"; do
+	[ -e "$f" ] || { echo "run.sh: missing $f (run make first)" >&2; exit 2; }
+done
+
+vmdir=$build/vm/$flavour
+rm -rf "$vmdir"
+mkdir -p "$vmdir/root"/{busybox,postrx/modules,proc,sys,dev,tmp,run,usr,etc/alternatives,root}
+root=$vmdir/root
+
+# ---- initramfs: busybox, /init, and (stock only) the 9p modules
+cp /bin/busybox "$root/busybox/busybox"
+cp "$top/selftests/vm/init.sh" "$root/init"
+chmod +x "$root/init"
+for l in bin sbin lib lib64; do ln -s "usr/$l" "$root/$l"; done
+printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n' >"$root/etc/passwd"
+printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
+printf '127.0.0.1 localhost\n::1 localhost\n' >"$root/etc/hosts"
+
+if [ "$flavour" = stock ]; then
+	# Dependency order from the stock kernel's modules.dep, decompressed
+	# so that busybox insmod can load them before /usr is there.
+	modprobe -S "$kver" --show-depends -a 9p 9pnet_virtio |
+		awk '$1 == "insmod" {print $2}' | awk '!seen[$0]++' |
+		while read -r m; do
+			name=$(basename "$m"); name=${name%.xz}; name=${name%.zst}
+			case "$m" in
+			*.xz) xz -dc "$m" >"$root/postrx/modules/$name" ;;
+			*.zst) zstd -qdc "$m" >"$root/postrx/modules/$name" ;;
+			*) cp "$m" "$root/postrx/modules/$name" ;;
+			esac
+			echo "$name" >>"$root/postrx/modules.order"
+		done
+fi
+
+# Paths as the guest sees them: the host's / is mounted at /host.
+cat >"$root/postrx/env" <<EOT
+POSTRX_TOP=/host$top
+POSTRX_BIN=/host$build/selftests
+POSTRX_KO=/host$ko
+POSTRX_TESTS="$tests"
+POSTRX_TEST_TIMEOUT=$test_timeout
+POSTRX_KERNEL=$flavour
+EOT
+(cd "$root" && find . | cpio -o -H newc --quiet) | gzip -1 >"$vmdir/initramfs.gz"
+
+# ---- boot
+# TCG only: KVM is not usable on these machines (see DESIGN.md).  qemu64
+# with two vCPUs boots the Debian kernel reliably under TCG.
+log=$vmdir/console.log
+echo "# $flavour kernel: booting $(basename "$kimage") with: $tests"
+set +e
+timeout -k 10 "$timeout" qemu-system-x86_64 \
+	-machine pc -accel tcg -cpu qemu64 -smp 2 -m "$mem" \
+	-nodefaults -display none -no-reboot \
+	-chardev stdio,id=con,signal=off -serial chardev:con \
+	-kernel "$kimage" -initrd "$vmdir/initramfs.gz" \
+	-append "console=ttyS0 quiet panic=-1 rdinit=/init" \
+	-virtfs local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap \
+	${POSTRX_QEMU_EXTRA:-} </dev/null 2>&1 | tr -d '\r' | tee "$log" |
+	sed -u -e '/^POSTRX-DMESG-BEGIN/,/^POSTRX-DMESG-END/d' \
+		-e 's/^POSTRX-BEGIN \(.*\)/# ---- \1/' -e '/^POSTRX-/d'
+qrc=${PIPESTATUS[0]}
+set -e
+
+exec awk -v flavour="$flavour" -v qrc="$qrc" -v timeout="$timeout" \
+	-f "$top/selftests/vm/judge.awk" "$log"
