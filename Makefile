@@ -22,7 +22,7 @@ KVER		?= $(shell cat $(DEPS_STAMP) 2>/dev/null)
 
 CC		?= gcc
 CFLAGS		?= -O2 -g
-WARN		:= -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare
+WARN		:= -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare -Wno-clobbered
 USER_CPPFLAGS	:= -D_GNU_SOURCE -I$(TOP)/uapi -I$(BUILD)/include
 
 .PHONY: all deps module selftests check demo bench clean checkpatch sparse

@@ -1,15 +1,108 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * postrx internal interfaces shared by the files of postrx.ko.
+ *
+ *   main.c   module life, /dev/postrx
+ *   uring.c  io_uring commands: validation, posting, completion, cancel
+ *   chan.c   the channel: a socket's ordered queue of posted ranges
+ *   rx.c     the TCP side: hooks on the socket, the consumer and its actor
+ *
+ * Locking: a channel's ranges, counters and attachment are protected by
+ * the socket lock of its socket (lock_sock() in process context, or the
+ * socket spinlock held by the TCP receive path when the socket is not owned
+ * by a user).  Every TCP callback we install runs under one of the two.
+ *
+ * Lock order: io_uring's ctx->uring_lock, then the socket lock.  Nothing
+ * here takes uring_lock while holding a socket lock.
  */
 #ifndef _POSTRX_INTERNAL_H
 #define _POSTRX_INTERNAL_H
 
 #include <linux/fs.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/uio.h>
+#include <net/sock.h>
 
 struct io_uring_cmd;
 
-/* uring.c: the one entry point io_uring calls for /dev/postrx. */
+#define POSTRX_MAX_POSTED	1024	/* posted ranges per socket */
+
+/*
+ * A channel: what postrx attaches to one TCP socket on the first post and
+ * keeps until the socket is closed.
+ *
+ * Lifetime: one reference belongs to the attachment (dropped when the socket
+ * is closed), one to each range that still exists.  While the channel lives
+ * it holds the socket (sock_hold) and the /dev/postrx file it was created
+ * through; that file pins the module, so the hooks below never outlive the
+ * code they point to.  The final fput() is deferred by the VFS, so it never
+ * runs module code after the module could go away.
+ */
+struct postrx_chan {
+	struct sock		*sk;
+	struct file		*devfile;
+	struct kref		ref;
+
+	/* Under the socket lock. */
+	struct list_head	ranges;		/* posted, in stream order */
+	unsigned int		nr_posted;
+	bool			attached;
+	u64			placed_bytes;
+	u64			copied_rx_bytes;
+	u64			copied_late_bytes;
+	u64			completed;
+
+	/* What the socket had before we attached; restored at close. */
+	const struct proto	*base_prot;
+	void			(*saved_data_ready)(struct sock *sk);
+	void			(*saved_state_change)(struct sock *sk);
+	void			(*saved_error_report)(struct sock *sk);
+
+	struct rcu_head		rcu;
+};
+
+enum postrx_range_state {
+	POSTRX_RANGE_NEW,	/* issued, not yet on a channel */
+	POSTRX_RANGE_POSTED,	/* on chan->ranges, being filled */
+	POSTRX_RANGE_DONE,	/* off the channel, completion queued */
+};
+
+/*
+ * A posted range: one POSTRX_CMD_RECV.  It lives from the issue of the
+ * command until its completion has been posted to io_uring.
+ */
+struct postrx_range {
+	struct list_head	node;		/* in chan->ranges while POSTED */
+	struct postrx_chan	*chan;		/* set once, when posted */
+	struct io_uring_cmd	*ioucmd;
+	struct iov_iter		iter;		/* where the next byte goes */
+	u32			len;
+	u32			filled;
+	u32			flags;		/* POSTRX_RECV_* */
+	int			res;		/* the CQE's res, once DONE */
+	enum postrx_range_state	state;
+};
+
+/* chan.c */
+struct postrx_chan *postrx_chan_alloc(struct sock *sk, struct file *devfile);
+void postrx_chan_put(struct postrx_chan *chan);
+int postrx_chan_post(struct postrx_chan *chan, struct postrx_range *r);
+void postrx_chan_fill(struct postrx_chan *chan, struct postrx_range *r,
+		      u32 n, bool late);
+void postrx_chan_settle(struct postrx_chan *chan, int err, bool eof);
+void postrx_chan_finish(struct postrx_range *r, int res);
+void postrx_chan_finish_all(struct postrx_chan *chan, int res);
+
+/* rx.c */
+int postrx_rx_init(void);
+int postrx_rx_attach(struct sock *sk, struct file *devfile,
+		     struct postrx_chan **chanp);
+struct postrx_chan *postrx_rx_chan(struct sock *sk);
+void postrx_rx_service(struct postrx_chan *chan, bool late);
+
+/* uring.c */
 int postrx_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags);
+void postrx_uring_complete(struct postrx_range *r);
 
 #endif /* _POSTRX_INTERNAL_H */

@@ -2,20 +2,37 @@
 /*
  * postrx: the io_uring side.  Every postrx command arrives here as an
  * IORING_OP_URING_CMD on /dev/postrx.  This file validates the SQE once,
- * reading each field a single time with READ_ONCE() because the SQE lives in
- * memory that user space can change under us, and dispatches the command.
+ * reading each field a single time with READ_ONCE() because the SQE lives
+ * in memory that user space can change under us, and serves the commands.
+ *
+ * A POSTRX_CMD_RECV stays in flight (-EIOCBQUEUED) until its range is
+ * finished by the channel; the completion is then posted from task context
+ * through io_uring_cmd_complete_in_task(), because the receive path runs in
+ * softirq and io_uring_cmd_done() needs the ring's lock.
  */
 #include <linux/kernel.h>
 #include <linux/io_uring/cmd.h>
+#include <linux/io_uring_types.h>
+#include <linux/net.h>
+#include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/postrx.h>
 
 #include "postrx.h"
 
-#define POSTRX_SUPPORTED_CMDS	POSTRX_CMD_BIT(POSTRX_CMD_QUERY)
-#define POSTRX_SUPPORTED_RECV_FLAGS	0ULL
+#define POSTRX_SUPPORTED_CMDS	(POSTRX_CMD_BIT(POSTRX_CMD_QUERY) | \
+				 POSTRX_CMD_BIT(POSTRX_CMD_RECV) |  \
+				 POSTRX_CMD_BIT(POSTRX_CMD_STATS) | \
+				 POSTRX_CMD_BIT(POSTRX_CMD_CANCEL))
 
 static_assert(sizeof(struct postrx_query) == POSTRX_QUERY_SIZE_V1);
+static_assert(sizeof(struct postrx_stats) == POSTRX_STATS_SIZE_V1);
+static_assert(sizeof(struct postrx_sock_cmd) == 16);
+
+static struct postrx_range **postrx_cmd_range(struct io_uring_cmd *ioucmd)
+{
+	return io_uring_cmd_to_pdu(ioucmd, struct postrx_range *);
+}
 
 /* Size of the command area that follows the fixed SQE fields. */
 static size_t postrx_cmd_area_size(unsigned int issue_flags)
@@ -44,6 +61,50 @@ static bool postrx_cmd_area_dirty(const struct io_uring_sqe *sqe, size_t from,
 	return false;
 }
 
+/* Read the struct postrx_sock_cmd of the SQE; everything after it is 0. */
+static int postrx_read_sock_cmd(const struct io_uring_sqe *sqe,
+				unsigned int issue_flags,
+				struct postrx_sock_cmd *cmd)
+{
+	const struct postrx_sock_cmd *area = io_uring_sqe_cmd(sqe);
+
+	cmd->sockfd = READ_ONCE(area->sockfd);
+	cmd->flags = READ_ONCE(area->flags);
+	cmd->resv = READ_ONCE(area->resv);
+	if (cmd->resv || READ_ONCE(sqe->file_index) ||
+	    postrx_cmd_area_dirty(sqe, sizeof(*cmd), issue_flags))
+		return -EINVAL;
+	return 0;
+}
+
+/* The TCP socket behind @fd, with a reference the caller drops. */
+static struct socket *postrx_lookup_tcp(int fd, int *err)
+{
+	struct socket *sock = sockfd_lookup(fd, err);
+	struct sock *sk;
+
+	if (!sock)
+		return NULL;
+	sk = sock->sk;
+	if (!sk || sk->sk_type != SOCK_STREAM ||
+	    sk->sk_protocol != IPPROTO_TCP ||
+	    (sk->sk_family != AF_INET && sk->sk_family != AF_INET6)) {
+		sockfd_put(sock);
+		*err = -EPROTONOSUPPORT;
+		return NULL;
+	}
+	return sock;
+}
+
+static int postrx_copy_out(u64 uaddr, u32 len, const void *src, size_t size)
+{
+	size_t n = min_t(size_t, len, size);
+
+	if (copy_to_user(u64_to_user_ptr(uaddr), src, n))
+		return -EFAULT;
+	return n;
+}
+
 static int postrx_cmd_query(struct io_uring_cmd *ioucmd,
 			    const struct io_uring_sqe *sqe,
 			    unsigned int issue_flags)
@@ -54,9 +115,10 @@ static int postrx_cmd_query(struct io_uring_cmd *ioucmd,
 		.version	= POSTRX_UAPI_VERSION,
 		.size		= sizeof(q),
 		.commands	= POSTRX_SUPPORTED_CMDS,
-		.recv_flags	= POSTRX_SUPPORTED_RECV_FLAGS,
+		.recv_flags	= POSTRX_RECV_FLAGS,
+		.max_posted	= POSTRX_MAX_POSTED,
+		.max_recv_len	= POSTRX_RECV_MAX,
 	};
-	size_t n;
 
 	if (ioucmd->flags || READ_ONCE(sqe->buf_index) ||
 	    READ_ONCE(sqe->file_index))
@@ -65,16 +127,212 @@ static int postrx_cmd_query(struct io_uring_cmd *ioucmd,
 		return -EINVAL;
 	if (len < POSTRX_QUERY_SIZE_V1)
 		return -EINVAL;
+	return postrx_copy_out(uaddr, len, &q, sizeof(q));
+}
 
-	n = min_t(size_t, len, sizeof(q));
-	if (copy_to_user(u64_to_user_ptr(uaddr), &q, n))
-		return -EFAULT;
-	return n;
+/* Task context: post the CQE of a finished range and free the range. */
+static void postrx_recv_done_tw(struct io_uring_cmd *ioucmd,
+				unsigned int issue_flags)
+{
+	struct postrx_range *r = *postrx_cmd_range(ioucmd);
+	struct postrx_chan *chan = r->chan;
+	int res = r->res;
+
+	kfree(r);
+	postrx_chan_put(chan);
+	io_uring_cmd_done(ioucmd, res, 0, issue_flags);
+}
+
+/* Called by the channel, socket locked, any context. */
+void postrx_uring_complete(struct postrx_range *r)
+{
+	io_uring_cmd_complete_in_task(r->ioucmd, postrx_recv_done_tw);
+}
+
+static int postrx_cmd_recv(struct io_uring_cmd *ioucmd,
+			   const struct io_uring_sqe *sqe,
+			   unsigned int issue_flags)
+{
+	u64 uaddr = READ_ONCE(sqe->addr);
+	u32 len = READ_ONCE(sqe->len);
+	struct postrx_sock_cmd cmd;
+	struct postrx_chan *chan;
+	struct postrx_range *r;
+	struct socket *sock;
+	struct sock *sk;
+	int ret;
+
+	ret = postrx_read_sock_cmd(sqe, issue_flags, &cmd);
+	if (ret)
+		return ret;
+	if (!(ioucmd->flags & IORING_URING_CMD_FIXED) ||
+	    cmd.flags & ~POSTRX_RECV_FLAGS || !len || len > POSTRX_RECV_MAX)
+		return -EINVAL;
+
+	sock = postrx_lookup_tcp(cmd.sockfd, &ret);
+	if (!sock)
+		return ret;
+	sk = sock->sk;
+
+	r = kzalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
+	if (!r) {
+		ret = -ENOMEM;
+		goto err_put_sock;
+	}
+	/* Checks that the range lies inside the registered buffer. */
+	ret = io_uring_cmd_import_fixed(uaddr, len, ITER_DEST, &r->iter,
+					ioucmd);
+	if (ret)
+		goto err_free_range;
+	r->ioucmd = ioucmd;
+	r->len = len;
+	r->flags = cmd.flags;
+	r->state = POSTRX_RANGE_NEW;
+	*postrx_cmd_range(ioucmd) = r;
+
+	/*
+	 * From here the command may be cancelled by io_uring; the cancel
+	 * handler leaves a range alone until it is on a channel.  Errors from
+	 * here on complete the command ourselves: io_uring_cmd_done() also
+	 * takes it off the cancelable list, under the ring's lock.
+	 */
+	io_uring_cmd_mark_cancelable(ioucmd, issue_flags);
+
+	lock_sock(sk);
+	ret = postrx_rx_attach(sk, ioucmd->file, &chan);
+	if (!ret)
+		ret = postrx_chan_post(chan, r);
+	if (!ret)
+		postrx_rx_service(chan, true);
+	release_sock(sk);
+	sockfd_put(sock);
+
+	if (ret) {
+		io_uring_cmd_done(ioucmd, ret, 0, issue_flags);
+		kfree(r);
+	}
+	return -EIOCBQUEUED;
+
+err_free_range:
+	kfree(r);
+err_put_sock:
+	sockfd_put(sock);
+	return ret;
+}
+
+/*
+ * io_uring cancels in-flight commands at ring exit and task exit by calling
+ * us with IO_URING_F_CANCEL, holding the ring's lock.  A range still on its
+ * channel is finished now (its completion follows in task context); one
+ * already finished has its completion queued; one not yet posted belongs
+ * to its issuer, which completes it.
+ */
+static int postrx_recv_cancel(struct io_uring_cmd *ioucmd)
+{
+	struct postrx_range *r = *postrx_cmd_range(ioucmd);
+	struct postrx_chan *chan = READ_ONCE(r->chan);
+
+	if (!chan)
+		return 0;
+	lock_sock(chan->sk);
+	if (r->state == POSTRX_RANGE_POSTED)
+		postrx_chan_finish(r, r->filled ? r->filled : -ECANCELED);
+	release_sock(chan->sk);
+	return 0;
+}
+
+static int postrx_cmd_stats(struct io_uring_cmd *ioucmd,
+			    const struct io_uring_sqe *sqe,
+			    unsigned int issue_flags)
+{
+	u64 uaddr = READ_ONCE(sqe->addr);
+	u32 len = READ_ONCE(sqe->len);
+	struct postrx_stats st = {};
+	struct postrx_sock_cmd cmd;
+	struct postrx_chan *chan;
+	struct socket *sock;
+	int ret;
+
+	ret = postrx_read_sock_cmd(sqe, issue_flags, &cmd);
+	if (ret)
+		return ret;
+	if (ioucmd->flags || READ_ONCE(sqe->buf_index) || cmd.flags ||
+	    len < POSTRX_STATS_SIZE_V1)
+		return -EINVAL;
+	sock = postrx_lookup_tcp(cmd.sockfd, &ret);
+	if (!sock)
+		return ret;
+
+	lock_sock(sock->sk);
+	chan = postrx_rx_chan(sock->sk);
+	if (chan) {
+		st.placed_bytes = chan->placed_bytes;
+		st.copied_rx_bytes = chan->copied_rx_bytes;
+		st.copied_late_bytes = chan->copied_late_bytes;
+		st.completed = chan->completed;
+		st.posted = chan->nr_posted;
+	}
+	release_sock(sock->sk);
+	sockfd_put(sock);
+
+	return postrx_copy_out(uaddr, len, &st, sizeof(st));
+}
+
+static bool postrx_cancel_match(struct postrx_range *r, struct io_ring_ctx *ctx,
+				u32 flags, u64 user_data)
+{
+	struct io_kiocb *req = cmd_to_io_kiocb(r->ioucmd);
+
+	if (req->ctx != ctx)
+		return false;
+	return (flags & POSTRX_CANCEL_ALL) || req->cqe.user_data == user_data;
+}
+
+static int postrx_cmd_cancel(struct io_uring_cmd *ioucmd,
+			     const struct io_uring_sqe *sqe,
+			     unsigned int issue_flags)
+{
+	struct io_ring_ctx *ctx = cmd_to_io_kiocb(ioucmd)->ctx;
+	u64 user_data = READ_ONCE(sqe->addr);
+	struct postrx_range *r, *tmp;
+	struct postrx_sock_cmd cmd;
+	struct postrx_chan *chan;
+	struct socket *sock;
+	int ret, n = 0;
+
+	ret = postrx_read_sock_cmd(sqe, issue_flags, &cmd);
+	if (ret)
+		return ret;
+	if (ioucmd->flags || READ_ONCE(sqe->buf_index) || READ_ONCE(sqe->len) ||
+	    cmd.flags & ~POSTRX_CANCEL_ALL ||
+	    ((cmd.flags & POSTRX_CANCEL_ALL) && user_data))
+		return -EINVAL;
+	sock = postrx_lookup_tcp(cmd.sockfd, &ret);
+	if (!sock)
+		return ret;
+
+	lock_sock(sock->sk);
+	chan = postrx_rx_chan(sock->sk);
+	if (chan) {
+		list_for_each_entry_safe(r, tmp, &chan->ranges, node) {
+			if (!postrx_cancel_match(r, ctx, cmd.flags, user_data))
+				continue;
+			postrx_chan_finish(r, r->filled ? r->filled : -ECANCELED);
+			n++;
+		}
+	}
+	release_sock(sock->sk);
+	sockfd_put(sock);
+
+	return n ? n : -ENOENT;
 }
 
 int postrx_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
 {
 	const struct io_uring_sqe *sqe = ioucmd->sqe;
+
+	if (issue_flags & IO_URING_F_CANCEL)
+		return postrx_recv_cancel(ioucmd);
 
 	/* No command defines a priority; refuse rather than ignore it. */
 	if (READ_ONCE(sqe->ioprio))
@@ -83,6 +341,12 @@ int postrx_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
 	switch (ioucmd->cmd_op) {
 	case POSTRX_CMD_QUERY:
 		return postrx_cmd_query(ioucmd, sqe, issue_flags);
+	case POSTRX_CMD_RECV:
+		return postrx_cmd_recv(ioucmd, sqe, issue_flags);
+	case POSTRX_CMD_STATS:
+		return postrx_cmd_stats(ioucmd, sqe, issue_flags);
+	case POSTRX_CMD_CANCEL:
+		return postrx_cmd_cancel(ioucmd, sqe, issue_flags);
 	default:
 		return -EOPNOTSUPP;
 	}

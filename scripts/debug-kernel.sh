@@ -44,5 +44,5 @@ if [ ! -f "$build/.config.done" ]; then
 fi
 
 echo "debug-kernel: building in $build" >&2
-make -s -C "$build" ARCH=x86_64 -j"$(nproc)" bzImage modules_prepare >&2
+make -s -C "$build" ARCH=x86_64 -j"$(nproc)" bzImage modules >&2
 echo "$build"

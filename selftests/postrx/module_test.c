@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
-#include "postrx_util.h"
+#include "postrx_net.h"
 
 static int delete_postrx(void)
 {
@@ -166,6 +166,49 @@ TEST_F(module, load_use_unload_cycles)
 		ASSERT_EQ(0, load_postrx()) TH_LOG("cycle %d", i);
 	}
 	io_uring_queue_exit(&ring);
+}
+
+/*
+ * A socket with a channel keeps the module: its proto and callbacks point
+ * into it.  Posted buffers hold the device file, and the channel holds it
+ * until the socket is closed.  Closing both lets the module go.
+ */
+TEST_F(module, socket_with_channel_pins_module)
+{
+	static const struct px_link lo4 = {
+		.name = "lo4", .family = AF_INET, .rx_addr = "127.0.0.1",
+	};
+	uint8_t *buf = px_alloc(4096);
+	struct iovec iov = { buf, 4096 };
+	struct io_uring ring;
+	int devfd, lfd, port = 0, cli, srv, res;
+	__u64 ud;
+
+	devfd = open(POSTRX_DEVICE_PATH, O_RDWR);
+	ASSERT_GE(devfd, 0);
+	ASSERT_EQ(0, io_uring_queue_init(8, &ring, 0));
+	ASSERT_EQ(0, io_uring_register_buffers(&ring, &iov, 1));
+	lfd = px_listen(&lo4, &port);
+	cli = px_connect(&lo4, port);
+	srv = accept(lfd, NULL, NULL);
+	ASSERT_GE(srv, 0);
+	ASSERT_NE(NULL, px_prep_recv(&ring, devfd, srv, buf, 4096, 0, 0, 1));
+	ASSERT_EQ(1, io_uring_submit(&ring));
+	close(devfd);
+	/* A buffer is posted: busy. */
+	EXPECT_NE(0, delete_postrx());
+	EXPECT_EQ(EWOULDBLOCK, errno);
+	ASSERT_EQ(5, write(cli, "hello", 5));
+	ASSERT_EQ(0, px_wait_cqe(&ring, 10000, &ud, &res));
+	EXPECT_EQ(5, res);
+	io_uring_queue_exit(&ring);
+	/* Nothing posted, no ring, no open device: the socket still pins. */
+	EXPECT_NE(0, delete_postrx_retry());
+	EXPECT_EQ(EWOULDBLOCK, errno);
+	close(srv);
+	EXPECT_EQ(0, delete_postrx_retry());
+	close(cli);
+	close(lfd);
 }
 
 TEST_HARNESS_MAIN

@@ -100,8 +100,14 @@ TEST_F(query, reports_version_and_commands)
 	ASSERT_EQ(sizeof(*q), postrx_submit_wait(&self->ring));
 	EXPECT_EQ(POSTRX_UAPI_VERSION, q->version);
 	EXPECT_EQ(sizeof(*q), q->size);
-	EXPECT_TRUE(q->commands & POSTRX_CMD_BIT(POSTRX_CMD_QUERY));
-	for (i = 0; i < 5; i++)
+	EXPECT_EQ(POSTRX_CMD_BIT(POSTRX_CMD_QUERY) |
+		  POSTRX_CMD_BIT(POSTRX_CMD_RECV) |
+		  POSTRX_CMD_BIT(POSTRX_CMD_STATS) |
+		  POSTRX_CMD_BIT(POSTRX_CMD_CANCEL), q->commands);
+	EXPECT_EQ(POSTRX_RECV_WAITALL, q->recv_flags);
+	EXPECT_GE(q->max_posted, 64);
+	EXPECT_EQ(POSTRX_RECV_MAX, q->max_recv_len);
+	for (i = 0; i < 4; i++)
 		EXPECT_EQ(0, q->resv[i]);
 }
 
@@ -141,8 +147,7 @@ TEST_F(query, bad_address_efault)
 
 TEST_F(query, unknown_command_eopnotsupp)
 {
-	const __u32 ops[] = { 0, __POSTRX_CMD_MAX, 0x100, 0xffffffff,
-			      POSTRX_CMD_RECV, POSTRX_CMD_STATS };
+	const __u32 ops[] = { 0, __POSTRX_CMD_MAX, 0x100, 0xffffffff };
 	struct io_uring_sqe *sqe;
 	size_t i;
 

@@ -66,7 +66,7 @@ vm_result $? "/dev/postrx exists"
 echo "# Totals: pass:$vm_pass fail:$vm_fail xfail:0 xpass:0 skip:0 error:0"
 echo "POSTRX-END vm-setup rc=$vm_fail"
 
-export POSTRX_KO POSTRX_TOP POSTRX_BIN
+export POSTRX_KO POSTRX_TOP POSTRX_BIN POSTRX_KERNEL
 cd /tmp
 for t in $POSTRX_TESTS; do
 	echo "POSTRX-BEGIN $t"
@@ -75,6 +75,24 @@ for t in $POSTRX_TESTS; do
 	*) timeout -s KILL "$POSTRX_TEST_TIMEOUT" "$POSTRX_BIN/$t" ;;
 	esac
 	echo "POSTRX-END $t rc=$?"
+	# Invariant: once a program is gone, so is every reference it made
+	# to the module (files, rings, sockets with channels).  Teardown of
+	# rings and sockets of a dead process finishes asynchronously.
+	echo "POSTRX-BEGIN refs-after-$t"
+	i=0
+	while [ "$(cat /sys/module/postrx/refcnt 2>/dev/null || echo 0)" != 0 ] && [ $i -lt 100 ]; do
+		sleep 0.1; i=$((i + 1))
+	done
+	refs=$(cat /sys/module/postrx/refcnt 2>/dev/null || echo 0)
+	if [ "$refs" = 0 ]; then
+		echo "ok 1 module references back to 0 after $t"
+		echo "# Totals: pass:1 fail:0 xfail:0 xpass:0 skip:0 error:0"
+	else
+		echo "not ok 1 module references back to 0 after $t: $refs"
+		ss -tanei 2>/dev/null | sed 's/^/# /' | head -20
+		echo "# Totals: pass:0 fail:1 xfail:0 xpass:0 skip:0 error:0"
+	fi
+	echo "POSTRX-END refs-after-$t rc=0"
 done
 
 vm_pass=0
@@ -83,8 +101,17 @@ vm_n=0
 echo "POSTRX-BEGIN vm-teardown"
 echo "TAP version 13"
 if grep -q '^postrx ' /proc/modules; then
-	rmmod postrx
+	# Ring and socket teardown of killed tests finishes asynchronously.
+	i=0
+	until rmmod postrx 2>/dev/null || [ $i -ge 100 ]; do
+		sleep 0.1; i=$((i + 1))
+	done
+	! grep -q '^postrx ' /proc/modules
 	vm_result $? "rmmod postrx.ko after the suite"
+	if grep -q '^postrx ' /proc/modules; then
+		echo "# postrx refcnt $(cat /sys/module/postrx/refcnt)"
+		ss -tanei 2>/dev/null | sed 's/^/# /' | head -40
+	fi
 fi
 if [ -w /sys/kernel/debug/kmemleak ]; then
 	# kmemleak reports objects unreferenced for at least 5 s, after two

@@ -23,6 +23,14 @@
  *   -EINVAL      a reserved field or bit is set, or a flag the command
  *                does not take (IORING_URING_CMD_FIXED included)
  *   -EFAULT      addr does not point to writable memory of len bytes
+ * and for the commands that name a socket:
+ *   -EBADF       sockfd is not an open descriptor
+ *   -ENOTSOCK    sockfd is not a socket
+ *   -EPROTONOSUPPORT  not a TCP socket over IPv4 or IPv6
+ *   -ENOTCONN    listening, connecting or closed socket
+ *   -EBUSY       another user owns the socket's receive path (kTLS or
+ *                another ULP, sockmap, a kernel user of sk_user_data)
+ *   -ENOBUFS     the socket already has max_posted buffers posted
  */
 #ifndef _UAPI_LINUX_POSTRX_H
 #define _UAPI_LINUX_POSTRX_H
@@ -45,9 +53,39 @@ enum postrx_cmd {
 	 * space how much of a newer, larger struct the kernel filled.
 	 */
 	POSTRX_CMD_QUERY	= 1,
-	/* Reserved for the posted-receive commands; not yet served. */
+	/*
+	 * POSTRX_CMD_RECV: post a receive buffer for a connected TCP socket.
+	 *   uring_cmd_flags  IORING_URING_CMD_FIXED (required)
+	 *   buf_index        the registered buffer
+	 *   addr, len        the range inside it, 1 <= len <= POSTRX_RECV_MAX
+	 *   cmd[]            struct postrx_sock_cmd: sockfd, POSTRX_RECV_* flags
+	 * Buffers posted on one socket fill in posting order with the byte
+	 * stream.  cqe->res is the byte count, 0 at end of stream, or -errno.
+	 * Without POSTRX_RECV_WAITALL a buffer completes once it holds data
+	 * and no more is queued (recv() semantics); with it, only when full,
+	 * at end of stream, on error or on cancellation.  A buffer that holds
+	 * data always completes with its byte count, whatever ended it.
+	 */
 	POSTRX_CMD_RECV		= 2,
+	/*
+	 * POSTRX_CMD_STATS: the socket's placement counters.
+	 *   addr, len  struct postrx_stats, len >= POSTRX_STATS_SIZE_V1
+	 *   cmd[]      struct postrx_sock_cmd: sockfd, flags 0
+	 * cqe->res is the number of bytes written.  A socket on which nothing
+	 * was ever posted reports zeros.
+	 */
 	POSTRX_CMD_STATS	= 3,
+	/*
+	 * POSTRX_CMD_CANCEL: cancel buffers this ring posted on a socket.
+	 *   addr   user_data of the POSTRX_CMD_RECV to cancel, unless
+	 *          POSTRX_CANCEL_ALL is given (then addr must be 0)
+	 *   cmd[]  struct postrx_sock_cmd: sockfd, POSTRX_CANCEL_* flags
+	 * cqe->res is the number of buffers cancelled, or -ENOENT.  Each
+	 * cancelled buffer completes with its byte count, or -ECANCELED if
+	 * it held none.  (IORING_OP_ASYNC_CANCEL does not reach uring
+	 * commands on Linux 6.12; it answers -ENOENT.)
+	 */
+	POSTRX_CMD_CANCEL	= 4,
 
 	__POSTRX_CMD_MAX,
 };
@@ -60,9 +98,39 @@ struct postrx_query {
 	__u32	size;		/* sizeof(struct postrx_query) of the kernel */
 	__u64	commands;	/* POSTRX_CMD_BIT() of every command served */
 	__u64	recv_flags;	/* flags POSTRX_CMD_RECV accepts */
-	__u64	resv[5];	/* written as 0 */
+	__u32	max_posted;	/* buffers that may be posted per socket */
+	__u32	max_recv_len;	/* largest len of one POSTRX_CMD_RECV */
+	__u64	resv[4];	/* written as 0 */
 };
 
 #define POSTRX_QUERY_SIZE_V1	64
+
+/* The command area (sqe->cmd) of commands that name a socket. */
+struct postrx_sock_cmd {
+	__s32	sockfd;		/* a descriptor of the caller */
+	__u32	flags;		/* command specific */
+	__u64	resv;		/* must be 0 */
+};
+
+/* POSTRX_CMD_RECV flags */
+#define POSTRX_RECV_WAITALL	(1U << 0)	/* complete only when full */
+#define POSTRX_RECV_FLAGS	POSTRX_RECV_WAITALL
+
+#define POSTRX_RECV_MAX		(1U << 30)	/* io_uring's buffer limit */
+
+/* POSTRX_CMD_CANCEL flags */
+#define POSTRX_CANCEL_ALL	(1U << 0)	/* every buffer of this ring */
+
+struct postrx_stats {
+	__u64	placed_bytes;		/* written by the device (zero copy) */
+	__u64	copied_rx_bytes;	/* copied by the kernel at receive */
+	__u64	copied_late_bytes;	/* copied when a buffer was posted */
+	__u64	completed;		/* buffers completed */
+	__u32	posted;			/* buffers posted now */
+	__u32	resv0;
+	__u64	resv[3];
+};
+
+#define POSTRX_STATS_SIZE_V1	64
 
 #endif /* _UAPI_LINUX_POSTRX_H */

@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * postrx: the channel, a socket's ordered queue of posted ranges.
+ *
+ * The stream fills the ranges strictly in posting order: only the head range
+ * can be partly filled, every range behind it is empty.  A range leaves the
+ * queue exactly once, through postrx_chan_finish(), which fixes its result
+ * and hands it to io_uring for completion in task context; after that no
+ * path writes into it again.  All functions here are called with the
+ * channel's socket locked.
+ */
+#include <linux/slab.h>
+#include <linux/postrx.h>
+
+#include "postrx.h"
+
+struct postrx_chan *postrx_chan_alloc(struct sock *sk, struct file *devfile)
+{
+	struct postrx_chan *chan;
+
+	chan = kzalloc(sizeof(*chan), GFP_KERNEL_ACCOUNT);
+	if (!chan)
+		return NULL;
+	kref_init(&chan->ref);		/* the attachment's reference */
+	INIT_LIST_HEAD(&chan->ranges);
+	sock_hold(sk);
+	chan->sk = sk;
+	chan->devfile = get_file(devfile);
+	return chan;
+}
+
+static void postrx_chan_release(struct kref *ref)
+{
+	struct postrx_chan *chan = container_of(ref, struct postrx_chan, ref);
+
+	WARN_ON_ONCE(chan->attached || !list_empty(&chan->ranges));
+	sock_put(chan->sk);
+	/* Deferred by the VFS: the module stays until after we return. */
+	fput(chan->devfile);
+	/* Callbacks may still be reading sk_user_data under RCU. */
+	kfree_rcu(chan, rcu);
+}
+
+void postrx_chan_put(struct postrx_chan *chan)
+{
+	kref_put(&chan->ref, postrx_chan_release);
+}
+
+/* Queue @r behind every range posted before it. */
+int postrx_chan_post(struct postrx_chan *chan, struct postrx_range *r)
+{
+	if (chan->nr_posted >= POSTRX_MAX_POSTED)
+		return -ENOBUFS;
+	kref_get(&chan->ref);
+	WRITE_ONCE(r->chan, chan);
+	r->state = POSTRX_RANGE_POSTED;
+	list_add_tail(&r->node, &chan->ranges);
+	WRITE_ONCE(chan->nr_posted, chan->nr_posted + 1);
+	return 0;
+}
+
+/*
+ * Take @r off the channel with result @res and hand it to io_uring.  The
+ * socket lock orders this against the consumer, close and cancel, so each
+ * range is finished exactly once.
+ */
+void postrx_chan_finish(struct postrx_range *r, int res)
+{
+	struct postrx_chan *chan = r->chan;
+
+	list_del(&r->node);
+	WRITE_ONCE(chan->nr_posted, chan->nr_posted - 1);
+	chan->completed++;
+	r->state = POSTRX_RANGE_DONE;
+	r->res = res;
+	postrx_uring_complete(r);
+}
+
+/* Account @n bytes just written at the head range @r; finish it when full. */
+void postrx_chan_fill(struct postrx_chan *chan, struct postrx_range *r,
+		      u32 n, bool late)
+{
+	r->filled += n;
+	if (late)
+		chan->copied_late_bytes += n;
+	else
+		chan->copied_rx_bytes += n;
+	if (r->filled == r->len)
+		postrx_chan_finish(r, r->filled);
+}
+
+/* Finish every range: a range holding data reports it, the others @res. */
+void postrx_chan_finish_all(struct postrx_chan *chan, int res)
+{
+	struct postrx_range *r, *tmp;
+
+	list_for_each_entry_safe(r, tmp, &chan->ranges, node)
+		postrx_chan_finish(r, r->filled ? r->filled : res);
+}
+
+/*
+ * The consumer has taken all it could.  Complete what recv() would return
+ * now: a partly filled head range unless it waits for all (no more data is
+ * queued, or it would be full), and at end of stream (@eof) or on error
+ * (@err < 0) every range, with 0 or the error for the empty ones.
+ */
+void postrx_chan_settle(struct postrx_chan *chan, int err, bool eof)
+{
+	struct postrx_range *r;
+
+	r = list_first_entry_or_null(&chan->ranges, struct postrx_range, node);
+	if (!r)
+		return;
+	if (err || eof)
+		postrx_chan_finish_all(chan, err);
+	else if (r->filled && !(r->flags & POSTRX_RECV_WAITALL))
+		postrx_chan_finish(r, r->filled);
+}

@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * postrx: the TCP side.  On the first post on a socket we attach a channel:
+ * the socket's sk_data_ready and sk_state_change callbacks and its struct
+ * proto are replaced by ours until the socket is closed.  Whenever TCP
+ * queues data, reaches end of stream or fails, the consumer below runs
+ * tcp_read_sock() with an actor that copies each payload byte range straight
+ * from the skb into the posted range at the head of the channel.
+ *
+ * All callbacks run with the socket locked: sk_data_ready and
+ * sk_state_change are called by TCP from the receive path (socket spinlock,
+ * socket not owned) or from the owner's context (lock_sock()).  That is
+ * what makes calling tcp_read_sock() from them legal, as iSCSI and
+ * strparser do.
+ *
+ * The proto copy exists to learn about close: ->close() detaches the
+ * channel and completes every posted range before TCP closes the socket.
+ * It also keeps other receivers off the socket while buffers are posted
+ * (recvmsg(), TCP_ZEROCOPY_RECEIVE) and refuses to let kTLS or
+ * IPV6_ADDRFORM replace the proto under us.
+ */
+#include <linux/kernel.h>
+#include <linux/tcp.h>
+#include <net/tcp.h>
+#include <net/transp_v6.h>
+#include <net/inet_connection_sock.h>
+
+#include "postrx.h"
+
+enum { POSTRX_PROT_V4, POSTRX_PROT_V6, POSTRX_NR_PROTS };
+
+static struct proto postrx_prots[POSTRX_NR_PROTS];
+
+static struct proto *postrx_base_prots[POSTRX_NR_PROTS] = {
+	[POSTRX_PROT_V4] = &tcp_prot,
+#if IS_ENABLED(CONFIG_IPV6)
+	[POSTRX_PROT_V6] = &tcpv6_prot,
+#endif
+};
+
+/* The base proto behind one of our copies. */
+static struct proto *postrx_base_prot(const struct sock *sk)
+{
+	const struct proto *prot = READ_ONCE(sk->sk_prot);
+
+	if (prot == &postrx_prots[POSTRX_PROT_V6])
+		return postrx_base_prots[POSTRX_PROT_V6];
+	return postrx_base_prots[POSTRX_PROT_V4];
+}
+
+static bool postrx_prot_is_ours(const struct proto *prot)
+{
+	return prot == &postrx_prots[POSTRX_PROT_V4] ||
+	       prot == &postrx_prots[POSTRX_PROT_V6];
+}
+
+/*
+ * The socket's channel; the caller holds the socket lock, under which
+ * sk_user_data is written (and under sk_callback_lock as well).  The low
+ * bits of sk_user_data carry flags.
+ */
+struct postrx_chan *postrx_rx_chan(struct sock *sk)
+{
+	uintptr_t data;
+
+	if (!postrx_prot_is_ours(READ_ONCE(sk->sk_prot)))
+		return NULL;
+	data = (uintptr_t)rcu_dereference_protected(__sk_user_data(sk),
+						    lockdep_sock_is_held(sk));
+	return (struct postrx_chan *)(data & SK_USER_DATA_PTRMASK);
+}
+
+/* True while buffers are posted: other receivers must stay off. */
+static bool postrx_rx_busy(struct sock *sk)
+{
+	struct postrx_chan *chan;
+	bool busy;
+
+	rcu_read_lock();
+	chan = rcu_dereference_sk_user_data(sk);
+	busy = chan && READ_ONCE(chan->nr_posted);
+	rcu_read_unlock();
+	return busy;
+}
+
+struct postrx_actor_ctx {
+	struct postrx_chan	*chan;
+	bool			late;
+};
+
+/*
+ * The actor: copy @len payload bytes of @skb from @offset into the posted
+ * ranges, head first.  Returns how many bytes were taken; fewer than @len
+ * when the ranges are full, which makes tcp_read_sock() stop and leave the
+ * rest queued.
+ */
+static int postrx_actor(read_descriptor_t *desc, struct sk_buff *skb,
+			unsigned int offset, size_t len)
+{
+	struct postrx_actor_ctx *ctx = desc->arg.data;
+	struct postrx_chan *chan = ctx->chan;
+	size_t done = 0;
+
+	while (done < len) {
+		struct postrx_range *r;
+		u32 n;
+
+		r = list_first_entry_or_null(&chan->ranges,
+					     struct postrx_range, node);
+		if (!r)
+			break;
+		n = min_t(size_t, len - done, r->len - r->filled);
+		/* A bvec destination cannot fault: only a bug fails here. */
+		if (WARN_ON_ONCE(skb_copy_datagram_iter(skb, offset + done,
+							&r->iter, n))) {
+			desc->error = -EFAULT;
+			break;
+		}
+		done += n;
+		postrx_chan_fill(chan, r, n, ctx->late);
+	}
+	return done;
+}
+
+/*
+ * The consumer: move what TCP has queued into the posted ranges, then
+ * complete what recv() would return now.  @late tells that the caller is
+ * the poster catching up with data that was queued before its buffer.
+ * Called with the socket locked.
+ */
+void postrx_rx_service(struct postrx_chan *chan, bool late)
+{
+	struct sock *sk = chan->sk;
+	bool queue_empty, eof;
+	int err;
+
+	if (!list_empty(&chan->ranges)) {
+		struct postrx_actor_ctx ctx = { .chan = chan, .late = late };
+		read_descriptor_t desc = { .arg.data = &ctx, .count = 1 };
+
+		tcp_read_sock(sk, &desc, postrx_actor);
+	}
+	if (list_empty(&chan->ranges))
+		return;
+
+	queue_empty = skb_queue_empty(&sk->sk_receive_queue);
+	err = queue_empty ? -READ_ONCE(sk->sk_err) : 0;
+	eof = queue_empty && ((READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN) ||
+			      sk->sk_state == TCP_CLOSE);
+	postrx_chan_settle(chan, err, eof);
+}
+
+static void postrx_data_ready(struct sock *sk)
+{
+	struct postrx_chan *chan;
+
+	rcu_read_lock();
+	chan = rcu_dereference_sk_user_data(sk);
+	if (likely(chan)) {
+		postrx_rx_service(chan, false);
+		/*
+		 * Wake ordinary readers only for data no posted range took:
+		 * what went into posted ranges is reported by completions.
+		 */
+		if (!skb_queue_empty(&sk->sk_receive_queue))
+			chan->saved_data_ready(sk);
+	}
+	rcu_read_unlock();
+}
+
+/* End of stream, reset, timeout, shutdown(SHUT_RD): settle the ranges. */
+static void postrx_state_change(struct sock *sk)
+{
+	struct postrx_chan *chan;
+
+	rcu_read_lock();
+	chan = rcu_dereference_sk_user_data(sk);
+	if (likely(chan)) {
+		postrx_rx_service(chan, false);
+		chan->saved_state_change(sk);
+	}
+	rcu_read_unlock();
+}
+
+/*
+ * Attach a channel to @sk, or find the one attached.  Called with the
+ * socket locked.  Refuses sockets that cannot be read (-ENOTCONN) and
+ * sockets whose receive path someone else already owns (-EBUSY): another
+ * proto (kTLS, sockmap), a ULP, or a kernel user of sk_user_data.
+ */
+int postrx_rx_attach(struct sock *sk, struct file *devfile,
+		     struct postrx_chan **chanp)
+{
+	struct postrx_chan *chan;
+	int i;
+
+	switch (sk->sk_state) {
+	case TCP_ESTABLISHED:
+	case TCP_FIN_WAIT1:
+	case TCP_FIN_WAIT2:
+	case TCP_CLOSE_WAIT:
+	case TCP_CLOSING:
+	case TCP_LAST_ACK:
+		break;
+	default:
+		return -ENOTCONN;
+	}
+
+	chan = postrx_rx_chan(sk);
+	if (chan) {
+		*chanp = chan;
+		return 0;
+	}
+
+	for (i = 0; i < POSTRX_NR_PROTS; i++)
+		if (postrx_base_prots[i] && sk->sk_prot == postrx_base_prots[i])
+			break;
+	if (i == POSTRX_NR_PROTS)
+		return -EBUSY;
+	if (sk->sk_user_data || inet_csk(sk)->icsk_ulp_ops)
+		return -EBUSY;
+
+	chan = postrx_chan_alloc(sk, devfile);
+	if (!chan)
+		return -ENOMEM;
+
+	write_lock_bh(&sk->sk_callback_lock);
+	chan->saved_data_ready = sk->sk_data_ready;
+	chan->saved_state_change = sk->sk_state_change;
+	__rcu_assign_sk_user_data_with_flags(sk, chan, SK_USER_DATA_NOCOPY);
+	WRITE_ONCE(sk->sk_data_ready, postrx_data_ready);
+	WRITE_ONCE(sk->sk_state_change, postrx_state_change);
+	write_unlock_bh(&sk->sk_callback_lock);
+	WRITE_ONCE(sk->sk_prot, &postrx_prots[i]);
+	chan->attached = true;
+
+	*chanp = chan;
+	return 0;
+}
+
+/* Give the socket back what it had.  Called with the socket locked. */
+static void postrx_rx_detach(struct postrx_chan *chan)
+{
+	struct sock *sk = chan->sk;
+
+	WRITE_ONCE(sk->sk_prot, postrx_base_prot(sk));
+	write_lock_bh(&sk->sk_callback_lock);
+	WRITE_ONCE(sk->sk_data_ready, chan->saved_data_ready);
+	WRITE_ONCE(sk->sk_state_change, chan->saved_state_change);
+	rcu_assign_sk_user_data(sk, NULL);
+	write_unlock_bh(&sk->sk_callback_lock);
+	chan->attached = false;
+}
+
+/*
+ * ->close(): runs when the last reference to the socket's file goes, so no
+ * other system call can be inside our proto.  Complete every posted range
+ * (with its byte count, or -ECANCELED if it holds none), give the socket
+ * back its own callbacks, then let TCP close it.
+ */
+static void postrx_close(struct sock *sk, long timeout)
+{
+	const struct proto *base = postrx_base_prot(sk);
+	struct postrx_chan *chan;
+
+	lock_sock(sk);
+	chan = postrx_rx_chan(sk);
+	if (!WARN_ON_ONCE(!chan)) {
+		postrx_chan_finish_all(chan, -ECANCELED);
+		postrx_rx_detach(chan);
+	}
+	release_sock(sk);
+
+	base->close(sk, timeout);
+	if (chan)
+		postrx_chan_put(chan);
+}
+
+static int postrx_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
+			  int flags, int *addr_len)
+{
+	if (!(flags & MSG_ERRQUEUE) && postrx_rx_busy(sk))
+		return -EBUSY;
+	return postrx_base_prot(sk)->recvmsg(sk, msg, len, flags, addr_len);
+}
+
+static int postrx_setsockopt(struct sock *sk, int level, int optname,
+			     sockptr_t optval, unsigned int optlen)
+{
+	/* Both would replace sk_prot and lose our ->close(). */
+	if ((level == SOL_TCP && optname == TCP_ULP) ||
+	    (level == SOL_IPV6 && optname == IPV6_ADDRFORM))
+		return -EBUSY;
+	return postrx_base_prot(sk)->setsockopt(sk, level, optname, optval,
+						optlen);
+}
+
+static int postrx_getsockopt(struct sock *sk, int level, int optname,
+			     char __user *optval, int __user *optlen)
+{
+	if (level == SOL_TCP && optname == TCP_ZEROCOPY_RECEIVE &&
+	    postrx_rx_busy(sk))
+		return -EBUSY;
+	return postrx_base_prot(sk)->getsockopt(sk, level, optname, optval,
+						optlen);
+}
+
+int postrx_rx_init(void)
+{
+	int i;
+
+	for (i = 0; i < POSTRX_NR_PROTS; i++) {
+		if (!postrx_base_prots[i])
+			continue;
+		postrx_prots[i] = *postrx_base_prots[i];
+		postrx_prots[i].close = postrx_close;
+		postrx_prots[i].recvmsg = postrx_recvmsg;
+		postrx_prots[i].setsockopt = postrx_setsockopt;
+		postrx_prots[i].getsockopt = postrx_getsockopt;
+	}
+	return 0;
+}

@@ -1,0 +1,444 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Network helpers for the postrx selftests: a verifiable byte stream, a
+ * sender process, links (loopback and a veth pair into a namespace of our
+ * own, optionally with netem), and posting and streaming with postrx.
+ */
+#ifndef POSTRX_SELFTEST_NET_H
+#define POSTRX_SELFTEST_NET_H
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "postrx_util.h"
+
+/* ---- the stream: byte i of stream @seed is a function of (seed, i) */
+
+static inline uint64_t px_mix(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ULL;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+static inline uint8_t px_byte(uint64_t seed, uint64_t off)
+{
+	return px_mix(seed ^ (off >> 3) * 0x100000001b3ULL) >> ((off & 7) * 8);
+}
+
+static inline void px_pattern(uint64_t seed, uint64_t off, void *buf,
+			      size_t len)
+{
+	uint8_t *p = buf;
+	size_t i = 0;
+
+	/* Whole words at once where aligned: the sender must be fast. */
+	while (i < len && ((off + i) & 7))
+		p[i] = px_byte(seed, off + i), i++;
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w = px_mix(seed ^ ((off + i) >> 3) * 0x100000001b3ULL);
+
+		memcpy(p + i, &w, 8);
+	}
+	for (; i < len; i++)
+		p[i] = px_byte(seed, off + i);
+}
+
+/* Offset of the first byte that differs from the stream, or -1. */
+static inline int64_t px_verify(uint64_t seed, uint64_t off, const void *buf,
+				size_t len)
+{
+	const uint8_t *p = buf;
+	uint8_t chunk[4096];
+	size_t i, j, n;
+
+	for (i = 0; i < len; i += n) {
+		n = len - i < sizeof(chunk) ? len - i : sizeof(chunk);
+		px_pattern(seed, off + i, chunk, n);
+		if (memcmp(chunk, p + i, n))
+			for (j = 0; j < n; j++)
+				if (chunk[j] != p[i + j])
+					return off + i + j;
+	}
+	return -1;
+}
+
+/*
+ * Divide the volume of traffic by this much: the debug kernel (KASAN,
+ * lockdep, kmemleak) under TCG moves data some 20 times slower.
+ */
+static inline size_t px_scale(void)
+{
+	const char *k = getenv("POSTRX_KERNEL");
+
+	return k && !strcmp(k, "debug") ? 8 : 1;
+}
+
+/* ---- links */
+
+struct px_link {
+	const char *name;
+	int family;
+	const char *rx_addr;	/* where the receiver listens */
+	bool veth;		/* sender in namespace PX_NETNS over veth */
+	const char *netem;	/* netem arguments on the sender's side */
+};
+
+#define PX_NETNS	"pxtx"
+
+static inline int px_sh(const char *cmd)
+{
+	int ret = system(cmd);
+
+	return WIFEXITED(ret) ? WEXITSTATUS(ret) : -1;
+}
+
+/* Create the sender's namespace and the veth pair; 0 on success. */
+static inline int px_link_up(const struct px_link *l)
+{
+	char cmd[512];
+
+	if (!l->veth)
+		return 0;
+	px_sh("ip netns del " PX_NETNS " 2>/dev/null; ip link del px0 2>/dev/null");
+	if (px_sh("ip netns add " PX_NETNS " && "
+		  "ip link add px0 type veth peer name px1 netns " PX_NETNS " && "
+		  "ip addr add 10.99.0.1/24 dev px0 && "
+		  "ip addr add fd00:99::1/64 dev px0 nodad && "
+		  "ip link set px0 up && "
+		  "ip -n " PX_NETNS " addr add 10.99.0.2/24 dev px1 && "
+		  "ip -n " PX_NETNS " addr add fd00:99::2/64 dev px1 nodad && "
+		  "ip -n " PX_NETNS " link set px1 up && "
+		  "ip -n " PX_NETNS " link set lo up"))
+		return -1;
+	if (l->netem) {
+		snprintf(cmd, sizeof(cmd),
+			 "ip netns exec " PX_NETNS " tc qdisc add dev px1 root netem %s",
+			 l->netem);
+		if (px_sh(cmd))
+			return -1;
+	}
+	return 0;
+}
+
+static inline void px_link_down(const struct px_link *l)
+{
+	if (l->veth)
+		px_sh("ip netns del " PX_NETNS " 2>/dev/null; ip link del px0 2>/dev/null");
+}
+
+static inline socklen_t px_sockaddr(const struct px_link *l, const char *addr,
+				    int port, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (l->family == AF_INET6) {
+		struct sockaddr_in6 *a = (void *)ss;
+
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons(port);
+		inet_pton(AF_INET6, addr, &a->sin6_addr);
+		return sizeof(*a);
+	}
+	struct sockaddr_in *a = (void *)ss;
+
+	a->sin_family = AF_INET;
+	a->sin_port = htons(port);
+	inet_pton(AF_INET, addr, &a->sin_addr);
+	return sizeof(*a);
+}
+
+/* A listening socket on the link's receive address; *port is set. */
+static inline int px_listen(const struct px_link *l, int *port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = px_sockaddr(l, l->rx_addr, 0, &ss);
+	int one = 1, fd;
+
+	fd = socket(l->family, SOCK_STREAM, 0);
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (void *)&ss, len) || listen(fd, 4096)) {
+		close(fd);
+		return -1;
+	}
+	len = sizeof(ss);
+	getsockname(fd, (void *)&ss, &len);
+	*port = ntohs(l->family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port :
+					      ((struct sockaddr_in *)&ss)->sin_port);
+	return fd;
+}
+
+static inline int px_connect(const struct px_link *l, int port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = px_sockaddr(l, l->rx_addr, port, &ss);
+	int fd = socket(l->family, SOCK_STREAM, 0);
+
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (void *)&ss, len)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static inline int px_enter_netns(const char *name)
+{
+	char path[128];
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	ret = setns(fd, CLONE_NEWNET);
+	close(fd);
+	return ret;
+}
+
+/* Set by a test: the sender sleeps this long after connecting. */
+static unsigned int px_sender_delay_us;
+
+enum px_end {
+	PX_END_CLOSE,	/* orderly close: the receiver sees end of stream */
+	PX_END_RESET,	/* abortive close: the receiver sees ECONNRESET */
+	PX_END_HOLD,	/* keep the connection open until killed */
+};
+
+/*
+ * Fork a sender that connects to @port over @l and writes @total bytes of
+ * stream @seed in writes of up to @chunk bytes, then ends as @end says.
+ */
+static inline pid_t px_sender(const struct px_link *l, int port, uint64_t seed,
+			      size_t total, size_t chunk, enum px_end end)
+{
+	pid_t pid = fork();
+
+	if (pid)
+		return pid;
+
+	size_t off = 0;
+	char *buf = malloc(chunk);
+	int fd;
+
+	if (!buf || (l->veth && px_enter_netns(PX_NETNS)))
+		_exit(2);
+	fd = px_connect(l, port);
+	if (fd < 0)
+		_exit(3);
+	if (px_sender_delay_us)
+		usleep(px_sender_delay_us);
+	while (off < total) {
+		size_t n = total - off < chunk ? total - off : chunk;
+		ssize_t w;
+
+		px_pattern(seed, off, buf, n);
+		w = write(fd, buf, n);
+		if (w <= 0)
+			_exit(4);
+		off += w;
+	}
+	if (end == PX_END_RESET) {
+		struct linger lg = { 1, 0 };
+
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	} else if (end == PX_END_HOLD) {
+		for (;;)
+			pause();
+	}
+	close(fd);
+	_exit(0);
+}
+
+static inline int px_wait_child(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* Wait until @fd has at least @n bytes queued for reading. */
+static inline int px_wait_queued(int fd, int n)
+{
+	int i, q = 0;
+
+	for (i = 0; i < 5000; i++) {
+		if (ioctl(fd, FIONREAD, &q) == 0 && q >= n)
+			return q;
+		usleep(1000);
+	}
+	return q;
+}
+
+/* ---- posting */
+
+static inline struct io_uring_sqe *px_prep_recv(struct io_uring *ring,
+						int devfd, int sockfd,
+						void *addr, __u32 len,
+						__u16 buf_index, __u32 flags,
+						__u64 user_data)
+{
+	struct io_uring_sqe *sqe;
+	struct postrx_sock_cmd *cmd;
+
+	sqe = postrx_get_cmd_sqe(ring, devfd, POSTRX_CMD_RECV, addr, len);
+	if (!sqe)
+		return NULL;
+	sqe->uring_cmd_flags = IORING_URING_CMD_FIXED;
+	sqe->buf_index = buf_index;
+	sqe->user_data = user_data;
+	cmd = (void *)sqe->cmd;
+	cmd->sockfd = sockfd;
+	cmd->flags = flags;
+	return sqe;
+}
+
+static inline int px_stats(struct io_uring *ring, int devfd, int sockfd,
+			   struct postrx_stats *st)
+{
+	struct io_uring_sqe *sqe;
+
+	sqe = postrx_get_cmd_sqe(ring, devfd, POSTRX_CMD_STATS, st, sizeof(*st));
+	if (!sqe)
+		return -ENOMEM;
+	((struct postrx_sock_cmd *)sqe->cmd)->sockfd = sockfd;
+	sqe->user_data = ~0ULL;
+	return postrx_submit_wait(ring);
+}
+
+/* Wait for a CQE with a timeout in ms; 0 and *res on success. */
+static inline int px_wait_cqe(struct io_uring *ring, int ms, __u64 *user_data,
+			      int *res)
+{
+	struct __kernel_timespec ts = { ms / 1000, (ms % 1000) * 1000000LL };
+	struct io_uring_cqe *cqe;
+	int ret;
+
+	ret = io_uring_wait_cqe_timeout(ring, &cqe, &ts);
+	if (ret)
+		return ret;
+	*user_data = cqe->user_data;
+	*res = cqe->res;
+	io_uring_cqe_seen(ring, cqe);
+	return 0;
+}
+
+/* Anonymous memory for registered buffers, touched so it is present. */
+static inline void *px_alloc(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	memset(p, 0, len);
+	return p;
+}
+
+/*
+ * Receive a whole stream through postrx: @nbufs buffers of @bufsize bytes
+ * (one registered region, buffer index 0), re-posted as they complete.
+ * Checks that completions come in posting order and that every byte equals
+ * stream @seed; returns the bytes received before end of stream, or a
+ * negative value on the first error (printed).
+ */
+static inline int64_t px_stream(struct io_uring *ring, int devfd, int sockfd,
+				size_t bufsize, unsigned int nbufs,
+				__u32 flags, uint64_t seed)
+{
+	size_t region = bufsize * nbufs;
+	uint8_t *mem = px_alloc(region);
+	struct iovec iov = { mem, region };
+	unsigned int *fifo, head = 0, tail = 0, i;
+	uint64_t off = 0;
+	int64_t ret = -1;
+	bool eof = false;
+
+	fifo = calloc(nbufs + 1, sizeof(*fifo));
+	if (!mem || !fifo || io_uring_register_buffers(ring, &iov, 1))
+		goto out;
+	for (i = 0; i < nbufs; i++) {
+		if (!px_prep_recv(ring, devfd, sockfd, mem + i * bufsize,
+				  bufsize, 0, flags, i))
+			goto out;
+		fifo[tail++ % (nbufs + 1)] = i;
+	}
+	io_uring_submit(ring);
+
+	while (head != tail) {
+		__u64 ud;
+		int res;
+
+		if (px_wait_cqe(ring, 60000, &ud, &res)) {
+			fprintf(stderr, "# no completion within 60 s at %llu\n",
+				(unsigned long long)off);
+			goto out;
+		}
+		if (ud != fifo[head % (nbufs + 1)]) {
+			fprintf(stderr, "# completion of buffer %llu out of order\n",
+				(unsigned long long)ud);
+			goto out;
+		}
+		head++;
+		if (res < 0) {
+			fprintf(stderr, "# buffer %llu: %s\n",
+				(unsigned long long)ud, strerror(-res));
+			goto out;
+		}
+		if (res > (int)bufsize || (eof && res)) {
+			fprintf(stderr, "# buffer %llu: res %d after eof %d\n",
+				(unsigned long long)ud, res, eof);
+			goto out;
+		}
+		if (res == 0) {
+			eof = true;
+			continue;
+		}
+		if ((flags & POSTRX_RECV_WAITALL) && res != (int)bufsize) {
+			/* Only the last buffer before end of stream. */
+			eof = true;
+		}
+		int64_t bad = px_verify(seed, off, mem + ud * bufsize, res);
+
+		if (bad >= 0) {
+			fprintf(stderr, "# stream differs at byte %lld\n",
+				(long long)bad);
+			goto out;
+		}
+		off += res;
+		if (eof)
+			continue;
+		if (!px_prep_recv(ring, devfd, sockfd, mem + ud * bufsize,
+				  bufsize, 0, flags, ud))
+			goto out;
+		fifo[tail++ % (nbufs + 1)] = ud;
+		io_uring_submit(ring);
+	}
+	ret = off;
+out:
+	io_uring_unregister_buffers(ring);
+	if (mem)
+		munmap(mem, region);
+	free(fifo);
+	return ret;
+}
+
+#endif /* POSTRX_SELFTEST_NET_H */
