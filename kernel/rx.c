@@ -276,6 +276,20 @@ static void postrx_close(struct sock *sk, long timeout)
 		postrx_chan_put(chan);
 }
 
+/*
+ * ->disconnect(): connect(AF_UNSPEC) drops the connection and may start a
+ * new one; the posted ranges belonged to the old stream.  Called with the
+ * socket locked.
+ */
+static int postrx_disconnect(struct sock *sk, int flags)
+{
+	struct postrx_chan *chan = postrx_rx_chan(sk);
+
+	if (chan)
+		postrx_chan_finish_all(chan, -ECONNABORTED);
+	return postrx_base_prot(sk)->disconnect(sk, flags);
+}
+
 static int postrx_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 			  int flags, int *addr_len)
 {
@@ -314,6 +328,7 @@ int postrx_rx_init(void)
 			continue;
 		postrx_prots[i] = *postrx_base_prots[i];
 		postrx_prots[i].close = postrx_close;
+		postrx_prots[i].disconnect = postrx_disconnect;
 		postrx_prots[i].recvmsg = postrx_recvmsg;
 		postrx_prots[i].setsockopt = postrx_setsockopt;
 		postrx_prots[i].getsockopt = postrx_getsockopt;

@@ -179,8 +179,10 @@ TEST_F_TIMEOUT(netem, stream_exact, 900)
 			TH_LOG("buffers of %zu", t[i].size);
 	}
 	/* netem really did drop, reorder and duplicate: TCP saw it. */
-	EXPECT_EQ(0, px_sh("nstat -az TcpRetransSegs TcpExtTCPOFOQueue "
-			   "TcpExtTCPDSACKRecv | sed 's/^/# /'"));
+	EXPECT_EQ(0, px_sh("ip netns exec " PX_NETNS " nstat -az TcpRetransSegs "
+			   "| sed -n 's/^Tcp/# sender: Tcp/p'; "
+			   "nstat -az TcpExtTCPOFOQueue TcpExtTCPDSACKOldSent "
+			   "| sed -n 's/^Tcp/# receiver: Tcp/p'"));
 }
 
 TEST_HARNESS_MAIN

@@ -134,6 +134,25 @@ TEST_F(td, shutdown_read_side)
 	EXPECT_EQ(0, res);
 }
 
+/* connect(AF_UNSPEC) ends the stream the buffers were posted for. */
+TEST_F(td, disconnect_aborts)
+{
+	struct sockaddr sa = { .sa_family = AF_UNSPEC };
+	__u64 ud;
+	int res, i;
+
+	post_n(&self->ring, self->devfd, self->fd, self->buf, 2, 4096,
+	       POSTRX_RECV_WAITALL);
+	send_stream(self, 0, 10);
+	ASSERT_EQ(0, wait_posted(&self->ring, self->devfd, self->fd, 2, 10));
+	ASSERT_EQ(0, connect(self->fd, &sa, sizeof(sa)));
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, px_wait_cqe(&self->ring, 10000, &ud, &res));
+		EXPECT_EQ(i, ud);
+		EXPECT_EQ(i ? -ECONNABORTED : 10, res);
+	}
+}
+
 static int cancel(struct io_uring *ring, int devfd, int fd, __u64 user_data,
 		  __u32 flags)
 {

@@ -22,7 +22,9 @@ mount -t tmpfs tmp /tmp
 mount -t tmpfs run /run
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 
+set -a
 . /postrx/env
+set +a
 
 # The stock kernel has 9p as modules: they are in the initramfs, in order.
 for m in $(cat /postrx/modules.order 2>/dev/null); do
@@ -71,7 +73,8 @@ cd /tmp
 for t in $POSTRX_TESTS; do
 	echo "POSTRX-BEGIN $t"
 	case "$t" in
-	*.sh) timeout -s KILL "$POSTRX_TEST_TIMEOUT" sh "$POSTRX_TOP/selftests/postrx/$t" ;;
+	*/*) timeout -s KILL "$POSTRX_TEST_TIMEOUT" /bin/sh "$POSTRX_TOP/$t" ;;
+	*.sh) timeout -s KILL "$POSTRX_TEST_TIMEOUT" /bin/sh "$POSTRX_TOP/selftests/postrx/$t" ;;
 	*) timeout -s KILL "$POSTRX_TEST_TIMEOUT" "$POSTRX_BIN/$t" ;;
 	esac
 	echo "POSTRX-END $t rc=$?"

@@ -93,6 +93,7 @@ POSTRX_KO=/host$ko
 POSTRX_TESTS="$tests"
 POSTRX_TEST_TIMEOUT=$test_timeout
 POSTRX_KERNEL=$flavour
+${POSTRX_GUEST_ENV:-}
 EOT
 (cd "$root" && find . | cpio -o -H newc --quiet) | gzip -1 >"$vmdir/initramfs.gz"
 

@@ -35,6 +35,7 @@
 #ifndef _UAPI_LINUX_POSTRX_H
 #define _UAPI_LINUX_POSTRX_H
 
+#include <linux/const.h>
 #include <linux/types.h>
 
 #define POSTRX_DEVICE_PATH	"/dev/postrx"
@@ -113,13 +114,13 @@ struct postrx_sock_cmd {
 };
 
 /* POSTRX_CMD_RECV flags */
-#define POSTRX_RECV_WAITALL	(1U << 0)	/* complete only when full */
+#define POSTRX_RECV_WAITALL	_BITUL(0)	/* complete only when full */
 #define POSTRX_RECV_FLAGS	POSTRX_RECV_WAITALL
 
-#define POSTRX_RECV_MAX		(1U << 30)	/* io_uring's buffer limit */
+#define POSTRX_RECV_MAX		_BITUL(30)	/* io_uring's buffer limit */
 
 /* POSTRX_CMD_CANCEL flags */
-#define POSTRX_CANCEL_ALL	(1U << 0)	/* every buffer of this ring */
+#define POSTRX_CANCEL_ALL	_BITUL(0)	/* every buffer of this ring */
 
 struct postrx_stats {
 	__u64	placed_bytes;		/* written by the device (zero copy) */

@@ -13,6 +13,7 @@ static const char *const cmd_names[] = {
 	[POSTRX_CMD_QUERY] = "QUERY",
 	[POSTRX_CMD_RECV] = "RECV",
 	[POSTRX_CMD_STATS] = "STATS",
+	[POSTRX_CMD_CANCEL] = "CANCEL",
 };
 
 int main(void)
@@ -40,10 +41,18 @@ int main(void)
 	}
 	printf("postrx uAPI version %u (%d bytes of query)\n", q.version, ret);
 	printf("commands:");
-	for (c = 0; c < __POSTRX_CMD_MAX; c++)
-		if (q.commands & POSTRX_CMD_BIT(c))
-			printf(" %s", cmd_names[c] ? cmd_names[c] : "?");
+	for (c = 0; c < 64; c++) {
+		if (!(q.commands & POSTRX_CMD_BIT(c)))
+			continue;
+		if (c < (int)(sizeof(cmd_names) / sizeof(cmd_names[0])) &&
+		    cmd_names[c])
+			printf(" %s", cmd_names[c]);
+		else
+			printf(" %d", c);
+	}
 	printf("\nrecv flags: %#llx\n", (unsigned long long)q.recv_flags);
+	printf("max posted per socket: %u, max buffer: %u bytes\n",
+	       q.max_posted, q.max_recv_len);
 	io_uring_queue_exit(&ring);
 	close(fd);
 	return 0;

@@ -1,0 +1,47 @@
+#!/usr/bin/env python3
+"""Aggregate the BENCH lines of a guest console log: medians and spread per
+path and buffer size, ratios against recv() with epoll; write JSON and a
+markdown table."""
+import json
+import statistics
+import sys
+import time
+from collections import defaultdict
+
+log, out_json, out_md, env_kernel = sys.argv[1:5]
+runs = defaultdict(list)
+for line in open(log, errors="replace"):
+    if line.startswith("BENCH {"):
+        r = json.loads(line[6:])
+        runs[(r["path"], r["size"])].append(r)
+
+records = []
+for (path, size), rs in sorted(runs.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+    tp = [r["throughput_gbps"] for r in rs]
+    cpu = [r["cpu_s_per_gib"] for r in rs]
+    records.append({
+        "path": path, "link": "veth", "size": size,
+        "throughput_gbps": round(statistics.median(tp), 3),
+        "throughput_spread": [round(min(tp), 3), round(max(tp), 3)],
+        "cpu_s_per_gib": round(statistics.median(cpu), 4),
+        "cpu_spread": [round(min(cpu), 4), round(max(cpu), 4)],
+        "device_cpu_s_per_gib": 0.0,
+        "placed_bytes": int(statistics.median(r["placed_bytes"] for r in rs)),
+        "copied_bytes": int(statistics.median(r["copied_bytes"] for r in rs)),
+        "runs": len(rs),
+    })
+
+base = {r["size"]: r for r in records if r["path"] == "epoll"}
+lines = ["| path | size | Gbit/s (median, min-max) | CPU s/GiB (median, min-max) | CPU vs epoll | runs |",
+         "| --- | --- | --- | --- | --- | --- |"]
+for r in records:
+    b = base.get(r["size"])
+    ratio = f'{r["cpu_s_per_gib"] / b["cpu_s_per_gib"]:.2f}x' if b and b["cpu_s_per_gib"] else "-"
+    lines.append(f'| {r["path"]} | {r["size"]} | {r["throughput_gbps"]} ({r["throughput_spread"][0]}-{r["throughput_spread"][1]}) '
+                 f'| {r["cpu_s_per_gib"]} ({r["cpu_spread"][0]}-{r["cpu_spread"][1]}) | {ratio} | {r["runs"]} |')
+
+json.dump({"env": {"kernel": env_kernel, "cpu": "qemu64 TCG -icount shift=0,sleep=off, 2 vCPUs",
+                   "accel": "tcg", "date": time.strftime("%Y-%m-%d")},
+           "records": records}, open(out_json, "w"), indent=1)
+open(out_md, "w").write("\n".join(lines) + "\n")
+print("\n".join(lines))
