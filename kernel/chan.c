@@ -89,13 +89,22 @@ void postrx_chan_fill(struct postrx_chan *chan, struct postrx_range *r,
 		postrx_chan_finish(r, r->filled);
 }
 
-/* Finish every range: a range holding data reports it, the others @res. */
+/*
+ * End @r before it is full: it reports the bytes it holds, which TCP has
+ * already given up, or @res if it holds none.
+ */
+void postrx_chan_end(struct postrx_range *r, int res)
+{
+	postrx_chan_finish(r, r->filled ? r->filled : res);
+}
+
+/* End every range of the channel, in order. */
 void postrx_chan_finish_all(struct postrx_chan *chan, int res)
 {
 	struct postrx_range *r, *tmp;
 
 	list_for_each_entry_safe(r, tmp, &chan->ranges, node)
-		postrx_chan_finish(r, r->filled ? r->filled : res);
+		postrx_chan_end(r, res);
 }
 
 /*

@@ -92,6 +92,7 @@ void postrx_chan_fill(struct postrx_chan *chan, struct postrx_range *r,
 		      u32 n, bool late);
 void postrx_chan_settle(struct postrx_chan *chan, int err, bool eof);
 void postrx_chan_finish(struct postrx_range *r, int res);
+void postrx_chan_end(struct postrx_range *r, int res);
 void postrx_chan_finish_all(struct postrx_chan *chan, int res);
 
 /* rx.c */

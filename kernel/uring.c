@@ -236,7 +236,7 @@ static int postrx_recv_cancel(struct io_uring_cmd *ioucmd)
 		return 0;
 	lock_sock(chan->sk);
 	if (r->state == POSTRX_RANGE_POSTED)
-		postrx_chan_finish(r, r->filled ? r->filled : -ECANCELED);
+		postrx_chan_end(r, -ECANCELED);
 	release_sock(chan->sk);
 	return 0;
 }
@@ -317,7 +317,7 @@ static int postrx_cmd_cancel(struct io_uring_cmd *ioucmd,
 		list_for_each_entry_safe(r, tmp, &chan->ranges, node) {
 			if (!postrx_cancel_match(r, ctx, cmd.flags, user_data))
 				continue;
-			postrx_chan_finish(r, r->filled ? r->filled : -ECANCELED);
+			postrx_chan_end(r, -ECANCELED);
 			n++;
 		}
 	}
