@@ -18,6 +18,11 @@ ip -n pxtx addr add 10.99.0.2/24 dev px1
 ip -n pxtx link set px1 up
 ip -n pxtx link set lo up
 
+# TCP segments the receiver's namespace has sent: its ACKs.
+segs() {
+	nstat -az TcpOutSegs | awk '/TcpOutSegs/ {print $2}'
+}
+
 echo "TAP version 13"
 n=0
 fail=0
@@ -33,7 +38,10 @@ for size in $sizes; do
 			while ! grep -q ready /tmp/rx.out 2>/dev/null; do sleep 0.05; done
 			ip netns exec pxtx sh -c "echo \$\$ > /tmp/sender.pid; exec $bin send 10.99.0.1 $port $bytes" &
 			tx=$!
+			rx0=$(segs)
 			if wait $rx && wait $tx; then
+				# Segments each side sent: the receiver's are ACKs.
+				echo "# $path $size: the receiver sent $(($(segs) - rx0)) ACKs"
 				echo "BENCH $(grep '^{' /tmp/rx.out)"
 				echo "ok $n $path size $size run $rep"
 			else
