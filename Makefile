@@ -25,7 +25,7 @@ CFLAGS		?= -O2 -g
 WARN		:= -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare -Wno-clobbered
 USER_CPPFLAGS	:= -D_GNU_SOURCE -I$(TOP)/uapi -I$(BUILD)/include
 
-.PHONY: all deps module selftests check demo bench clean checkpatch sparse
+.PHONY: all deps module module-debug selftests liburing-ext install check demo bench clean checkpatch sparse
 
 all: module selftests
 
@@ -88,7 +88,14 @@ $(BUILD)/selftests/rxbench: bench/rxbench.c uapi/linux/postrx.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) $(USER_CPPFLAGS) -o $@ $< -luring
 
-selftests: $(SELFTESTS) $(TOOLS) $(BUILD)/selftests/rxbench
+selftests: $(SELFTESTS) $(TOOLS) $(BUILD)/selftests/rxbench liburing-ext
+
+# The library's own Makefile builds it into build/liburing-ext.
+liburing-ext: $(DEPS_STAMP)
+	$(MAKE) -C liburing-ext TOP=$(TOP) O=$(BUILD)/liburing-ext
+
+install:
+	$(MAKE) -C liburing-ext TOP=$(TOP) O=$(BUILD)/liburing-ext install
 
 # ---- running in the guest ------------------------------------------------
 

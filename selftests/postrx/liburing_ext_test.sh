@@ -1,0 +1,60 @@
+#!/bin/sh
+# liburing-ext in the guest: its own tests (helpers, probe, drop-in), and
+# its examples receiving one stream exactly: the minimal postrx receiver,
+# and an unmodified liburing loop, plain and under the preload library.
+lib=$POSTRX_TOP/build/liburing-ext
+bin=$POSTRX_BIN
+bytes=$((32 << 20))
+export LD_LIBRARY_PATH=$lib	# the build's rpath is the host's path
+n=0
+fail=0
+result() { # $1 = status, $2 = description
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then echo "ok $n $2"
+	elif [ "$1" = 77 ]; then echo "ok $n $2 # SKIP"
+	else echo "not ok $n $2"; fail=$((fail + 1)); fi
+}
+
+echo "TAP version 13"
+for t in helpers probe dropin; do
+	"$lib/test/$t" 2>&1 | sed 's/^/# /'
+	# Status of the test, not of sed.
+	"$lib/test/$t" >/dev/null 2>&1; result $? "liburing-ext test $t"
+done
+
+# run_example NAME PORT [ENV...]: one stream of $bytes into an example.
+run_example() {
+	name=$1 port=$2
+	shift 2
+	env "$@" "$lib/examples/$name" "$port" >/tmp/ex.out 2>/tmp/ex.err &
+	rx=$!
+	i=0
+	while ! ss -ltn | grep -q ":$port " && [ $i -lt 100 ]; do
+		sleep 0.05; i=$((i + 1))
+	done
+	"$bin/rxbench" send 127.0.0.1 "$port" "$bytes"
+	wait $rx
+}
+
+run_example recv-loop 7401; rc=$?
+plain=$(grep received /tmp/ex.out)
+echo "# plain liburing loop: $plain"
+[ $rc = 0 ] && echo "$plain" | grep -q "received $bytes bytes"
+result $? "an unmodified liburing loop receives the stream"
+
+run_example recv-loop 7402 LD_PRELOAD="$lib/liburing-ext-preload.so" LIBURING_EXT_VERBOSE=1; rc=$?
+dropin=$(grep received /tmp/ex.out)
+echo "# under the preload library: $dropin; $(cat /tmp/ex.err)"
+[ $rc = 0 ] && [ "$dropin" = "$plain" ] &&
+	grep -q "upgraded [1-9]" /tmp/ex.err
+result $? "the same loop in drop-in mode receives it through postrx"
+
+run_example recv-minimal 7403; rc=$?
+minimal=$(grep received /tmp/ex.out)
+echo "# minimal postrx receiver: $minimal; $(grep copied /tmp/ex.out)"
+[ $rc = 0 ] && [ "$minimal" = "$plain" ] &&
+	grep -q "copied at receive [1-9]" /tmp/ex.out
+result $? "the minimal postrx receiver receives it"
+
+echo "# Totals: pass:$((n - fail)) fail:$fail xfail:0 xpass:0 skip:0 error:0"
+[ "$fail" = 0 ]
