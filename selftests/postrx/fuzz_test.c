@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Hostile SQEs: random and boundary values in every field a postrx command
+ * reads, on 64 and 128 byte SQEs, plain and IOSQE_ASYNC.  Every SQE must
+ * complete exactly once, with a result from the documented set; the kernel
+ * must not splat or leak (the runner checks).  Addresses are only ever
+ * ones the test owns or ones that cannot be written, so a wrong write by
+ * the kernel could only land in the test's scratch memory.
+ * POSTRX_FUZZ_ITERATIONS overrides the count (50,000 by default).
+ */
+#include <sys/mman.h>
+
+#include "kselftest_harness.h"
+#include "postrx_net.h"
+
+static const struct px_link lo4 = {
+	.name = "lo4", .family = AF_INET, .rx_addr = "127.0.0.1",
+};
+
+static uint64_t rnd_state = 0x243f6a8885a308d3ULL;
+
+static uint64_t rnd(void)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 7;
+	rnd_state ^= rnd_state << 17;
+	return rnd_state;
+}
+
+static uint64_t pick(const uint64_t *v, size_t n)
+{
+	return v[rnd() % n];
+}
+
+#define PICK(...) ({ const uint64_t __v[] = { __VA_ARGS__ };		\
+		     pick(__v, sizeof(__v) / sizeof(__v[0])); })
+
+static bool allowed(int res)
+{
+	switch (res) {
+	case -EINVAL: case -EFAULT: case -EBADF: case -ENOTSOCK:
+	case -EPROTONOSUPPORT: case -ENOTCONN: case -EBUSY: case -ENOBUFS:
+	case -EOPNOTSUPP: case -ENOENT: case -ECANCELED:
+		return true;
+	default:
+		return res >= 0;
+	}
+}
+
+FIXTURE(fuzz)
+{
+	struct io_uring ring;
+	int devfd, lfd, port, cli, srv, udp;
+	uint8_t *scratch, *none, *ro;
+};
+
+FIXTURE_VARIANT(fuzz)
+{
+	unsigned int setup_flags;
+};
+
+FIXTURE_VARIANT_ADD(fuzz, sqe64)
+{
+	.setup_flags = 0,
+};
+
+FIXTURE_VARIANT_ADD(fuzz, sqe128)
+{
+	.setup_flags = IORING_SETUP_SQE128,
+};
+
+#define SCRATCH	(1 << 20)
+
+FIXTURE_SETUP(fuzz)
+{
+	struct iovec iov[2];
+
+	self->devfd = open(POSTRX_DEVICE_PATH, O_RDWR);
+	if (self->devfd < 0)
+		SKIP(return, "%s: %s", POSTRX_DEVICE_PATH, strerror(errno));
+	/* SUBMIT_ALL: a refused SQE must not hold back the ones after it. */
+	ASSERT_EQ(0, io_uring_queue_init(64, &self->ring, variant->setup_flags |
+					 IORING_SETUP_SUBMIT_ALL));
+	/* A guard page after the scratch area: writes past it fault. */
+	self->scratch = px_alloc(SCRATCH + 4096);
+	ASSERT_EQ(0, mprotect(self->scratch + SCRATCH, 4096, PROT_NONE));
+	self->none = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	self->ro = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	iov[0].iov_base = self->scratch;
+	iov[0].iov_len = SCRATCH / 2;
+	iov[1].iov_base = self->scratch + SCRATCH / 2;
+	iov[1].iov_len = SCRATCH / 2;
+	ASSERT_EQ(0, io_uring_register_buffers(&self->ring, iov, 2));
+	ASSERT_EQ(0, io_uring_register_files(&self->ring, &self->devfd, 1));
+	self->lfd = px_listen(&lo4, &self->port);
+	self->cli = px_connect(&lo4, self->port);
+	self->srv = accept(self->lfd, NULL, NULL);
+	ASSERT_GE(self->srv, 0);
+	self->udp = socket(AF_INET, SOCK_DGRAM, 0);
+}
+
+FIXTURE_TEARDOWN(fuzz)
+{
+	if (self->devfd < 0)
+		return;
+	close(self->udp);
+	if (self->srv >= 0)
+		close(self->srv);
+	close(self->cli);
+	close(self->lfd);
+	io_uring_queue_exit(&self->ring);
+	close(self->devfd);
+}
+
+static void random_sqe(FIXTURE_DATA(fuzz) *self, struct io_uring_sqe *sqe,
+		       size_t sqe_size)
+{
+	struct postrx_sock_cmd *cmd = (void *)sqe->cmd;
+	uint64_t s = (uintptr_t)self->scratch;
+
+	memset(sqe, 0, sqe_size);
+	sqe->opcode = IORING_OP_URING_CMD;
+	/*
+	 * Now and then a descriptor that is not /dev/postrx; never a socket,
+	 * whose own uring commands (getsockopt, setsockopt) would take the
+	 * random fields as pointers into this process.
+	 */
+	sqe->fd = rnd() % 16 ? self->devfd : (int)PICK(-1, 100000, self->udp + 1000);
+	if (rnd() % 16 == 0) {
+		sqe->fd = 0;
+		sqe->flags |= IOSQE_FIXED_FILE;
+	}
+	if (rnd() % 8 == 0)
+		sqe->flags |= IOSQE_ASYNC;
+	sqe->cmd_op = rnd() % 8 ? 1 + rnd() % 5 : (uint32_t)rnd();
+	sqe->addr = PICK(0, s, s + 1, s + 4095, s + SCRATCH / 2 - 64,
+			 s + SCRATCH / 2, s + SCRATCH - 1, s + SCRATCH,
+			 s + rnd() % SCRATCH, (uintptr_t)self->none,
+			 (uintptr_t)self->ro, 0xffffffffffff0000ULL,
+			 0xffff888000000000ULL, ~0ULL, 1ULL << 47);
+	sqe->len = PICK(0, 1, 7, 63, 64, 65, 4096, 65536, SCRATCH / 2,
+			SCRATCH / 2 + 1, 1U << 30, (1U << 30) + 1, ~0U,
+			rnd() % SCRATCH);
+	sqe->uring_cmd_flags = rnd() % 4 ? (rnd() % 2 ? IORING_URING_CMD_FIXED : 0)
+				       : (uint32_t)rnd();
+	sqe->buf_index = rnd() % 4 ? rnd() % 2 : (uint16_t)rnd();
+	if (rnd() % 16 == 0)
+		sqe->ioprio = rnd();
+	if (rnd() % 32 == 0)
+		sqe->file_index = rnd();
+	cmd->sockfd = PICK(self->srv, self->srv, self->srv, self->cli,
+			   self->lfd, self->udp, self->devfd, -1, 0, 100000,
+			   (uint32_t)rnd());
+	cmd->flags = rnd() % 4 ? rnd() % 2 : (uint32_t)rnd();
+	if (rnd() % 16 == 0)
+		cmd->resv = rnd();
+	/* Rarely a stray byte in the rest of the command area. */
+	if (sqe_size == 128 && rnd() % 32 == 0)
+		((uint8_t *)sqe)[64 + rnd() % 64] = 1;
+	sqe->user_data = 1;
+}
+
+static void cancel_all(FIXTURE_DATA(fuzz) *self, int sockfd)
+{
+	struct io_uring_sqe *c = io_uring_get_sqe(&self->ring);
+
+	io_uring_prep_rw(IORING_OP_URING_CMD, c, self->devfd, NULL, 0, 0);
+	c->cmd_op = POSTRX_CMD_CANCEL;
+	((struct postrx_sock_cmd *)c->cmd)->sockfd = sockfd;
+	((struct postrx_sock_cmd *)c->cmd)->flags = POSTRX_CANCEL_ALL;
+	c->user_data = 2;
+}
+
+/*
+ * Collect every outstanding completion.  Buffers still posted (WAITALL
+ * ones waiting for data, ones on the socket that never receives) are
+ * cancelled, again and again, since an IOSQE_ASYNC post may land after a
+ * cancel.  Returns the number of failures.
+ */
+static int drain(FIXTURE_DATA(fuzz) *self, long *outstanding)
+{
+	int bad = 0, tries = 0;
+
+	while (*outstanding > 0) {
+		__u64 ud;
+		int res;
+
+		if (tries++ > 600) {
+			fprintf(stderr, "# %ld completions missing\n", *outstanding);
+			return bad + 1;
+		}
+		if (self->srv >= 0)
+			cancel_all(self, self->srv);
+		cancel_all(self, self->cli);
+		io_uring_submit(&self->ring);
+		while (*outstanding > 0 &&
+		       !px_wait_cqe(&self->ring, 100, &ud, &res)) {
+			if (ud != 1)
+				continue;
+			(*outstanding)--;
+			if (!allowed(res)) {
+				fprintf(stderr, "# undocumented result %d\n", res);
+				bad++;
+			}
+		}
+	}
+	return bad;
+}
+
+TEST_F_TIMEOUT(fuzz, random_commands, 900)
+{
+	size_t sqe_size = variant->setup_flags & IORING_SETUP_SQE128 ? 128 : 64;
+	const char *env = getenv("POSTRX_FUZZ_ITERATIONS");
+	long n = env ? atol(env) : 50000 / (long)px_scale();
+	long i, outstanding = 0;
+	int bad = 0;
+	char junk[4096];
+
+	memset(junk, 'x', sizeof(junk));
+	for (i = 0; i < n; i++) {
+		random_sqe(self, io_uring_get_sqe(&self->ring), sqe_size);
+		outstanding++;
+		if (i % 32 != 31 && i != n - 1)
+			continue;
+		ASSERT_LE(0, io_uring_submit(&self->ring));
+		/* Feed the posted buffers. */
+		if (write(self->cli, junk, 1 + rnd() % sizeof(junk)) < 0)
+			break;
+		bad += drain(self, &outstanding);
+	}
+	/* Closing the socket with buffers posted, too. */
+	for (i = 0; i < 8; i++) {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&self->ring);
+
+		io_uring_prep_rw(IORING_OP_URING_CMD, sqe, self->devfd,
+				 self->scratch + i * 4096, 4096, 0);
+		sqe->cmd_op = POSTRX_CMD_RECV;
+		sqe->uring_cmd_flags = IORING_URING_CMD_FIXED;
+		((struct postrx_sock_cmd *)sqe->cmd)->sockfd = self->srv;
+		((struct postrx_sock_cmd *)sqe->cmd)->flags = POSTRX_RECV_WAITALL;
+		sqe->user_data = 1;
+		outstanding++;
+	}
+	io_uring_submit(&self->ring);
+	close(self->srv);
+	self->srv = -1;
+	bad += drain(self, &outstanding);
+	EXPECT_EQ(0, bad);
+	printf("# %ld hostile commands, each completed once\n", n);
+}
+
+TEST_HARNESS_MAIN
