@@ -84,9 +84,13 @@ $(BUILD)/selftests/%: selftests/postrx/tools/%.c uapi/linux/postrx.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) $(USER_CPPFLAGS) -o $@ $< -luring
 
-$(BUILD)/selftests/rxbench: bench/rxbench.c uapi/linux/postrx.h
+# rxbench links liburing-ext for the drop-in path; the rpath is relative so
+# that the guest, which sees the build under /host, finds it too.
+$(BUILD)/selftests/rxbench: bench/rxbench.c uapi/linux/postrx.h liburing-ext
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(WARN) $(USER_CPPFLAGS) -o $@ $< -luring
+	$(CC) $(CFLAGS) $(WARN) $(USER_CPPFLAGS) -Iliburing-ext/include -o $@ $< \
+		-L$(BUILD)/liburing-ext -Wl,-rpath,'$$ORIGIN/../liburing-ext' \
+		-luring-ext -luring
 
 selftests: $(SELFTESTS) $(TOOLS) $(BUILD)/selftests/rxbench liburing-ext
 

@@ -7,7 +7,7 @@ bin=$POSTRX_BIN/rxbench
 bytes=${RXBENCH_BYTES:-1073741824}
 reps=${RXBENCH_REPS:-5}
 sizes=${RXBENCH_SIZES:-"65536 1048576"}
-paths=${RXBENCH_PATHS:-"epoll uring_recv postrx"}
+paths=${RXBENCH_PATHS:-"epoll uring_recv uring_recv_ring postrx postrx_dropin"}
 port=7300
 
 ip netns add pxtx

@@ -5,7 +5,8 @@
  *
  *   rxbench send HOST PORT BYTES          sender (run in another namespace)
  *   rxbench recv PATH PORT BYTES BUFSIZE  receiver; PATH is epoll,
- *                                         uring_recv or postrx
+ *                                         uring_recv, uring_recv_ring,
+ *                                         postrx or postrx_dropin
  *
  * The receiver accepts one connection, receives BYTES into BUFSIZE buffers
  * and prints one line of JSON.  CPU time is measured precisely: busy time
@@ -29,7 +30,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-#include <linux/postrx.h>
+#include <liburing/postrx.h>
 
 #define NBUFS	4	/* buffers in flight for the io_uring paths */
 
@@ -199,6 +200,108 @@ static size_t recv_uring(int fd, char *buf, size_t bufsize, size_t total)
 	return got;
 }
 
+/*
+ * io_uring with a provided buffer ring: one multishot IORING_OP_RECV,
+ * the kernel picks a buffer of @bufsize per completion; each is handed
+ * back at once.
+ */
+#define RING_BUFS 16
+static size_t recv_uring_ring(int fd, char *buf, size_t bufsize, size_t total)
+{
+	struct io_uring_buf_reg reg = { .ring_entries = RING_BUFS, .bgid = 1 };
+	struct io_uring_buf_ring *br;
+	struct io_uring_cqe *cqe;
+	struct io_uring ring;
+	size_t got = 0;
+	bool armed = false;
+	int i;
+
+	br = mmap(NULL, RING_BUFS * sizeof(struct io_uring_buf), PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (br == MAP_FAILED || io_uring_queue_init(64, &ring, 0))
+		die("io_uring", errno);
+	reg.ring_addr = (uintptr_t)br;
+	if (io_uring_register_buf_ring(&ring, &reg, 0))
+		die("io_uring_register_buf_ring", EINVAL);
+	io_uring_buf_ring_init(br);
+	for (i = 0; i < RING_BUFS; i++)
+		io_uring_buf_ring_add(br, buf + i * bufsize, bufsize, i,
+				      io_uring_buf_ring_mask(RING_BUFS), i);
+	io_uring_buf_ring_advance(br, RING_BUFS);
+	while (got < total) {
+		if (!armed) {
+			struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
+
+			io_uring_prep_recv_multishot(sqe, fd, NULL, 0, 0);
+			sqe->flags |= IOSQE_BUFFER_SELECT;
+			sqe->buf_group = 1;
+			io_uring_submit(&ring);
+			armed = true;
+		}
+		if (io_uring_wait_cqe(&ring, &cqe))
+			die("wait", errno);
+		int res = cqe->res;
+		unsigned int flags = cqe->flags;
+
+		io_uring_cqe_seen(&ring, cqe);
+		if (!(flags & IORING_CQE_F_MORE))
+			armed = false;
+		if (res == -ENOBUFS)
+			continue;
+		if (res < 0)
+			die("multishot recv", -res);
+		if (res == 0)
+			break;
+		got += res;
+		i = flags >> IORING_CQE_BUFFER_SHIFT;
+		io_uring_buf_ring_add(br, buf + i * bufsize, bufsize, i,
+				      io_uring_buf_ring_mask(RING_BUFS), 0);
+		io_uring_buf_ring_advance(br, 1);
+	}
+	io_uring_queue_exit(&ring);
+	return got;
+}
+
+/*
+ * The io_uring loop above, unchanged, in liburing-ext's drop-in mode: the
+ * buffers are registered, so each IORING_OP_RECV becomes a posted receive.
+ */
+static size_t recv_dropin(int fd, char *buf, size_t bufsize, size_t total,
+			  struct postrx_stats *st)
+{
+	struct iovec iov = { buf, bufsize };
+	struct io_uring_cqe *cqe;
+	struct io_uring ring;
+	size_t got = 0;
+	int devfd;
+
+	if (io_uring_queue_init(8, &ring, 0) || io_uring_postrx_enable(&ring) ||
+	    io_uring_register_buffers(&ring, &iov, 1))
+		die("drop-in", errno);
+	while (got < total) {
+		io_uring_prep_recv(io_uring_get_sqe(&ring), fd, buf, bufsize, 0);
+		io_uring_submit_and_wait(&ring, 1);
+		if (io_uring_wait_cqe(&ring, &cqe))
+			die("wait", errno);
+		if (cqe->res <= 0) {
+			if (cqe->res < 0)
+				die("drop-in recv", -cqe->res);
+			io_uring_cqe_seen(&ring, cqe);
+			break;
+		}
+		got += cqe->res;
+		io_uring_cqe_seen(&ring, cqe);
+	}
+	devfd = io_uring_postrx_open();
+	io_uring_prep_postrx_stats(io_uring_get_sqe(&ring), devfd, fd, st);
+	io_uring_submit_and_wait(&ring, 1);
+	io_uring_wait_cqe(&ring, &cqe);
+	io_uring_cqe_seen(&ring, cqe);
+	close(devfd);
+	io_uring_queue_exit(&ring);
+	return got;
+}
+
 /* postrx: NBUFS registered buffers posted with WAITALL, re-posted. */
 static size_t recv_postrx(int fd, char *buf, size_t bufsize, size_t total,
 			  struct postrx_stats *st)
@@ -266,11 +369,11 @@ static int do_recv(const char *path, int port, size_t total, size_t bufsize)
 	size_t got;
 	char *buf;
 
-	buf = mmap(NULL, bufsize * NBUFS, PROT_READ | PROT_WRITE,
+	buf = mmap(NULL, bufsize * RING_BUFS, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (buf == MAP_FAILED)
 		die("mmap", errno);
-	memset(buf, 0, bufsize * NBUFS);
+	memset(buf, 0, bufsize * RING_BUFS);
 	lfd = socket(AF_INET6, SOCK_STREAM, 0);
 	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(lfd, (void *)&a, sizeof(a)) || listen(lfd, 1))
@@ -297,8 +400,12 @@ static int do_recv(const char *path, int port, size_t total, size_t bufsize)
 		got = recv_epoll(fd, buf, bufsize, total);
 	else if (!strcmp(path, "uring_recv"))
 		got = recv_uring(fd, buf, bufsize, total);
+	else if (!strcmp(path, "uring_recv_ring"))
+		got = recv_uring_ring(fd, buf, bufsize, total);
 	else if (!strcmp(path, "postrx"))
 		got = recv_postrx(fd, buf, bufsize, total, &st);
+	else if (!strcmp(path, "postrx_dropin"))
+		got = recv_dropin(fd, buf, bufsize, total, &st);
 	else
 		die(path, EINVAL);
 	t1 = now();
@@ -328,6 +435,7 @@ int main(int argc, char **argv)
 		return do_recv(argv[2], atoi(argv[3]), strtoull(argv[4], NULL, 0),
 			       strtoull(argv[5], NULL, 0));
 	fprintf(stderr, "usage: rxbench send HOST PORT BYTES\n"
-			"       rxbench recv epoll|uring_recv|postrx PORT BYTES BUFSIZE\n");
+			"       rxbench recv epoll|uring_recv|uring_recv_ring|postrx|postrx_dropin\n"
+			"                    PORT BYTES BUFSIZE\n");
 	return 2;
 }

@@ -46,6 +46,8 @@ struct dropin_ring {
 };
 
 static struct dropin_ring rings[MAX_RINGS];
+/* Rings enabled; 0 lets every submission pass without taking the lock. */
+static int nr_enabled;
 static pthread_mutex_t rings_lock = PTHREAD_MUTEX_INITIALIZER;
 int io_uring_postrx_preload;	/* set by the preload library */
 
@@ -95,6 +97,7 @@ int io_uring_postrx_enable(struct io_uring *ring)
 		return devfd;
 	}
 	*d = (struct dropin_ring){ .ring = ring, .devfd = devfd };
+	__atomic_add_fetch(&nr_enabled, 1, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&rings_lock);
 	return 0;
 }
@@ -112,6 +115,7 @@ int io_uring_postrx_disable(struct io_uring *ring)
 		close(d->devfd);
 		free(d->bufs);
 		memset(d, 0, sizeof(*d));
+		__atomic_sub_fetch(&nr_enabled, 1, __ATOMIC_RELEASE);
 	}
 	pthread_mutex_unlock(&rings_lock);
 	return d ? 0 : -ENOENT;
@@ -190,6 +194,8 @@ static void upgrade_pending(struct io_uring *ring)
 	struct dropin_ring *d;
 	unsigned int i;
 
+	if (!__atomic_load_n(&nr_enabled, __ATOMIC_ACQUIRE))
+		return;
 	pthread_mutex_lock(&rings_lock);
 	d = find_ring(ring);
 	if (d)
