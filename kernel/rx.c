@@ -11,7 +11,10 @@
  * sk_state_change are called by TCP from the receive path (socket spinlock,
  * socket not owned) or from the owner's context (lock_sock()).  That is
  * what makes calling tcp_read_sock() from them legal, as iSCSI and
- * strparser do.
+ * strparser do.  sk_error_report is deliberately not hooked: skb
+ * destructors (zerocopy and timestamp notifications) call it without the
+ * socket lock, and every fatal error also goes through tcp_done(), which
+ * calls sk_state_change.
  *
  * The proto copy exists to learn about close: ->close() detaches the
  * channel and completes every posted range before TCP closes the socket.
