@@ -174,28 +174,52 @@ static size_t recv_epoll(int fd, char *buf, size_t bufsize, size_t total)
 }
 
 /* The usual io_uring loop: one IORING_OP_RECV in flight, re-armed. */
-static size_t recv_uring(int fd, char *buf, size_t bufsize, size_t total)
+static size_t uring_recv_loop(struct io_uring *ring, int fd, char *buf,
+			      size_t bufsize, size_t total)
 {
 	struct io_uring_cqe *cqe;
-	struct io_uring ring;
 	size_t got = 0;
+
+	while (got < total) {
+		io_uring_prep_recv(io_uring_get_sqe(ring), fd, buf, bufsize, 0);
+		io_uring_submit_and_wait(ring, 1);
+		if (io_uring_wait_cqe(ring, &cqe))
+			die("wait", errno);
+		int res = cqe->res;
+
+		io_uring_cqe_seen(ring, cqe);
+		if (res < 0)
+			die("IORING_OP_RECV", -res);
+		if (res == 0)
+			break;
+		got += res;
+	}
+	return got;
+}
+
+/* POSTRX_CMD_STATS of @fd, waited for on @ring. */
+static void query_stats(struct io_uring *ring, int fd, struct postrx_stats *st)
+{
+	struct io_uring_cqe *cqe;
+	int devfd = io_uring_postrx_open();
+
+	if (devfd < 0)
+		die(POSTRX_DEVICE_PATH, -devfd);
+	io_uring_prep_postrx_stats(io_uring_get_sqe(ring), devfd, fd, st);
+	io_uring_submit_and_wait(ring, 1);
+	if (!io_uring_wait_cqe(ring, &cqe))
+		io_uring_cqe_seen(ring, cqe);
+	close(devfd);
+}
+
+static size_t recv_uring(int fd, char *buf, size_t bufsize, size_t total)
+{
+	struct io_uring ring;
+	size_t got;
 
 	if (io_uring_queue_init(8, &ring, 0))
 		die("io_uring", errno);
-	while (got < total) {
-		io_uring_prep_recv(io_uring_get_sqe(&ring), fd, buf, bufsize, 0);
-		io_uring_submit_and_wait(&ring, 1);
-		if (io_uring_wait_cqe(&ring, &cqe))
-			die("wait", errno);
-		if (cqe->res <= 0) {
-			if (cqe->res < 0)
-				die("IORING_OP_RECV", -cqe->res);
-			io_uring_cqe_seen(&ring, cqe);
-			break;
-		}
-		got += cqe->res;
-		io_uring_cqe_seen(&ring, cqe);
-	}
+	got = uring_recv_loop(&ring, fd, buf, bufsize, total);
 	io_uring_queue_exit(&ring);
 	return got;
 }
@@ -270,34 +294,14 @@ static size_t recv_dropin(int fd, char *buf, size_t bufsize, size_t total,
 			  struct postrx_stats *st)
 {
 	struct iovec iov = { buf, bufsize };
-	struct io_uring_cqe *cqe;
 	struct io_uring ring;
-	size_t got = 0;
-	int devfd;
+	size_t got;
 
 	if (io_uring_queue_init(8, &ring, 0) || io_uring_postrx_enable(&ring) ||
 	    io_uring_register_buffers(&ring, &iov, 1))
 		die("drop-in", errno);
-	while (got < total) {
-		io_uring_prep_recv(io_uring_get_sqe(&ring), fd, buf, bufsize, 0);
-		io_uring_submit_and_wait(&ring, 1);
-		if (io_uring_wait_cqe(&ring, &cqe))
-			die("wait", errno);
-		if (cqe->res <= 0) {
-			if (cqe->res < 0)
-				die("drop-in recv", -cqe->res);
-			io_uring_cqe_seen(&ring, cqe);
-			break;
-		}
-		got += cqe->res;
-		io_uring_cqe_seen(&ring, cqe);
-	}
-	devfd = io_uring_postrx_open();
-	io_uring_prep_postrx_stats(io_uring_get_sqe(&ring), devfd, fd, st);
-	io_uring_submit_and_wait(&ring, 1);
-	io_uring_wait_cqe(&ring, &cqe);
-	io_uring_cqe_seen(&ring, cqe);
-	close(devfd);
+	got = uring_recv_loop(&ring, fd, buf, bufsize, total);
+	query_stats(&ring, fd, st);
 	io_uring_queue_exit(&ring);
 	return got;
 }
@@ -341,17 +345,7 @@ static size_t recv_postrx(int fd, char *buf, size_t bufsize, size_t total,
 			inflight++;
 		}
 	}
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
-
-	if (!sqe)
-		die("io_uring_get_sqe", EBUSY);
-	memset(sqe, 0, sizeof(*sqe));
-	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, devfd, st, sizeof(*st), 0);
-	sqe->cmd_op = POSTRX_CMD_STATS;
-	((struct postrx_sock_cmd *)sqe->cmd)->sockfd = fd;
-	io_uring_submit_and_wait(&ring, 1);
-	io_uring_wait_cqe(&ring, &cqe);
-	io_uring_cqe_seen(&ring, cqe);
+	query_stats(&ring, fd, st);
 	io_uring_queue_exit(&ring);
 	close(devfd);
 	return got;

@@ -96,6 +96,28 @@ static struct socket *postrx_lookup_tcp(int fd, int *err)
 	return sock;
 }
 
+/*
+ * The TCP socket behind @fd, locked, and its channel (NULL if nothing was
+ * ever posted on it).  Undo with postrx_unlock_sock().
+ */
+static struct socket *postrx_lock_sock(int fd, struct postrx_chan **chanp,
+				       int *err)
+{
+	struct socket *sock = postrx_lookup_tcp(fd, err);
+
+	if (sock) {
+		lock_sock(sock->sk);
+		*chanp = postrx_rx_chan(sock->sk);
+	}
+	return sock;
+}
+
+static void postrx_unlock_sock(struct socket *sock)
+{
+	release_sock(sock->sk);
+	sockfd_put(sock);
+}
+
 static int postrx_copy_out(u64 uaddr, u32 len, const void *src, size_t size)
 {
 	size_t n = min_t(size_t, len, size);
@@ -259,12 +281,9 @@ static int postrx_cmd_stats(struct io_uring_cmd *ioucmd,
 	if (ioucmd->flags || READ_ONCE(sqe->buf_index) || cmd.flags ||
 	    len < POSTRX_STATS_SIZE_V1)
 		return -EINVAL;
-	sock = postrx_lookup_tcp(cmd.sockfd, &ret);
+	sock = postrx_lock_sock(cmd.sockfd, &chan, &ret);
 	if (!sock)
 		return ret;
-
-	lock_sock(sock->sk);
-	chan = postrx_rx_chan(sock->sk);
 	if (chan) {
 		st.placed_bytes = chan->placed_bytes;
 		st.copied_rx_bytes = chan->copied_rx_bytes;
@@ -272,8 +291,7 @@ static int postrx_cmd_stats(struct io_uring_cmd *ioucmd,
 		st.completed = chan->completed;
 		st.posted = chan->nr_posted;
 	}
-	release_sock(sock->sk);
-	sockfd_put(sock);
+	postrx_unlock_sock(sock);
 
 	return postrx_copy_out(uaddr, len, &st, sizeof(st));
 }
@@ -307,12 +325,9 @@ static int postrx_cmd_cancel(struct io_uring_cmd *ioucmd,
 	    cmd.flags & ~POSTRX_CANCEL_ALL ||
 	    ((cmd.flags & POSTRX_CANCEL_ALL) && user_data))
 		return -EINVAL;
-	sock = postrx_lookup_tcp(cmd.sockfd, &ret);
+	sock = postrx_lock_sock(cmd.sockfd, &chan, &ret);
 	if (!sock)
 		return ret;
-
-	lock_sock(sock->sk);
-	chan = postrx_rx_chan(sock->sk);
 	if (chan) {
 		list_for_each_entry_safe(r, tmp, &chan->ranges, node) {
 			if (!postrx_cancel_match(r, ctx, cmd.flags, user_data))
@@ -321,8 +336,7 @@ static int postrx_cmd_cancel(struct io_uring_cmd *ioucmd,
 			n++;
 		}
 	}
-	release_sock(sock->sk);
-	sockfd_put(sock);
+	postrx_unlock_sock(sock);
 
 	return n ? n : -ENOENT;
 }
