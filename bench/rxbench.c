@@ -6,14 +6,17 @@
  *   rxbench send HOST PORT BYTES          sender (run in another namespace)
  *   rxbench recv PATH PORT BYTES BUFSIZE  receiver; PATH is epoll,
  *                                         uring_recv, uring_recv_ring,
- *                                         postrx or postrx_dropin
+ *                                         tcp_zerocopy, postrx or
+ *                                         postrx_dropin
  *
  * The receiver accepts one connection, receives BYTES into BUFSIZE buffers
  * and prints one line of JSON.  CPU time is measured precisely: busy time
  * of all CPUs from /proc/stat (total minus idle; idle is exact with NO_HZ)
  * over the transfer, minus the sender's own run time from its schedstat
- * (the sender writes its pid to RXBENCH_SENDER_PIDFILE before it connects).  What remains
- * is the receive side: the application, softirq and completions.
+ * (the sender writes its pid to RXBENCH_SENDER_PIDFILE before it connects)
+ * and the device engine's (RXBENCH_ENGINE_PIDS, pxnic).  What remains is the
+ * receive side: the application, softirq and completions.  RXBENCH_SEND_ZC
+ * makes the sender use MSG_ZEROCOPY.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -26,6 +29,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <linux/errqueue.h>
+#include <linux/tcp.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -84,6 +89,77 @@ static double task_seconds(const char *pid)
 	return ns / 1e9;
 }
 
+/*
+ * Run time of the device's engine threads (RXBENCH_ENGINE_PIDS: pids
+ * separated by spaces): the NIC's work in the pxnic model, which is not
+ * the host's receive cost.
+ */
+static double engine_seconds(void)
+{
+	const char *pids = getenv("RXBENCH_ENGINE_PIDS");
+	char copy[256], *p, *save;
+	double s = 0;
+
+	if (!pids)
+		return 0;
+	snprintf(copy, sizeof(copy), "%s", pids);
+	for (p = strtok_r(copy, " ", &save); p; p = strtok_r(NULL, " ", &save))
+		s += task_seconds(p);
+	return s;
+}
+
+/* Reap MSG_ZEROCOPY notifications; returns how many sends completed. */
+static size_t zc_reap(int fd, int flags)
+{
+	char control[128];
+	size_t n = 0;
+
+	for (;;) {
+		struct msghdr msg = { .msg_control = control,
+				      .msg_controllen = sizeof(control) };
+		struct sock_extended_err *ee;
+		struct cmsghdr *cm;
+
+		if (recvmsg(fd, &msg, MSG_ERRQUEUE | flags) < 0)
+			return n;
+		cm = CMSG_FIRSTHDR(&msg);
+		ee = cm ? (void *)CMSG_DATA(cm) : NULL;
+		if (ee && ee->ee_origin == SO_EE_ORIGIN_ZEROCOPY)
+			n += ee->ee_data - ee->ee_info + 1;
+		flags |= MSG_DONTWAIT;
+	}
+}
+
+/*
+ * The sender with MSG_ZEROCOPY (RXBENCH_SEND_ZC=1): the same unchanging
+ * buffer is sent again and again, so nothing needs to wait for a send's
+ * completion before the buffer is reused.
+ */
+static void send_zerocopy(int fd, char *buf, size_t chunk, size_t total)
+{
+	size_t off = 0, sends = 0, done = 0;
+	int one = 1;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_ZEROCOPY, &one, sizeof(one)))
+		die("SO_ZEROCOPY", errno);
+	while (off < total) {
+		size_t want = total - off < chunk ? total - off : chunk;
+		ssize_t n = send(fd, buf, want, MSG_ZEROCOPY);
+
+		if (n < 0 && errno == ENOBUFS) {
+			done += zc_reap(fd, 0);
+			continue;
+		}
+		if (n <= 0)
+			die("send", errno);
+		sends++;
+		off += n;
+		done += zc_reap(fd, MSG_DONTWAIT);
+	}
+	while (done < sends)
+		done += zc_reap(fd, 0);
+}
+
 static int do_send(const char *host, int port, size_t total)
 {
 	struct sockaddr_storage ss = { 0 };
@@ -108,6 +184,10 @@ static int do_send(const char *host, int port, size_t total)
 	fd = socket(ss.ss_family, SOCK_STREAM, 0);
 	if (fd < 0 || connect(fd, (void *)&ss, len))
 		die("connect", errno);
+	if (getenv("RXBENCH_SEND_ZC")) {
+		send_zerocopy(fd, buf, chunk, total);
+		off = total;
+	}
 	while (off < total) {
 		size_t want = total - off < chunk ? total - off : chunk, i;
 		ssize_t n;
@@ -169,6 +249,60 @@ static size_t recv_epoll(int fd, char *buf, size_t bufsize, size_t total)
 			die("recv", errno);
 		epoll_wait(ep, &out, 1, -1);
 	}
+	close(ep);
+	return got;
+}
+
+/*
+ * TCP_ZEROCOPY_RECEIVE: map whole pages of payload into a window of the
+ * socket's mapping; what cannot be mapped (partial pages, linear data) the
+ * kernel copies into @buf (copybuf).  Each call unmaps the previous pages.
+ */
+static size_t zc_mapped, zc_copied;
+
+static size_t recv_tcp_zerocopy(int fd, char *buf, size_t bufsize,
+				size_t total)
+{
+	struct epoll_event ev = { .events = EPOLLIN }, out;
+	int ep = epoll_create1(0);
+	size_t got = 0;
+	void *map;
+
+	map = mmap(NULL, bufsize, PROT_READ, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED)
+		die("mmap of the socket", errno);
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+	while (got < total) {
+		struct tcp_zerocopy_receive zc = {
+			.address = (uintptr_t)map,
+			.length = bufsize,
+			.copybuf_address = (uintptr_t)buf,
+			.copybuf_len = bufsize,
+		};
+		socklen_t zl = sizeof(zc);
+		size_t n;
+
+		if (getsockopt(fd, IPPROTO_TCP, TCP_ZEROCOPY_RECEIVE, &zc, &zl))
+			die("TCP_ZEROCOPY_RECEIVE", errno);
+		if (zc.err)
+			die("TCP_ZEROCOPY_RECEIVE", -zc.err);
+		n = zc.length + (zc.copybuf_len > 0 ? zc.copybuf_len : 0);
+		zc_mapped += zc.length;
+		zc_copied += zc.copybuf_len > 0 ? zc.copybuf_len : 0;
+		if (!n && zc.recv_skip_hint) {
+			ssize_t r = recv(fd, buf, zc.recv_skip_hint, 0);
+
+			if (r > 0) {
+				n = r;
+				zc_copied += r;
+			}
+		}
+		got += n;
+		if (!n)
+			epoll_wait(ep, &out, 1, -1);
+	}
+	munmap(map, bufsize);
 	close(ep);
 	return got;
 }
@@ -358,7 +492,7 @@ static int do_recv(const char *path, int port, size_t total, size_t bufsize)
 	struct postrx_stats st = { 0 };
 	const char *pidfile = getenv("RXBENCH_SENDER_PIDFILE");
 	char sender_buf[32] = "", *sender = NULL;
-	double t0, t1, b0, b1, s0, s1, secs, gib;
+	double t0, t1, b0, b1, s0, s1, e0, e1, secs, gib;
 	int one = 1, lfd, fd;
 	size_t got;
 	char *buf;
@@ -390,6 +524,7 @@ static int do_recv(const char *path, int port, size_t total, size_t bufsize)
 	t0 = now();
 	b0 = busy_seconds();
 	s0 = task_seconds(sender);
+	e0 = engine_seconds();
 	if (!strcmp(path, "epoll"))
 		got = recv_epoll(fd, buf, bufsize, total);
 	else if (!strcmp(path, "uring_recv"))
@@ -400,22 +535,30 @@ static int do_recv(const char *path, int port, size_t total, size_t bufsize)
 		got = recv_postrx(fd, buf, bufsize, total, &st);
 	else if (!strcmp(path, "postrx_dropin"))
 		got = recv_dropin(fd, buf, bufsize, total, &st);
+	else if (!strcmp(path, "tcp_zerocopy"))
+		got = recv_tcp_zerocopy(fd, buf, bufsize, total);
 	else
 		die(path, EINVAL);
 	t1 = now();
 	b1 = busy_seconds();
 	s1 = task_seconds(sender);
+	e1 = engine_seconds();
+	if (!strcmp(path, "tcp_zerocopy"))
+		st.copied_rx_bytes = zc_copied;
 
 	secs = t1 - t0;
 	gib = got / (double)(1ULL << 30);
 	printf("{\"path\": \"%s\", \"size\": %zu, \"bytes\": %zu, "
 	       "\"seconds\": %.4f, \"throughput_gbps\": %.3f, "
 	       "\"cpu_s_per_gib\": %.4f, \"sender_cpu_s\": %.4f, "
-	       "\"copied_bytes\": %llu, \"placed_bytes\": %llu}\n",
+	       "\"device_cpu_s_per_gib\": %.4f, "
+	       "\"copied_bytes\": %llu, \"placed_bytes\": %llu, "
+	       "\"mapped_bytes\": %zu}\n",
 	       path, bufsize, got, secs, got * 8 / secs / 1e9,
-	       ((b1 - b0) - (s1 - s0)) / gib, s1 - s0,
+	       ((b1 - b0) - (s1 - s0) - (e1 - e0)) / gib, s1 - s0,
+	       (e1 - e0) / gib,
 	       (unsigned long long)(st.copied_rx_bytes + st.copied_late_bytes),
-	       (unsigned long long)st.placed_bytes);
+	       (unsigned long long)st.placed_bytes, zc_mapped);
 	close(fd);
 	close(lfd);
 	return got == total ? 0 : 1;
@@ -429,7 +572,8 @@ int main(int argc, char **argv)
 		return do_recv(argv[2], atoi(argv[3]), strtoull(argv[4], NULL, 0),
 			       strtoull(argv[5], NULL, 0));
 	fprintf(stderr, "usage: rxbench send HOST PORT BYTES\n"
-			"       rxbench recv epoll|uring_recv|uring_recv_ring|postrx|postrx_dropin\n"
+			"       rxbench recv epoll|uring_recv|uring_recv_ring|tcp_zerocopy|\n"
+			"                    postrx|postrx_dropin\n"
 			"                    PORT BYTES BUFSIZE\n");
 	return 2;
 }

@@ -11,6 +11,7 @@
  */
 #include <linux/slab.h>
 #include <linux/postrx.h>
+#include <net/tcp.h>
 
 #include "postrx.h"
 
@@ -23,6 +24,8 @@ struct postrx_chan *postrx_chan_alloc(struct sock *sk, struct file *devfile)
 		return NULL;
 	kref_init(&chan->ref);		/* the attachment's reference */
 	INIT_LIST_HEAD(&chan->ranges);
+	INIT_LIST_HEAD(&chan->bounce);
+	spin_lock_init(&chan->place_lock);
 	sock_hold(sk);
 	chan->sk = sk;
 	chan->devfile = get_file(devfile);
@@ -33,7 +36,9 @@ static void postrx_chan_release(struct kref *ref)
 {
 	struct postrx_chan *chan = container_of(ref, struct postrx_chan, ref);
 
-	WARN_ON_ONCE(chan->attached || !list_empty(&chan->ranges));
+	WARN_ON_ONCE(chan->attached || !list_empty(&chan->ranges) ||
+		     chan->flow);
+	postrx_bounce_free(chan);
 	sock_put(chan->sk);
 	/* Deferred by the VFS: the module stays until after we return. */
 	fput(chan->devfile);
@@ -46,7 +51,13 @@ void postrx_chan_put(struct postrx_chan *chan)
 	kref_put(&chan->ref, postrx_chan_release);
 }
 
-/* Queue @r behind every range posted before it. */
+/*
+ * Queue @r behind every range posted before it.  The first range of an
+ * empty channel starts where TCP's reader is now: nothing else reads the
+ * socket while ranges are posted, so from here the consumer alone moves
+ * the stream position (rx_next), and devices may map sequence numbers to
+ * bytes of the ranges.
+ */
 int postrx_chan_post(struct postrx_chan *chan, struct postrx_range *r)
 {
 	if (chan->nr_posted >= POSTRX_MAX_POSTED)
@@ -54,7 +65,16 @@ int postrx_chan_post(struct postrx_chan *chan, struct postrx_range *r)
 	kref_get(&chan->ref);
 	WRITE_ONCE(r->chan, chan);
 	r->state = POSTRX_RANGE_POSTED;
+	postrx_range_init_cursor(r);
+
+	spin_lock_bh(&chan->place_lock);
+	if (list_empty(&chan->ranges)) {
+		chan->rx_next = READ_ONCE(tcp_sk(chan->sk)->copied_seq);
+		chan->claim_next = chan->rx_next;
+		chan->nr_placed = 0;
+	}
 	list_add_tail(&r->node, &chan->ranges);
+	spin_unlock_bh(&chan->place_lock);
 	WRITE_ONCE(chan->nr_posted, chan->nr_posted + 1);
 	return 0;
 }
@@ -68,7 +88,10 @@ void postrx_chan_finish(struct postrx_range *r, int res)
 {
 	struct postrx_chan *chan = r->chan;
 
+	/* After this no device can map bytes to @r. */
+	spin_lock_bh(&chan->place_lock);
 	list_del(&r->node);
+	spin_unlock_bh(&chan->place_lock);
 	WRITE_ONCE(chan->nr_posted, chan->nr_posted - 1);
 	chan->completed++;
 	r->state = POSTRX_RANGE_DONE;
@@ -76,15 +99,30 @@ void postrx_chan_finish(struct postrx_range *r, int res)
 	postrx_uring_complete(r);
 }
 
-/* Account @n bytes just written at the head range @r; finish it when full. */
+/*
+ * Account @n stream bytes just written at the head range @r, @placed of
+ * them found in place (written by the device); finish @r when full.
+ */
 void postrx_chan_fill(struct postrx_chan *chan, struct postrx_range *r,
-		      u32 n, bool late)
+		      u32 n, u32 placed, bool late)
 {
-	r->filled += n;
+	if (chan->steered) {
+		spin_lock_bh(&chan->place_lock);
+		r->filled += n;
+		chan->rx_next += n;
+		postrx_place_consumed(chan);
+		spin_unlock_bh(&chan->place_lock);
+		if (!list_empty(&chan->bounce))
+			postrx_bounce_consumed(chan);
+	} else {
+		r->filled += n;
+		chan->rx_next += n;
+	}
+	chan->placed_bytes += placed;
 	if (late)
-		chan->copied_late_bytes += n;
+		chan->copied_late_bytes += n - placed;
 	else
-		chan->copied_rx_bytes += n;
+		chan->copied_rx_bytes += n - placed;
 	if (r->filled == r->len)
 		postrx_chan_finish(r, r->filled);
 }

@@ -6,14 +6,26 @@
  *   uring.c  io_uring commands: validation, posting, completion, cancel
  *   chan.c   the channel: a socket's ordered queue of posted ranges
  *   rx.c     the TCP side: hooks on the socket, the consumer and its actor
+ *   flow.c   devices that steer flows, and the flows installed on them
+ *   place.c  placement: claims by a device, and what the consumer must know
  *
  * Locking: a channel's ranges, counters and attachment are protected by
  * the socket lock of its socket (lock_sock() in process context, or the
  * socket spinlock held by the TCP receive path when the socket is not owned
  * by a user).  Every TCP callback we install runs under one of the two.
  *
- * Lock order: io_uring's ctx->uring_lock, then the socket lock.  Nothing
- * here takes uring_lock while holding a socket lock.
+ * Lock order: io_uring's ctx->uring_lock, then the socket lock, then
+ * postrx_flow_mutex (flow.c), then chan->place_lock.  Nothing here takes
+ * uring_lock while holding a socket lock.
+ *
+ * chan->place_lock (a BH spinlock) serialises a device's placements with
+ * the consumer and with completion.  It guards what a device reads or
+ * writes: the range list's membership and each range's fill level and
+ * placement cursor, rx_next, claim_next, the placed spans and chan->flow.
+ * Those are written under both locks, so code holding the socket lock may
+ * read them without place_lock.  Channels that were never steered
+ * (chan->steered false: no device can call in) skip place_lock in the
+ * consumer.
  */
 #ifndef _POSTRX_INTERNAL_H
 #define _POSTRX_INTERNAL_H
@@ -24,9 +36,44 @@
 #include <linux/uio.h>
 #include <net/sock.h>
 
+#include "postrx_driver.h"
+
 struct io_uring_cmd;
 
 #define POSTRX_MAX_POSTED	1024	/* posted ranges per socket */
+#define POSTRX_MAX_SPANS	16	/* placed spans ahead of the consumer */
+
+struct postrx_dev;
+
+/*
+ * A flow installed on a device (flow.c): the device's handle for one
+ * socket's channel.  Holds a reference on the channel.
+ */
+struct postrx_flow {
+	struct list_head	node;		/* in its device's flows */
+	struct postrx_dev	*pdev;
+	struct postrx_chan	*chan;
+	struct postrx_flow_key	key;
+};
+
+/* Stream bytes a device placed ahead of the consumer. */
+struct postrx_span {
+	u32	seq;
+	u32	len;
+};
+
+/*
+ * A kernel copy of placed bytes whose range ended before the consumer got
+ * to them (place.c); page/off say where the device had put them.
+ */
+struct postrx_bounce {
+	struct list_head	node;		/* chan->bounce, in seq order */
+	u32			seq;
+	u32			len;
+	struct page		*page;
+	u32			off;
+	u8			data[];
+};
 
 /*
  * A channel: what postrx attaches to one TCP socket on the first post and
@@ -52,6 +99,18 @@ struct postrx_chan {
 	u64			copied_rx_bytes;
 	u64			copied_late_bytes;
 	u64			completed;
+	bool			steered;	/* a flow was installed once */
+	int			flow_err;	/* why none was, if it failed */
+	struct list_head	bounce;
+
+	/* Under place_lock and the socket lock; see above. */
+	spinlock_t		place_lock;
+	struct postrx_flow	*flow;
+	bool			place_paused;
+	u32			rx_next;	/* next stream byte to consume */
+	u32			claim_next;	/* no claim below this */
+	unsigned int		nr_placed;
+	struct postrx_span	placed[POSTRX_MAX_SPANS];
 
 	/* What the socket had before we attached; restored at close. */
 	const struct proto	*base_prot;
@@ -82,6 +141,13 @@ struct postrx_range {
 	u32			flags;		/* POSTRX_RECV_* */
 	int			res;		/* the CQE's res, once DONE */
 	enum postrx_range_state	state;
+
+	/* Placement cursor (place.c), under place_lock. */
+	const struct bio_vec	*base_bv;	/* the range's first byte */
+	size_t			base_skip;
+	const struct bio_vec	*cur_bv;
+	size_t			cur_skip;
+	u32			cur_off;	/* from the range's start */
 };
 
 /* chan.c */
@@ -89,11 +155,26 @@ struct postrx_chan *postrx_chan_alloc(struct sock *sk, struct file *devfile);
 void postrx_chan_put(struct postrx_chan *chan);
 int postrx_chan_post(struct postrx_chan *chan, struct postrx_range *r);
 void postrx_chan_fill(struct postrx_chan *chan, struct postrx_range *r,
-		      u32 n, bool late);
+		      u32 n, u32 placed, bool late);
 void postrx_chan_settle(struct postrx_chan *chan, int err, bool eof);
 void postrx_chan_finish(struct postrx_range *r, int res);
 void postrx_chan_end(struct postrx_range *r, int res);
 void postrx_chan_finish_all(struct postrx_chan *chan, int res);
+
+/* flow.c */
+void postrx_flow_install(struct postrx_chan *chan);
+void postrx_flow_uninstall(struct postrx_chan *chan);
+
+/* place.c */
+void postrx_range_init_cursor(struct postrx_range *r);
+void postrx_place_claim(struct postrx_chan *chan, u32 seq, u32 n);
+void postrx_place_consumed(struct postrx_chan *chan);
+void postrx_place_unwind(struct postrx_chan *chan);
+void postrx_place_resume(struct postrx_chan *chan);
+void postrx_bounce_consumed(struct postrx_chan *chan);
+void postrx_bounce_free(struct postrx_chan *chan);
+u32 postrx_bounce_find(struct postrx_chan *chan, u32 seq, struct page *page,
+		       u32 off, const u8 **src);
 
 /* rx.c */
 int postrx_rx_init(void);

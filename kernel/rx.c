@@ -92,7 +92,110 @@ struct postrx_actor_ctx {
 };
 
 /*
- * The actor: copy @len payload bytes of @skb from @offset into the posted
+ * Where the iterator's next byte goes: its page and offset, and how many
+ * bytes follow contiguously in that page.
+ */
+static u32 postrx_iter_dst(const struct iov_iter *iter, struct page **page,
+			   u32 *off)
+{
+	const struct bio_vec *bv = iter->bvec;
+	size_t pos = bv->bv_offset + iter->iov_offset;
+
+	*page = nth_page(bv->bv_page, pos >> PAGE_SHIFT);
+	*off = offset_in_page(pos);
+	return min_t(size_t, PAGE_SIZE - *off, bv->bv_len - iter->iov_offset);
+}
+
+/*
+ * Take @n bytes of @skb at @offset (stream position @seq) into @r on a
+ * steered channel.  Frag by frag: a frag that is exactly the destination
+ * (same page and offset) carries bytes a device already placed there, so
+ * there is nothing to copy; a frag whose bytes were bounced (place.c) is
+ * copied from the bounce copy, since the memory it points at may have gone
+ * back to the application; anything else is copied.  GRO may have chained
+ * placed skbs on the frag list: those are taken the same way, one level
+ * down, as skb_copy_datagram_iter() does.  Returns the bytes found in
+ * place, or a negative errno.
+ */
+static int postrx_take(struct postrx_chan *chan, struct postrx_range *r,
+		       struct sk_buff *skb, unsigned int offset, u32 seq,
+		       u32 n)
+{
+	const struct skb_shared_info *shinfo = skb_shinfo(skb);
+	unsigned int start = skb_headlen(skb);
+	unsigned int end = offset + n;
+	struct sk_buff *frag_iter;
+	u32 placed = 0;
+	int i, ret;
+
+	if (offset < start) {
+		u32 k = min(start, end) - offset;
+
+		if (skb_copy_datagram_iter(skb, offset, &r->iter, k))
+			return -EFAULT;
+		offset += k;
+	}
+
+	for (i = 0; i < shinfo->nr_frags && offset < end; i++) {
+		const skb_frag_t *frag = &shinfo->frags[i];
+		unsigned int fend = start + skb_frag_size(frag);
+
+		while (offset < fend && offset < end) {
+			size_t fpos = skb_frag_off(frag) + offset - start;
+			u32 s = seq + offset - (end - n);
+			struct page *fpage, *dpage;
+			const u8 *src;
+			u32 foff, doff, k, b;
+
+			fpage = nth_page(skb_frag_page(frag), fpos >> PAGE_SHIFT);
+			foff = offset_in_page(fpos);
+			k = min3(fend, end, offset + (u32)(PAGE_SIZE - foff)) -
+			    offset;
+			k = min(k, postrx_iter_dst(&r->iter, &dpage, &doff));
+			b = 0;
+			if (!list_empty(&chan->bounce))
+				b = postrx_bounce_find(chan, s, fpage, foff,
+						       &src);
+			/*
+			 * A bounced frag first: its memory went back to the
+			 * application, even if it is posted again here.
+			 */
+			if (b) {
+				k = min(k, b);
+				if (copy_to_iter(src, k, &r->iter) != k)
+					return -EFAULT;
+			} else if (fpage == dpage && foff == doff) {
+				iov_iter_advance(&r->iter, k);
+				placed += k;
+			} else if (skb_copy_datagram_iter(skb, offset, &r->iter,
+							  k)) {
+				return -EFAULT;
+			}
+			offset += k;
+		}
+		start = fend;
+	}
+
+	skb_walk_frags(skb, frag_iter) {
+		unsigned int fend = start + frag_iter->len;
+
+		if (offset < end && offset < fend) {
+			u32 k = min(end, fend) - offset;
+
+			ret = postrx_take(chan, r, frag_iter, offset - start,
+					  seq + offset - (end - n), k);
+			if (ret < 0)
+				return ret;
+			placed += ret;
+			offset += k;
+		}
+		start = fend;
+	}
+	return offset == end ? placed : -EFAULT;
+}
+
+/*
+ * The actor: move @len payload bytes of @skb from @offset into the posted
  * ranges, head first.  Returns how many bytes were taken; fewer than @len
  * when the ranges are full, which makes tcp_read_sock() stop and leave the
  * rest queued.
@@ -106,21 +209,33 @@ static int postrx_actor(read_descriptor_t *desc, struct sk_buff *skb,
 
 	while (done < len) {
 		struct postrx_range *r;
-		u32 n;
+		int placed = 0;
+		u32 n, seq;
 
 		r = list_first_entry_or_null(&chan->ranges,
 					     struct postrx_range, node);
 		if (!r)
 			break;
 		n = min_t(size_t, len - done, r->len - r->filled);
+		seq = chan->rx_next;
+		if (chan->steered) {
+			/* Our claim first: no device writes here from now. */
+			spin_lock_bh(&chan->place_lock);
+			postrx_place_claim(chan, seq, n);
+			spin_unlock_bh(&chan->place_lock);
+			placed = postrx_take(chan, r, skb, offset + done, seq,
+					     n);
+		} else if (skb_copy_datagram_iter(skb, offset + done,
+						  &r->iter, n)) {
+			placed = -EFAULT;
+		}
 		/* A bvec destination cannot fault: only a bug fails here. */
-		if (WARN_ON_ONCE(skb_copy_datagram_iter(skb, offset + done,
-							&r->iter, n))) {
+		if (WARN_ON_ONCE(placed < 0)) {
 			desc->error = -EFAULT;
 			break;
 		}
 		done += n;
-		postrx_chan_fill(chan, r, n, ctx->late);
+		postrx_chan_fill(chan, r, n, placed, ctx->late);
 	}
 	return done;
 }
@@ -237,6 +352,8 @@ int postrx_rx_attach(struct sock *sk, struct file *devfile,
 	WRITE_ONCE(sk->sk_prot, &postrx_prots[i]);
 	chan->attached = true;
 
+	postrx_flow_install(chan);
+
 	*chanp = chan;
 	return 0;
 }
@@ -269,6 +386,7 @@ static void postrx_close(struct sock *sk, long timeout)
 	lock_sock(sk);
 	chan = postrx_rx_chan(sk);
 	if (!WARN_ON_ONCE(!chan)) {
+		postrx_flow_uninstall(chan);
 		postrx_chan_finish_all(chan, -ECANCELED);
 		postrx_rx_detach(chan);
 	}
@@ -288,8 +406,11 @@ static int postrx_disconnect(struct sock *sk, int flags)
 {
 	struct postrx_chan *chan = postrx_rx_chan(sk);
 
-	if (chan)
+	if (chan) {
+		/* The flow's 5-tuple belonged to the old connection. */
+		postrx_flow_uninstall(chan);
 		postrx_chan_finish_all(chan, -ECONNABORTED);
+	}
 	return postrx_base_prot(sk)->disconnect(sk, flags);
 }
 

@@ -257,8 +257,11 @@ static int postrx_recv_cancel(struct io_uring_cmd *ioucmd)
 	if (!chan)
 		return 0;
 	lock_sock(chan->sk);
-	if (r->state == POSTRX_RANGE_POSTED)
+	if (r->state == POSTRX_RANGE_POSTED) {
+		postrx_place_unwind(chan);
 		postrx_chan_end(r, -ECANCELED);
+		postrx_place_resume(chan);
+	}
 	release_sock(chan->sk);
 	return 0;
 }
@@ -329,12 +332,15 @@ static int postrx_cmd_cancel(struct io_uring_cmd *ioucmd,
 	if (!sock)
 		return ret;
 	if (chan) {
+		/* The stream goes on: save bytes placed ahead first. */
+		postrx_place_unwind(chan);
 		list_for_each_entry_safe(r, tmp, &chan->ranges, node) {
 			if (!postrx_cancel_match(r, ctx, cmd.flags, user_data))
 				continue;
 			postrx_chan_end(r, -ECANCELED);
 			n++;
 		}
+		postrx_place_resume(chan);
 	}
 	postrx_unlock_sock(sock);
 

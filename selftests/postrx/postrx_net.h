@@ -11,6 +11,8 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <linux/errqueue.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -94,8 +96,10 @@ struct px_link {
 	const char *name;
 	int family;
 	const char *rx_addr;	/* where the receiver listens */
-	bool veth;		/* sender in namespace PX_NETNS over veth */
+	bool veth;		/* sender in namespace PX_NETNS over a pair */
 	const char *netem;	/* netem arguments on the sender's side */
+	const char *kind;	/* the pair's link type: "veth" if NULL */
+	int mtu;		/* the pair's MTU, if not 0 */
 };
 
 #define PX_NETNS	"pxtx"
@@ -110,14 +114,23 @@ static inline int px_sh(const char *cmd)
 /* Create the sender's namespace and the veth pair; 0 on success. */
 static inline int px_link_up(const struct px_link *l)
 {
-	char cmd[512];
+	char cmd[1024];
 
 	if (!l->veth)
 		return 0;
 	px_sh("ip netns del " PX_NETNS " 2>/dev/null; ip link del px0 2>/dev/null");
-	if (px_sh("ip netns add " PX_NETNS " && "
-		  "ip link add px0 type veth peer name px1 netns " PX_NETNS " && "
-		  "ip addr add 10.99.0.1/24 dev px0 && "
+	snprintf(cmd, sizeof(cmd), "ip netns add " PX_NETNS " && "
+		 "ip link add px0 type %s peer name px1 netns " PX_NETNS,
+		 l->kind ? l->kind : "veth");
+	if (px_sh(cmd))
+		return -1;
+	if (l->mtu) {
+		snprintf(cmd, sizeof(cmd), "ip link set px0 mtu %d && "
+			 "ip -n " PX_NETNS " link set px1 mtu %d", l->mtu, l->mtu);
+		if (px_sh(cmd))
+			return -1;
+	}
+	if (px_sh("ip addr add 10.99.0.1/24 dev px0 && "
 		  "ip addr add fd00:99::1/64 dev px0 nodad && "
 		  "ip link set px0 up && "
 		  "ip -n " PX_NETNS " addr add 10.99.0.2/24 dev px1 && "
@@ -212,8 +225,91 @@ static inline int px_enter_netns(const char *name)
 	return ret;
 }
 
+/* Anonymous memory for registered buffers, touched so it is present. */
+static inline void *px_alloc(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	memset(p, 0, len);
+	return p;
+}
+
 /* Set by a test: the sender sleeps this long after connecting. */
 static unsigned int px_sender_delay_us;
+/*
+ * Set by a test: the sender writes with MSG_ZEROCOPY from one buffer that
+ * holds the whole stream, and exits with 5 if the kernel copied every
+ * send anyway (SO_EE_CODE_ZEROCOPY_COPIED).
+ */
+static bool px_sender_zerocopy;
+
+/* Reap MSG_ZEROCOPY notifications; returns how many ranges completed. */
+static inline unsigned int px_zc_reap(int fd, unsigned int *copied, int flags)
+{
+	char control[128];
+	unsigned int n = 0;
+
+	for (;;) {
+		struct msghdr msg = { .msg_control = control,
+				      .msg_controllen = sizeof(control) };
+		struct sock_extended_err *ee;
+		struct cmsghdr *cm;
+
+		if (recvmsg(fd, &msg, MSG_ERRQUEUE | flags) < 0)
+			return n;
+		cm = CMSG_FIRSTHDR(&msg);
+		if (!cm)
+			continue;
+		ee = (void *)CMSG_DATA(cm);
+		if (ee->ee_origin != SO_EE_ORIGIN_ZEROCOPY)
+			continue;
+		n += ee->ee_data - ee->ee_info + 1;
+		if (ee->ee_code & SO_EE_CODE_ZEROCOPY_COPIED)
+			*copied += ee->ee_data - ee->ee_info + 1;
+		flags |= MSG_DONTWAIT;
+	}
+}
+
+/* The sender's loop with MSG_ZEROCOPY; returns its exit code. */
+static inline int px_send_zerocopy(int fd, uint64_t seed, size_t total,
+				   size_t chunk)
+{
+	unsigned int sends = 0, done = 0, copied = 0;
+	char *buf = px_alloc(total ? total : 1);
+	int one = 1;
+	size_t off;
+
+	if (!buf || setsockopt(fd, SOL_SOCKET, SO_ZEROCOPY, &one, sizeof(one)))
+		return 6;
+	px_pattern(seed, 0, buf, total);
+	for (off = 0; off < total; ) {
+		size_t n = total - off < chunk ? total - off : chunk;
+		ssize_t w = send(fd, buf + off, n, MSG_ZEROCOPY);
+
+		if (w < 0 && errno == ENOBUFS) {
+			done += px_zc_reap(fd, &copied, 0);
+			continue;
+		}
+		if (w <= 0)
+			return 4;
+		sends++;
+		off += w;
+		done += px_zc_reap(fd, &copied, MSG_DONTWAIT);
+	}
+	while (done < sends) {
+		struct pollfd pfd = { fd, 0, 0 };
+
+		if (poll(&pfd, 1, 10000) <= 0)
+			break;
+		done += px_zc_reap(fd, &copied, MSG_DONTWAIT);
+	}
+	fprintf(stderr, "# zerocopy sender: %u sends, %u completed, %u copied\n",
+		sends, done, copied);
+	return sends && copied == sends ? 5 : 0;
+}
 
 enum px_end {
 	PX_END_CLOSE,	/* orderly close: the receiver sees end of stream */
@@ -244,6 +340,13 @@ static inline pid_t px_sender(const struct px_link *l, int port, uint64_t seed,
 		_exit(3);
 	if (px_sender_delay_us)
 		usleep(px_sender_delay_us);
+	if (px_sender_zerocopy) {
+		int ret = px_send_zerocopy(fd, seed, total, chunk);
+
+		if (ret)
+			_exit(ret);
+		off = total;
+	}
 	while (off < total) {
 		size_t n = total - off < chunk ? total - off : chunk;
 		ssize_t w;
@@ -339,18 +442,6 @@ static inline int px_wait_cqe(struct io_uring *ring, int ms, __u64 *user_data,
 	*res = cqe->res;
 	io_uring_cqe_seen(ring, cqe);
 	return 0;
-}
-
-/* Anonymous memory for registered buffers, touched so it is present. */
-static inline void *px_alloc(size_t len)
-{
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (p == MAP_FAILED)
-		return NULL;
-	memset(p, 0, len);
-	return p;
 }
 
 /*

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * postrx driver API: how a NIC with header split and an exact-match flow
+ * classifier steers the payload of a TCP flow straight into the receive
+ * buffers that an application posted with POSTRX_CMD_RECV.
+ *
+ * The driver registers its net_device.  When the first buffer is posted on
+ * a TCP socket whose traffic arrives on that device, postrx calls
+ * ->flow_add() with the flow's key; the driver programs its classifier so
+ * that segments matching the key are handed to postrx_place_begin().
+ * postrx calls ->flow_del() when the socket is closed, or when the device
+ * unregisters; after ->flow_del() returns the driver makes no further call
+ * with that flow.
+ *
+ * For each classified segment with payload, the driver asks for the
+ * destination:
+ *
+ *	err = postrx_place_begin(flow, seq, len, &pl);
+ *	if (!err) {
+ *		... write pl.len bytes of payload into pl.dst[0..pl.nr_dst) ...
+ *		postrx_place_end(flow, &pl);
+ *		... attach pl.dst[] as the skb's page frags (get_page each),
+ *		    put any rest of the payload into ordinary buffers ...
+ *	}
+ *
+ * postrx_place_begin() claims the bytes (they lie in a posted, unfilled
+ * buffer, ahead of the consumer, never claimed before, inside the TCP
+ * receive window) and keeps the channel's placement lock held until
+ * postrx_place_end(): the write is serialised with the consumer and with
+ * completion, so a buffer never completes while the device writes into it.
+ * A real device that writes by DMA would instead keep a per-channel count
+ * of writes in flight and make completion wait for it; the model's
+ * engine writes synchronously, so holding the lock is the simple, honest
+ * equivalent.  The driver must verify the segment's checksum before it
+ * asks: a claim is never given back.
+ *
+ * The skb the driver then passes up carries the headers in its linear
+ * area and pl.dst[] as frags.  TCP consumes it like any other skb; where a
+ * frag is exactly the destination of the bytes it carries, postrx skips
+ * the copy.  Placement is an optimisation only: any segment the driver
+ * does not place (no flow, no buffer, a refused claim, a dropped skb) is
+ * copied by the consumer, and the stream stays exact.
+ */
+#ifndef _POSTRX_DRIVER_H
+#define _POSTRX_DRIVER_H
+
+#include <linux/bvec.h>
+#include <linux/in6.h>
+#include <linux/netdevice.h>
+#include <linux/skbuff.h>
+
+struct postrx_flow;
+
+/*
+ * A flow as it arrives at the device: saddr/sport are the peer's, daddr/
+ * dport the socket's own.  IPv4 addresses use the first word of the
+ * in6_addr (a.s6_addr32[0]); the rest is zero.  @net is the namespace of
+ * the receiving device.
+ */
+struct postrx_flow_key {
+	const struct net	*net;
+	u16			family;		/* AF_INET or AF_INET6 */
+	__be16			sport;
+	__be16			dport;
+	struct in6_addr		saddr;
+	struct in6_addr		daddr;
+};
+
+struct postrx_dev_ops {
+	/*
+	 * Install @flow under @key in the device's classifier.  Process
+	 * context, may sleep; postrx holds no socket lock.  Return 0, or a
+	 * negative errno (-ENOSPC: table full; -EEXIST: key present): the
+	 * socket then receives by copy.
+	 */
+	int	(*flow_add)(struct net_device *dev, struct postrx_flow *flow,
+			    const struct postrx_flow_key *key);
+	/*
+	 * Remove @flow.  Process context, may sleep.  On return no call of
+	 * the device with @flow is running or will start.
+	 */
+	void	(*flow_del)(struct net_device *dev, struct postrx_flow *flow);
+};
+
+/* Destination pieces of one claim: at most one page each. */
+#define POSTRX_PLACE_MAX_DST	MAX_SKB_FRAGS
+
+struct postrx_place {
+	u32		seq;		/* first byte claimed */
+	u32		len;		/* bytes claimed, <= bytes asked */
+	unsigned int	nr_dst;
+	struct bio_vec	dst[POSTRX_PLACE_MAX_DST];
+};
+
+int postrx_dev_register(struct net_device *dev,
+			const struct postrx_dev_ops *ops);
+void postrx_dev_unregister(struct net_device *dev);
+
+/*
+ * Returns 0 with the placement lock held and @pl filled, or a negative
+ * errno, lock not held, nothing claimed:
+ *   -ENOENT	the flow is gone (socket closing)
+ *   -ENOSPC	no posted buffer (or none whose stream offset is known)
+ *		covers @seq
+ *   -EALREADY	@seq lies behind what was already claimed or consumed
+ *   -ERANGE	outside the TCP receive window
+ */
+int postrx_place_begin(struct postrx_flow *flow, u32 seq, u32 len,
+		       struct postrx_place *pl);
+void postrx_place_end(struct postrx_flow *flow, struct postrx_place *pl);
+
+#endif /* _POSTRX_DRIVER_H */

@@ -1,0 +1,365 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * postrx: placement.  A device that classified a segment of a flow asks
+ * where its payload goes; we claim the bytes in the posted ranges and
+ * give back destination pages.  The rules (DESIGN invariant 2):
+ *
+ *  - only into posted, unfilled ranges, and only where the stream offset
+ *    of the range is known in advance: every range from the head up to
+ *    and including the target waits for all (POSTRX_RECV_WAITALL), so no
+ *    partial completion can shift the mapping under a placement;
+ *  - only at or ahead of chan->claim_next, which is past every byte
+ *    claimed before, by the device or by the consumer's copies, and past
+ *    what TCP already received: a claimed byte is never written by the
+ *    device again, so a duplicate or forged segment arriving after the real
+ *    one cannot change bytes the consumer will trust;
+ *  - only inside the receive window TCP advertised;
+ *  - the claim and the device's write happen under chan->place_lock, which
+ *    the consumer takes to advance and which completion takes to take a
+ *    range off the channel: a range never completes while the device
+ *    writes into it.
+ *
+ * Bytes the device placed ahead of the consumer are remembered as spans
+ * (merged when contiguous, so an in-order stream has one).  If ranges must
+ * end before the consumer reaches those bytes while the stream goes on
+ * (cancel, ring exit), the bytes would be left in memory that goes back to
+ * the application, or the mapping of the later ranges shifts under them.
+ * postrx_place_unwind() therefore copies them into kernel memory first
+ * ("bounce"); the consumer then copies those bytes from the bounce copy
+ * when the skb that carried them comes in.
+ */
+#include <linux/highmem.h>
+#include <linux/slab.h>
+#include <linux/postrx.h>
+#include <net/tcp.h>
+
+#include "postrx.h"
+
+/*
+ * One page-bounded piece of @r's memory at the cursor: fill @bv, at most
+ * @len bytes.  Called under place_lock, or with the socket locked and
+ * placement paused.
+ */
+static u32 postrx_range_piece(struct postrx_range *r, u32 len,
+			      struct bio_vec *bv)
+{
+	const struct bio_vec *v = r->cur_bv;
+	size_t pos = v->bv_offset + r->cur_skip;
+	u32 poff = offset_in_page(pos);
+	u32 n;
+
+	n = min_t(u32, len, PAGE_SIZE - poff);
+	n = min_t(u32, n, v->bv_len - r->cur_skip);
+	n = min_t(u32, n, r->len - r->cur_off);
+	bvec_set_page(bv, nth_page(v->bv_page, pos >> PAGE_SHIFT), n, poff);
+	return n;
+}
+
+/* Move @r's placement cursor to @off bytes from the range's start. */
+static void postrx_range_seek(struct postrx_range *r, u32 off)
+{
+	u32 d;
+
+	if (off < r->cur_off) {
+		r->cur_bv = r->base_bv;
+		r->cur_skip = r->base_skip;
+		r->cur_off = 0;
+	}
+	d = off - r->cur_off;
+	while (d) {
+		u32 step = min_t(u32, d, r->cur_bv->bv_len - r->cur_skip);
+
+		r->cur_skip += step;
+		d -= step;
+		if (r->cur_skip == r->cur_bv->bv_len) {
+			r->cur_bv++;
+			r->cur_skip = 0;
+		}
+	}
+	r->cur_off = off;
+}
+
+/* Record where @r's first byte lies, for the cursor.  At post time. */
+void postrx_range_init_cursor(struct postrx_range *r)
+{
+	r->base_bv = r->iter.bvec;
+	r->base_skip = r->iter.iov_offset;
+	r->cur_bv = r->base_bv;
+	r->cur_skip = r->base_skip;
+	r->cur_off = 0;
+}
+
+/*
+ * Map @len stream bytes from @seq to destination pieces in @pl, up to
+ * POSTRX_PLACE_MAX_DST pieces.  Only through the all-WAITALL prefix of
+ * the ranges, where the mapping cannot shift.
+ */
+static int postrx_place_map(struct postrx_chan *chan, u32 seq, u32 len,
+			    struct postrx_place *pl)
+{
+	struct postrx_range *r;
+	u32 start, off;
+
+	r = list_first_entry_or_null(&chan->ranges, struct postrx_range, node);
+	if (!r)
+		return -ENOSPC;
+	start = chan->rx_next - r->filled;
+	list_for_each_entry_from(r, &chan->ranges, node) {
+		if (!(r->flags & POSTRX_RECV_WAITALL))
+			return -ENOSPC;
+		if (before(seq, start + r->len))
+			break;
+		start += r->len;
+	}
+	if (list_entry_is_head(r, &chan->ranges, node))
+		return -ENOSPC;
+
+	off = seq - start;
+	pl->seq = seq;
+	pl->len = 0;
+	pl->nr_dst = 0;
+	while (pl->len < len && pl->nr_dst < POSTRX_PLACE_MAX_DST) {
+		u32 n;
+
+		postrx_range_seek(r, off);
+		n = postrx_range_piece(r, len - pl->len, &pl->dst[pl->nr_dst]);
+		pl->nr_dst++;
+		pl->len += n;
+		off += n;
+		if (off < r->len)
+			continue;
+		if (list_is_last(&r->node, &chan->ranges))
+			break;
+		r = list_next_entry(r, node);
+		if (!(r->flags & POSTRX_RECV_WAITALL))
+			break;
+		off = 0;
+	}
+	return 0;
+}
+
+/* Can bytes from @seq be remembered as a placed span? */
+static bool postrx_place_span_room(struct postrx_chan *chan, u32 seq)
+{
+	struct postrx_span *last;
+
+	if (chan->nr_placed < POSTRX_MAX_SPANS)
+		return true;
+	last = &chan->placed[chan->nr_placed - 1];
+	return last->seq + last->len == seq;
+}
+
+int postrx_place_begin(struct postrx_flow *flow, u32 seq, u32 len,
+		       struct postrx_place *pl)
+{
+	struct postrx_chan *chan = flow->chan;
+	const struct tcp_sock *tp = tcp_sk(chan->sk);
+	u32 wnd_end;
+	int err;
+
+	if (!len)
+		return -EINVAL;
+
+	spin_lock_bh(&chan->place_lock);
+	err = -ENOENT;
+	if (chan->flow != flow)
+		goto err_unlock;
+	err = -EALREADY;
+	if (before(seq, chan->claim_next) ||
+	    before(seq, READ_ONCE(tp->rcv_nxt)))
+		goto err_unlock;
+	err = -ERANGE;
+	wnd_end = READ_ONCE(tp->rcv_wup) + READ_ONCE(tp->rcv_wnd);
+	if (after(seq + len, wnd_end))
+		goto err_unlock;
+	err = -ENOSPC;
+	if (chan->place_paused || !postrx_place_span_room(chan, seq))
+		goto err_unlock;
+	err = postrx_place_map(chan, seq, len, pl);
+	if (err)
+		goto err_unlock;
+
+	/* The claim: no later placement may write these bytes again. */
+	chan->claim_next = seq + pl->len;
+	return 0;	/* with place_lock held, until postrx_place_end() */
+
+err_unlock:
+	spin_unlock_bh(&chan->place_lock);
+	return err;
+}
+EXPORT_SYMBOL_GPL(postrx_place_begin);
+
+void postrx_place_end(struct postrx_flow *flow, struct postrx_place *pl)
+{
+	struct postrx_chan *chan = flow->chan;
+	struct postrx_span *last = NULL;
+
+	if (chan->nr_placed)
+		last = &chan->placed[chan->nr_placed - 1];
+	if (last && last->seq + last->len == pl->seq) {
+		last->len += pl->len;
+	} else {
+		chan->placed[chan->nr_placed].seq = pl->seq;
+		chan->placed[chan->nr_placed].len = pl->len;
+		chan->nr_placed++;
+	}
+	spin_unlock_bh(&chan->place_lock);
+}
+EXPORT_SYMBOL_GPL(postrx_place_end);
+
+/*
+ * The consumer is about to write [@seq, @seq + @n): no placement may claim
+ * it any more.  Called under place_lock.
+ */
+void postrx_place_claim(struct postrx_chan *chan, u32 seq, u32 n)
+{
+	if (after(seq + n, chan->claim_next))
+		chan->claim_next = seq + n;
+}
+
+/*
+ * The consumer has taken everything before @rx_next: forget placed spans
+ * and bounce copies behind it.  Under place_lock (spans), with the socket
+ * locked (bounce list).
+ */
+void postrx_place_consumed(struct postrx_chan *chan)
+{
+	u32 rx_next = chan->rx_next;
+	unsigned int i = 0;
+
+	while (i < chan->nr_placed) {
+		struct postrx_span *s = &chan->placed[i];
+
+		if (!after(s->seq + s->len, rx_next)) {
+			i++;
+			continue;
+		}
+		if (before(s->seq, rx_next)) {
+			s->len -= rx_next - s->seq;
+			s->seq = rx_next;
+		}
+		break;
+	}
+	if (i) {
+		chan->nr_placed -= i;
+		memmove(chan->placed, chan->placed + i,
+			chan->nr_placed * sizeof(chan->placed[0]));
+	}
+}
+
+void postrx_bounce_consumed(struct postrx_chan *chan)
+{
+	struct postrx_bounce *b, *tmp;
+
+	list_for_each_entry_safe(b, tmp, &chan->bounce, node) {
+		if (after(b->seq + b->len, chan->rx_next))
+			break;
+		list_del(&b->node);
+		kfree(b);
+	}
+}
+
+void postrx_bounce_free(struct postrx_chan *chan)
+{
+	struct postrx_bounce *b, *tmp;
+
+	list_for_each_entry_safe(b, tmp, &chan->bounce, node) {
+		list_del(&b->node);
+		kfree(b);
+	}
+}
+
+/*
+ * The bounce copy of the bytes at @seq that a device placed at @page/@off,
+ * if any: returns how many bytes from @*src are those, 0 if none.  Socket
+ * locked.
+ */
+u32 postrx_bounce_find(struct postrx_chan *chan, u32 seq, struct page *page,
+		       u32 off, const u8 **src)
+{
+	struct postrx_bounce *b;
+
+	list_for_each_entry(b, &chan->bounce, node) {
+		u32 d = seq - b->seq;
+
+		if (before(seq, b->seq))
+			break;
+		if (d >= b->len)
+			continue;
+		if (b->page != page || b->off + d != off)
+			return 0;
+		*src = b->data + d;
+		return b->len - d;
+	}
+	return 0;
+}
+
+/* Copy one span's bytes out of the ranges into bounce entries. */
+static void postrx_bounce_span(struct postrx_chan *chan, u32 seq, u32 len)
+{
+	struct postrx_place pl;
+	unsigned int i;
+
+	while (len) {
+		if (postrx_place_map(chan, seq, len, &pl) || !pl.len)
+			return;
+		for (i = 0; i < pl.nr_dst; i++) {
+			struct bio_vec *bv = &pl.dst[i];
+			struct postrx_bounce *b;
+
+			/* Small, process context, and losing it loses data. */
+			b = kmalloc(struct_size(b, data, bv->bv_len),
+				    GFP_KERNEL | __GFP_NOFAIL);
+			b->seq = seq;
+			b->len = bv->bv_len;
+			b->page = bv->bv_page;
+			b->off = bv->bv_offset;
+			memcpy_from_page(b->data, bv->bv_page, bv->bv_offset,
+					 bv->bv_len);
+			list_add_tail(&b->node, &chan->bounce);
+			seq += bv->bv_len;
+		}
+		len -= pl.len;
+	}
+}
+
+/*
+ * Ranges are about to end before the consumer reached bytes a device
+ * placed in them or behind them, and the stream goes on.  Stop placement,
+ * and keep a kernel copy of every such byte.  Called with the socket
+ * locked (lock_sock: the consumer cannot run) in process context; the
+ * caller ends the ranges, then calls postrx_place_resume().
+ */
+void postrx_place_unwind(struct postrx_chan *chan)
+{
+	struct postrx_span spans[POSTRX_MAX_SPANS];
+	unsigned int i, n;
+
+	if (!chan->steered)
+		return;
+	spin_lock_bh(&chan->place_lock);
+	chan->place_paused = true;
+	n = chan->nr_placed;
+	memcpy(spans, chan->placed, n * sizeof(spans[0]));
+	spin_unlock_bh(&chan->place_lock);
+
+	/*
+	 * Paused: the device writes nothing now, and the consumer waits for
+	 * the socket lock, so the ranges and their bytes hold still.
+	 */
+	for (i = 0; i < n; i++)
+		postrx_bounce_span(chan, spans[i].seq, spans[i].len);
+
+	spin_lock_bh(&chan->place_lock);
+	chan->nr_placed = 0;
+	spin_unlock_bh(&chan->place_lock);
+}
+
+void postrx_place_resume(struct postrx_chan *chan)
+{
+	if (!chan->steered)
+		return;
+	spin_lock_bh(&chan->place_lock);
+	chan->place_paused = false;
+	spin_unlock_bh(&chan->place_lock);
+}
