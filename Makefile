@@ -76,7 +76,9 @@ SELFTESTS	:= $(patsubst selftests/postrx/%.c,$(BUILD)/selftests/%,$(SELFTESTS_C)
 TOOLS_C		:= $(wildcard selftests/postrx/tools/*.c)
 TOOLS		:= $(patsubst selftests/postrx/tools/%.c,$(BUILD)/selftests/%,$(TOOLS_C))
 
-$(BUILD)/selftests/%: selftests/postrx/%.c $(HARNESS) uapi/linux/postrx.h
+SELFTEST_HDRS	:= $(wildcard selftests/postrx/*.h) tools/postrx-recv/stream.h
+
+$(BUILD)/selftests/%: selftests/postrx/%.c $(HARNESS) uapi/linux/postrx.h $(SELFTEST_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) $(USER_CPPFLAGS) -o $@ $< -luring -lpthread
 
@@ -86,13 +88,31 @@ $(BUILD)/selftests/%: selftests/postrx/tools/%.c uapi/linux/postrx.h
 
 # rxbench links liburing-ext for the drop-in path; the rpath is relative so
 # that the guest, which sees the build under /host, finds it too.
-$(BUILD)/selftests/rxbench: bench/rxbench.c uapi/linux/postrx.h liburing-ext
+# liburing-ext is an order-only prerequisite: it is a phony target that
+# always runs, and must not relink these (a guest may be running them).
+LIBEXT_DEPS := $(wildcard liburing-ext/include/liburing/*.h) | liburing-ext
+
+$(BUILD)/selftests/rxbench: bench/rxbench.c uapi/linux/postrx.h $(LIBEXT_DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) $(USER_CPPFLAGS) -Iliburing-ext/include -o $@ $< \
 		-L$(BUILD)/liburing-ext -Wl,-rpath,'$$ORIGIN/../liburing-ext' \
 		-luring-ext -luring
 
 selftests: $(SELFTESTS) $(TOOLS) $(BUILD)/selftests/rxbench liburing-ext
+
+# postrx-recv and postrx-send (tools/postrx-recv/), linked like rxbench.
+selftests: $(BUILD)/tools/postrx-recv $(BUILD)/tools/postrx-send
+$(BUILD)/tools/%: tools/postrx-recv/%.c tools/postrx-recv/stream.h uapi/linux/postrx.h $(LIBEXT_DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -std=gnu11 $(WARN) $(USER_CPPFLAGS) -Iliburing-ext/include -o $@ $< \
+		-L$(BUILD)/liburing-ext -Wl,-rpath,'$$ORIGIN/../liburing-ext' \
+		-luring-ext -luring
+
+# The iproute2 plugin that lets `ip link add A type pxnic peer name B`
+# work (ip loads it from IP_LIB_DIR).
+selftests: $(BUILD)/iproute2/link_pxnic.so
+$(BUILD)/iproute2/link_pxnic.so: kernel/pxnic/iproute2/link_pxnic.c
+	$(MAKE) -C kernel/pxnic/iproute2 O=$(BUILD)/iproute2
 
 # The library's own Makefile builds it into build/liburing-ext.
 liburing-ext: $(DEPS_STAMP)
@@ -122,7 +142,8 @@ bench: module selftests
 
 checkpatch:
 	$(CACHE)/src/*/scripts/checkpatch.pl --no-tree --strict --terse \
-		-f kernel/*.c kernel/*.h uapi/linux/*.h
+		-f kernel/*.c kernel/*.h kernel/include/*.h kernel/pxnic/*.c \
+		kernel/pxnic/*.h uapi/linux/*.h
 
 sparse: $(DEPS_STAMP)
 	@mkdir -p $(BUILD)/sparse/kernel

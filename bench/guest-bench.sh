@@ -1,22 +1,49 @@
 #!/bin/sh
-# Runs in the guest (see bench/run.sh): every receive path over a veth pair
-# between two namespaces, the same sender, several buffer sizes, REPS
-# repetitions each.  Prints one JSON line per run, prefixed "BENCH ".
+# Runs in the guest (see bench/run.sh): every receive path over each link
+# between two namespaces (a veth pair, and a pxnic pair whose device places
+# payload), the same sender, several buffer sizes, REPS repetitions each.
+# Prints one JSON line per run, prefixed "BENCH ".
 set -u
 bin=$POSTRX_BIN/rxbench
 bytes=${RXBENCH_BYTES:-1073741824}
 reps=${RXBENCH_REPS:-5}
 sizes=${RXBENCH_SIZES:-"65536 1048576"}
-paths=${RXBENCH_PATHS:-"epoll uring_recv uring_recv_ring postrx postrx_dropin"}
+links=${RXBENCH_LINKS:-"veth pxnic"}
+paths=${RXBENCH_PATHS:-"epoll uring_recv uring_recv_ring tcp_zerocopy postrx postrx_dropin"}
+# pxnic's MTU: 61492 makes a segment's payload 15 whole pages (IPv4, TCP
+# timestamps), so that TCP_ZEROCOPY_RECEIVE can map it; every path gets it.
+pxnic_mtu=${RXBENCH_PXNIC_MTU:-61492}
 port=7300
+export IP_LIB_DIR=$POSTRX_TOP/build/iproute2
 
-ip netns add pxtx
-ip link add px0 type veth peer name px1 netns pxtx
-ip addr add 10.99.0.1/24 dev px0
-ip link set px0 up
-ip -n pxtx addr add 10.99.0.2/24 dev px1
-ip -n pxtx link set px1 up
-ip -n pxtx link set lo up
+link_up() {
+	ip netns add pxtx
+	ip link add px0 type "$1" peer name px1 netns pxtx || return 1
+	if [ "$1" = pxnic ]; then
+		ip link set px0 mtu "$pxnic_mtu"
+		ip -n pxtx link set px1 mtu "$pxnic_mtu"
+	fi
+	ip addr add 10.99.0.1/24 dev px0
+	ip link set px0 up
+	ip -n pxtx addr add 10.99.0.2/24 dev px1
+	ip -n pxtx link set px1 up
+	ip -n pxtx link set lo up
+}
+
+link_down() {
+	ip netns del pxtx 2>/dev/null
+	ip link del px0 2>/dev/null
+	true
+}
+
+# The pxnic engine threads of both ends: the NIC's work, reported apart.
+engine_pids() {
+	[ "$1" = pxnic ] || return 0
+	{
+		ethtool -S px0
+		ip netns exec pxtx ethtool -S px1
+	} | awk '$1 == "engine_pid:" {printf "%s ", $2}'
+}
 
 # TCP segments the receiver's namespace has sent: its ACKs.
 segs() {
@@ -26,31 +53,50 @@ segs() {
 echo "TAP version 13"
 n=0
 fail=0
-for size in $sizes; do
-	for rep in $(seq 1 "$reps"); do
-		for path in $paths; do
-			n=$((n + 1))
-			port=$((port + 1))
-			rm -f /tmp/sender.pid /tmp/rx.out
-			RXBENCH_SENDER_PIDFILE=/tmp/sender.pid \
-				"$bin" recv "$path" "$port" "$bytes" "$size" >/tmp/rx.out &
-			rx=$!
-			while ! grep -q ready /tmp/rx.out 2>/dev/null; do sleep 0.05; done
-			ip netns exec pxtx sh -c "echo \$\$ > /tmp/sender.pid; exec $bin send 10.99.0.1 $port $bytes" &
-			tx=$!
-			rx0=$(segs)
-			if wait $rx && wait $tx; then
-				# Segments each side sent: the receiver's are ACKs.
-				echo "# $path $size: the receiver sent $(($(segs) - rx0)) ACKs"
-				echo "BENCH $(grep '^{' /tmp/rx.out)"
-				echo "ok $n $path size $size run $rep"
-			else
-				echo "not ok $n $path size $size run $rep"
-				fail=$((fail + 1))
-			fi
+for link in $links; do
+	if [ "$link" = pxnic ] && ! grep -q '^pxnic ' /proc/modules; then
+		insmod "$(dirname "$POSTRX_KO")/pxnic/pxnic.ko" || continue
+	fi
+	link_down
+	if ! link_up "$link"; then
+		echo "# $link: cannot create the link, skipped"
+		link_down
+		continue
+	fi
+	engines=$(engine_pids "$link")
+	for size in $sizes; do
+		for rep in $(seq 1 "$reps"); do
+			for path in $paths; do
+				n=$((n + 1))
+				port=$((port + 1))
+				rm -f /tmp/sender.pid /tmp/rx.out
+				echo "# $link $path $size run $rep" >&2
+				RXBENCH_SENDER_PIDFILE=/tmp/sender.pid \
+				RXBENCH_ENGINE_PIDS="$engines" \
+					"$bin" recv "$path" "$port" "$bytes" "$size" >/tmp/rx.out &
+				rx=$!
+				while ! grep -q ready /tmp/rx.out 2>/dev/null; do sleep 0.05; done
+				ip netns exec pxtx sh -c "echo \$\$ > /tmp/sender.pid; exec $bin send 10.99.0.1 $port $bytes" &
+				tx=$!
+				rx0=$(segs)
+				if wait $rx && wait $tx; then
+					acks=$(($(segs) - rx0))
+					echo "# $link $path $size: the receiver sent $acks ACKs"
+					echo "BENCH $(grep '^{' /tmp/rx.out | sed "s/^{/{\"link\": \"$link\", \"acks\": $acks, /")"
+					echo "ok $n $link $path size $size run $rep"
+				else
+					echo "not ok $n $link $path size $size run $rep"
+					fail=$((fail + 1))
+				fi
+			done
 		done
 	done
+	if [ "$link" = pxnic ]; then
+		echo "# pxnic counters after the runs:"
+		ethtool -S px0 | sed 's/^/#   /'
+	fi
+	link_down
 done
-ip netns del pxtx
+grep -q '^pxnic ' /proc/modules && rmmod pxnic
 echo "# Totals: pass:$((n - fail)) fail:$fail xfail:0 xpass:0 skip:0 error:0"
 [ "$fail" = 0 ]

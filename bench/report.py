@@ -13,10 +13,14 @@ runs = defaultdict(list)
 for line in open(log, errors="replace"):
     if line.startswith("BENCH {"):
         r = json.loads(line[6:])
-        runs[(r["path"], r["size"])].append(r)
+        runs[(r.get("link", "veth"), r["path"], r["size"])].append(r)
 
 records = []
-for (path, size), rs in sorted(runs.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+order = ["epoll", "uring_recv", "uring_recv_ring", "tcp_zerocopy", "postrx", "postrx_dropin"]
+def key(kv):
+    link, path, size = kv[0]
+    return (link != "veth", size, order.index(path) if path in order else 99)
+for (link, path, size), rs in sorted(runs.items(), key=key):
     tp = [r["throughput_gbps"] for r in rs]
     cpu = [r["cpu_s_per_gib"] for r in rs]
     # On veth the receive softirq often runs in the sender's context (its
@@ -24,30 +28,33 @@ for (path, size), rs in sorted(runs.items(), key=lambda kv: (kv[0][1], kv[0][0])
     # sender.  The whole machine's busy time per GiB, with the same sender
     # for every path, is the comparison that cannot be fooled by that.
     tot = [r["cpu_s_per_gib"] + r["sender_cpu_s"] / (r["bytes"] / 2**30) for r in rs]
+    dev = [r.get("device_cpu_s_per_gib", 0.0) for r in rs]
     records.append({
-        "path": path, "link": "veth", "size": size,
+        "path": path, "link": link, "size": size,
         "throughput_gbps": round(statistics.median(tp), 3),
         "throughput_spread": [round(min(tp), 3), round(max(tp), 3)],
         "cpu_s_per_gib": round(statistics.median(cpu), 4),
         "cpu_spread": [round(min(cpu), 4), round(max(cpu), 4)],
         "total_cpu_s_per_gib": round(statistics.median(tot), 4),
         "total_cpu_spread": [round(min(tot), 4), round(max(tot), 4)],
-        "device_cpu_s_per_gib": 0.0,
+        "device_cpu_s_per_gib": round(statistics.median(dev), 4),
+        "acks": int(statistics.median(r.get("acks", 0) for r in rs)),
         "placed_bytes": int(statistics.median(r["placed_bytes"] for r in rs)),
         "copied_bytes": int(statistics.median(r["copied_bytes"] for r in rs)),
         "runs": len(rs),
     })
 
-base = {r["size"]: r for r in records if r["path"] == "epoll"}
-lines = ["| path | size | Gbit/s (median, min-max) | receive CPU s/GiB (median, min-max) | vs epoll | whole machine CPU s/GiB | vs epoll | runs |",
-         "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+base = {(r["link"], r["size"]): r for r in records if r["path"] == "epoll"}
+lines = ["| link | path | size | Gbit/s (median, min-max) | receive CPU s/GiB (median, min-max) | vs epoll | whole machine CPU s/GiB | vs epoll | device CPU s/GiB | placed / copied bytes | runs |",
+         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
 for r in records:
-    b = base.get(r["size"])
+    b = base.get((r["link"], r["size"]))
     ratio = f'{r["cpu_s_per_gib"] / b["cpu_s_per_gib"]:.2f}x' if b and b["cpu_s_per_gib"] else "-"
     tratio = f'{r["total_cpu_s_per_gib"] / b["total_cpu_s_per_gib"]:.2f}x' if b and b["total_cpu_s_per_gib"] else "-"
-    lines.append(f'| {r["path"]} | {r["size"]} | {r["throughput_gbps"]} ({r["throughput_spread"][0]}-{r["throughput_spread"][1]}) '
+    lines.append(f'| {r["link"]} | {r["path"]} | {r["size"]} | {r["throughput_gbps"]} ({r["throughput_spread"][0]}-{r["throughput_spread"][1]}) '
                  f'| {r["cpu_s_per_gib"]} ({r["cpu_spread"][0]}-{r["cpu_spread"][1]}) | {ratio} '
-                 f'| {r["total_cpu_s_per_gib"]} ({r["total_cpu_spread"][0]}-{r["total_cpu_spread"][1]}) | {tratio} | {r["runs"]} |')
+                 f'| {r["total_cpu_s_per_gib"]} ({r["total_cpu_spread"][0]}-{r["total_cpu_spread"][1]}) | {tratio} '
+                 f'| {r["device_cpu_s_per_gib"]} | {r["placed_bytes"]} / {r["copied_bytes"]} | {r["runs"]} |')
 
 json.dump({"env": {"kernel": env_kernel, "cpu": "qemu64 TCG -icount shift=0,sleep=off, 2 vCPUs",
                    "accel": "tcg", "date": time.strftime("%Y-%m-%d")},

@@ -181,7 +181,13 @@ int postrx_place_begin(struct postrx_flow *flow, u32 seq, u32 len,
 
 	/* The claim: no later placement may write these bytes again. */
 	chan->claim_next = seq + pl->len;
-	return 0;	/* with place_lock held, until postrx_place_end() */
+	/*
+	 * Return with place_lock held, until postrx_place_end().  Sparse
+	 * cannot follow a lock across two calls: tell it the context ends
+	 * here and starts again there.
+	 */
+	__release(&chan->place_lock);
+	return 0;
 
 err_unlock:
 	spin_unlock_bh(&chan->place_lock);
@@ -203,6 +209,7 @@ void postrx_place_end(struct postrx_flow *flow, struct postrx_place *pl)
 		chan->placed[chan->nr_placed].len = pl->len;
 		chan->nr_placed++;
 	}
+	__acquire(&chan->place_lock);	/* held since postrx_place_begin() */
 	spin_unlock_bh(&chan->place_lock);
 }
 EXPORT_SYMBOL_GPL(postrx_place_end);
@@ -317,6 +324,7 @@ static void postrx_bounce_span(struct postrx_chan *chan, u32 seq, u32 len)
 			memcpy_from_page(b->data, bv->bv_page, bv->bv_offset,
 					 bv->bv_len);
 			list_add_tail(&b->node, &chan->bounce);
+			chan->bounced_bytes += bv->bv_len;
 			seq += bv->bv_len;
 		}
 		len -= pl.len;

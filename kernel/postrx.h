@@ -99,6 +99,7 @@ struct postrx_chan {
 	u64			copied_rx_bytes;
 	u64			copied_late_bytes;
 	u64			completed;
+	u64			bounced_bytes;
 	bool			steered;	/* a flow was installed once */
 	int			flow_err;	/* why none was, if it failed */
 	struct list_head	bounce;

@@ -293,6 +293,8 @@ static int postrx_cmd_stats(struct io_uring_cmd *ioucmd,
 		st.copied_late_bytes = chan->copied_late_bytes;
 		st.completed = chan->completed;
 		st.posted = chan->nr_posted;
+		st.flow = chan->flow ? 1 : chan->flow_err;
+		st.bounced_bytes = chan->bounced_bytes;
 	}
 	postrx_unlock_sock(sock);
 

@@ -18,10 +18,16 @@
  *	err = postrx_place_begin(flow, seq, len, &pl);
  *	if (!err) {
  *		... write pl.len bytes of payload into pl.dst[0..pl.nr_dst) ...
+ *		... get_page() each pl.dst[i].bv_page for the skb's frags ...
  *		postrx_place_end(flow, &pl);
- *		... attach pl.dst[] as the skb's page frags (get_page each),
- *		    put any rest of the payload into ordinary buffers ...
+ *		... attach pl.dst[] as the skb's page frags, put the rest of
+ *		    the payload (from seq + pl.len) into ordinary buffers ...
  *	}
+ *
+ * The page references must be taken before postrx_place_end(): once the
+ * lock is dropped the buffer may complete, be unregistered and its pages
+ * freed.  A claim always starts at @seq (pl.seq == seq) and may cover
+ * fewer bytes than asked.
  *
  * postrx_place_begin() claims the bytes (they lie in a posted, unfilled
  * buffer, ahead of the consumer, never claimed before, inside the TCP
@@ -69,7 +75,10 @@ struct postrx_flow_key {
 struct postrx_dev_ops {
 	/*
 	 * Install @flow under @key in the device's classifier.  Process
-	 * context, may sleep; postrx holds no socket lock.  Return 0, or a
+	 * context, may sleep.  Called with the socket locked (lock_sock())
+	 * and postrx's flow mutex held; flow_del is also called under RTNL
+	 * when a device unregisters.  So neither may take RTNL or a socket
+	 * lock.  Return 0, or a
 	 * negative errno (-ENOSPC: table full; -EEXIST: key present): the
 	 * socket then receives by copy.
 	 */

@@ -27,57 +27,15 @@
 
 #include "postrx_util.h"
 
-/* ---- the stream: byte i of stream @seed is a function of (seed, i) */
+/*
+ * ---- the stream: byte i of stream @seed is a function of (seed, i).  One
+ * definition, shared with the tools (postrx-send writes it, postrx-recv
+ * --verify checks it).
+ */
+#include "../../tools/postrx-recv/stream.h"
 
-static inline uint64_t px_mix(uint64_t x)
-{
-	x += 0x9e3779b97f4a7c15ULL;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
-}
-
-static inline uint8_t px_byte(uint64_t seed, uint64_t off)
-{
-	return px_mix(seed ^ (off >> 3) * 0x100000001b3ULL) >> ((off & 7) * 8);
-}
-
-static inline void px_pattern(uint64_t seed, uint64_t off, void *buf,
-			      size_t len)
-{
-	uint8_t *p = buf;
-	size_t i = 0;
-
-	/* Whole words at once where aligned: the sender must be fast. */
-	while (i < len && ((off + i) & 7))
-		p[i] = px_byte(seed, off + i), i++;
-	for (; i + 8 <= len; i += 8) {
-		uint64_t w = px_mix(seed ^ ((off + i) >> 3) * 0x100000001b3ULL);
-
-		memcpy(p + i, &w, 8);
-	}
-	for (; i < len; i++)
-		p[i] = px_byte(seed, off + i);
-}
-
-/* Offset of the first byte that differs from the stream, or -1. */
-static inline int64_t px_verify(uint64_t seed, uint64_t off, const void *buf,
-				size_t len)
-{
-	const uint8_t *p = buf;
-	uint8_t chunk[4096];
-	size_t i, j, n;
-
-	for (i = 0; i < len; i += n) {
-		n = len - i < sizeof(chunk) ? len - i : sizeof(chunk);
-		px_pattern(seed, off + i, chunk, n);
-		if (memcmp(chunk, p + i, n))
-			for (j = 0; j < n; j++)
-				if (chunk[j] != p[i + j])
-					return off + i + j;
-	}
-	return -1;
-}
+#define px_pattern	st_pattern
+#define px_verify	st_verify
 
 /*
  * Divide the volume of traffic by this much: the debug kernel (KASAN,

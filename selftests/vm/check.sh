@@ -13,7 +13,10 @@ tests="$tests $(cd "$top/selftests/postrx" && ls *_test.sh 2>/dev/null | sort)"
 passed=0 failed=0 skipped=0
 for k in $kernels; do
 	out=$(mktemp)
-	bash "$top/selftests/vm/run.sh" --kernel "$k" -- $tests | tee "$out"
+	# Whole-suite and per-program limits: generous, they only catch hangs
+	# (the debug kernel moves data some 16 times slower).
+	bash "$top/selftests/vm/run.sh" --kernel "$k" --timeout 3600 \
+		--test-timeout 1800 -- $tests | tee "$out"
 	line=$(grep -E "^$k: [0-9]+ passed, [0-9]+ failed" "$out" | tail -1)
 	rm -f "$out"
 	if [ -z "$line" ]; then

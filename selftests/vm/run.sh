@@ -55,7 +55,8 @@ for f in "$kimage" "$ko"; do
 	[ -e "$f" ] || { echo "run.sh: missing $f (run make first)" >&2; exit 2; }
 done
 
-vmdir=$build/vm/$flavour
+# POSTRX_VM_DIR lets runs that overlap in time keep their files apart.
+vmdir=${POSTRX_VM_DIR:-$build/vm/$flavour}
 rm -rf "$vmdir"
 mkdir -p "$vmdir/root"/{busybox,postrx/modules,proc,sys,dev,tmp,run,usr,etc/alternatives,root}
 root=$vmdir/root

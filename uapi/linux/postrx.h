@@ -128,8 +128,11 @@ struct postrx_stats {
 	__u64	copied_late_bytes;	/* copied when a buffer was posted */
 	__u64	completed;		/* buffers completed */
 	__u32	posted;			/* buffers posted now */
-	__u32	resv0;
-	__u64	resv[3];
+	__s32	flow;			/* 1: a device steers the flow now,
+					 * 0: none, < 0: why installing failed
+					 */
+	__u64	bounced_bytes;		/* placed bytes saved at cancel */
+	__u64	resv[2];
 };
 
 #define POSTRX_STATS_SIZE_V1	64

@@ -1,0 +1,252 @@
+#!/bin/sh
+# pxnic smoke test, in the guest: a pxnic pair between the root namespace
+# and a netns, made with the iproute2 plugin; ping; exact TCP streams
+# (IPv4, IPv6, GRO off/on, MTU 9000 and 65535); postrx receives with
+# placement; the fault knobs; netem corruption; deleting the pair while a
+# stream runs; rmmod.
+ko=${PXNIC_KO:-$(dirname "$POSTRX_KO")/pxnic/pxnic.ko}
+bin=$POSTRX_BIN
+ns=pxsmoke
+params=/sys/module/pxnic/parameters
+n=0
+fail=0
+skip=0
+result() { # $1 = status, $2 = description
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then echo "ok $n $2"
+	elif [ "$1" = 77 ]; then echo "ok $n $2 # SKIP"; skip=$((skip + 1))
+	else echo "not ok $n $2"; fail=$((fail + 1)); fi
+}
+totals() {
+	echo "# Totals: pass:$((n - fail - skip)) fail:$fail xfail:0 xpass:0 skip:$skip error:0"
+}
+rx() { ip netns exec $ns "$@"; }
+stat_of() { # $1 = netns or "", $2 = dev, $3 = counter
+	if [ -n "$1" ]; then ip netns exec "$1" ethtool -S "$2"; else ethtool -S "$2"; fi |
+		awk -v k="$3:" '$1 == k {print $2}'
+}
+
+echo "TAP version 13"
+if [ ! -e "$ko" ]; then
+	echo "1..0 # SKIP $ko not built"
+	exit 0
+fi
+
+# The plugin: prebuilt on the host, or built here (the repo is read-only).
+IP_LIB_DIR=$POSTRX_TOP/build/iproute2
+if [ ! -e "$IP_LIB_DIR/link_pxnic.so" ]; then
+	IP_LIB_DIR=/tmp/pxnic-iproute2
+	make -s -C "$POSTRX_TOP/kernel/pxnic/iproute2" O=$IP_LIB_DIR >/dev/null 2>&1
+fi
+export IP_LIB_DIR
+
+# One TCP stream of $3 bytes of a known pattern to $1 port $2, received
+# in the netns and compared byte for byte.
+cat >/tmp/pxxfer.py <<'EOF'
+import socket, sys
+pat = bytes(range(251)) * 4200
+def serve(port, total):
+    s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("::", port)); s.listen(1)
+    print("ready", flush=True)
+    c, _ = s.accept(); c.settimeout(120)
+    pos = 0
+    while pos < total:
+        d = c.recv(1 << 20)
+        if not d: break
+        o = pos % 251
+        if d != pat[o:o + len(d)]:
+            print("mismatch at", pos); sys.exit(1)
+        pos += len(d)
+    print("received", pos); sys.exit(0 if pos == total else 1)
+def send(host, port, total):
+    c = socket.create_connection((host, port), timeout=120)
+    pos = 0
+    while pos < total:
+        o = pos % 251
+        k = min(1 << 20, total - pos)
+        c.sendall(pat[o:o + k]); pos += k
+    c.close()
+if sys.argv[1] == "serve": serve(int(sys.argv[2]), int(sys.argv[3]))
+else: send(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+EOF
+
+wait_listen() { # $1 = port
+	i=0
+	while ! rx ss -ltn | grep -q ":$1 " && [ $i -lt 200 ]; do
+		sleep 0.05; i=$((i + 1))
+	done
+}
+xfer() { # $1 = address, $2 = port, $3 = bytes
+	rx python3 /tmp/pxxfer.py serve "$2" "$3" >/tmp/pxxfer.out 2>&1 &
+	srv=$!
+	wait_listen "$2"
+	timeout 150 python3 /tmp/pxxfer.py send "$1" "$2" "$3"
+	wait $srv; rc=$?
+	echo "# $(tail -1 /tmp/pxxfer.out)"
+	return $rc
+}
+# postrx receive with placement: rxbench's postrx path.
+postrx_xfer() { # $1 = address, $2 = port, $3 = bytes
+	rx "$bin/rxbench" recv postrx "$2" "$3" 262144 >/tmp/pxrb.out 2>&1 &
+	srv=$!
+	wait_listen "$2"
+	timeout 150 "$bin/rxbench" send "$1" "$2" "$3" >/dev/null
+	wait $srv; rc=$?
+	echo "# $(tail -1 /tmp/pxrb.out)"
+	[ $rc = 0 ] && grep -q "\"bytes\": $3," /tmp/pxrb.out
+}
+
+insmod "$ko"
+result $? "insmod pxnic.ko"
+
+ip netns add $ns
+ip link add px0 type pxnic peer name px1 netns $ns
+result $? "ip link add px0 type pxnic peer name px1 netns $ns"
+ip addr add 10.77.0.1/24 dev px0
+ip addr add fd77::1/64 dev px0 nodad
+rx ip addr add 10.77.0.2/24 dev px1
+rx ip addr add fd77::2/64 dev px1 nodad
+ip link set px0 up
+rx ip link set px1 up
+rx ip link set lo up
+ip -d link show px0 | sed 's/^/# /'
+
+ping -c 2 -W 2 10.77.0.2 >/dev/null
+result $? "ping IPv4 across the pair"
+ping -6 -c 2 -W 2 fd77::2 >/dev/null
+result $? "ping IPv6 across the pair"
+
+ethtool -i px0 | grep -q "^driver: pxnic"
+result $? "ethtool -i reports the pxnic driver"
+
+# The debug kernel (KASAN, lockdep) under TCG is ~100x slower.
+if [ "$POSTRX_KERNEL" = debug ]; then
+	bytes=$((2 << 20)) small=$((1 << 20))
+else
+	bytes=$((16 << 20)) small=$((4 << 20))
+fi
+xfer 10.77.0.2 7501 $bytes
+result $? "IPv4 TCP stream arrives exact"
+xfer fd77::2 7502 $bytes
+result $? "IPv6 TCP stream arrives exact"
+
+segs=$(stat_of $ns px1 rx_segs)
+pid=$(stat_of $ns px1 engine_pid)
+rt=$(stat_of $ns px1 engine_runtime_ns)
+echo "# px1: rx_segs $segs engine_pid $pid engine_runtime_ns $rt"
+[ "${segs:-0}" -gt 0 ] && [ "${pid:-0}" -gt 0 ] && [ "${rt:-0}" -gt 0 ] &&
+	grep -q pxnic-eng "/proc/$pid/comm"
+result $? "ethtool -S counts segments and reports the engine thread"
+
+rx ethtool -K px1 gro off
+rx ethtool -k px1 | grep -q "generic-receive-offload: off" &&
+	xfer 10.77.0.2 7503 $bytes
+result $? "stream with GRO off"
+rx ethtool -K px1 gro on
+rx ethtool -k px1 | grep -q "generic-receive-offload: on"
+result $? "GRO back on"
+
+for mtu in 9000 65535; do
+	ip link set px0 mtu $mtu && rx ip link set px1 mtu $mtu &&
+		ping -c 1 -W 2 -s $((mtu - 28)) 10.77.0.2 >/dev/null &&
+		xfer 10.77.0.2 $((7500 + mtu % 100)) $bytes
+	result $? "MTU $mtu: full-size ping and stream"
+done
+ip link set px0 mtu 65536 2>/dev/null
+[ $? != 0 ]
+result $? "MTU above 65535 refused"
+ip link set px0 mtu 1500
+rx ip link set px1 mtu 1500
+
+if [ -x "$bin/rxbench" ]; then
+	before=$(stat_of $ns px1 rx_placed_bytes)
+	postrx_xfer 10.77.0.2 7510 $((2 * bytes))
+	rc=$?
+	placed=$(stat_of $ns px1 rx_placed_bytes)
+	echo "# px1 rx_placed_bytes $before -> $placed; flows_installed $(stat_of $ns px1 flows_installed) flow_add_ok $(stat_of $ns px1 flow_add_ok)"
+	[ $rc = 0 ] && [ "${placed:-0}" -gt "${before:-0}" ]
+	result $? "postrx receive over pxnic is placed by the device"
+else
+	result 77 "postrx receive over pxnic (no rxbench)"
+fi
+
+# Faults, all at once; the plain stream must stay exact and the postrx
+# stream must complete.
+echo 7 >$params/fault_drop_placed
+echo 5 >$params/fault_dup
+echo 3 >$params/fault_reorder
+echo 11 >$params/fault_forge
+echo 20 >$params/fault_stall_us
+xfer 10.77.0.2 7511 $small
+result $? "stream exact under dup, reorder and a stalled engine"
+if [ -x "$bin/rxbench" ]; then
+	postrx_xfer 10.77.0.2 7512 $small
+	result $? "postrx stream completes under every fault"
+fi
+echo 0 >$params/fault_stall_us
+for k in dup reorder drop forge; do
+	v=$(stat_of $ns px1 rx_fault_$k)
+	echo "# rx_fault_$k $v"
+done
+[ "$(stat_of $ns px1 rx_fault_dup)" -gt 0 ] &&
+	[ "$(stat_of $ns px1 rx_fault_reorder)" -gt 0 ]
+result $? "fault counters move"
+echo 1 >$params/fault_flow_add
+if [ -x "$bin/rxbench" ]; then
+	f0=$(stat_of $ns px1 flow_add_fail)
+	postrx_xfer 10.77.0.2 7513 $small &&
+		[ "$(stat_of $ns px1 flow_add_fail)" -gt "${f0:-0}" ]
+	result $? "a failing flow_add falls back to copy"
+fi
+for k in drop_placed dup reorder forge flow_add; do echo 0 >$params/fault_$k; done
+
+# netem corrupts after the sender's checksum: the device must not place
+# or pass up a bad segment as verified, and the stream stays exact.
+if tc qdisc add dev px0 root netem corrupt 2% 2>/dev/null; then
+	xfer 10.77.0.2 7514 $small
+	rc=$?
+	bad=$(stat_of $ns px1 rx_csum_bad)
+	echo "# rx_csum_bad $bad"
+	[ $rc = 0 ] && [ "${bad:-0}" -gt 0 ]
+	result $? "netem corrupt: bad checksums counted, stream exact"
+	tc qdisc del dev px0 root
+else
+	result 77 "netem corrupt (sch_netem not available)"
+fi
+
+ethtool -S px0 | sed 's/^/# px0 /'
+rx ethtool -S px1 | sed 's/^/# px1 /'
+
+# Deleting the namespace deletes px1 and with it px0, mid-stream.
+rx python3 /tmp/pxxfer.py serve 7520 $((1 << 30)) >/dev/null 2>&1 &
+srv=$!
+wait_listen 7520
+python3 /tmp/pxxfer.py send 10.77.0.2 7520 $((1 << 30)) >/dev/null 2>&1 &
+cli=$!
+sleep 2
+ip netns del $ns
+i=0
+while ip link show px0 >/dev/null 2>&1 && [ $i -lt 100 ]; do
+	sleep 0.1; i=$((i + 1))
+done
+! ip link show px0 >/dev/null 2>&1
+result $? "deleting the netns mid-stream removes both devices"
+kill $cli $srv 2>/dev/null
+wait $cli $srv 2>/dev/null
+
+# A second pair, left for rmmod to delete.
+ip link add px2 type pxnic peer name px3 &&
+	ip link set px2 up && ip link set px3 up
+result $? "a pair in one namespace"
+
+i=0
+until rmmod pxnic 2>/dev/null || [ $i -ge 100 ]; do
+	sleep 0.1; i=$((i + 1))
+done
+! grep -q '^pxnic ' /proc/modules
+result $? "rmmod pxnic removes the remaining pair"
+
+totals
+[ "$fail" = 0 ]
