@@ -38,6 +38,20 @@
 #include <liburing/postrx.h>
 
 #define NBUFS	4	/* buffers in flight for the io_uring paths */
+/*
+ * postrx posts at least this many bytes: posted buffers are where the
+ * stream goes, so they play the part of the socket's receive buffer and
+ * should cover TCP's window (tcp_rmem's maximum is 6 MiB).
+ */
+#define POSTED_BYTES	(8u << 20)
+#define MAX_POSTED	256
+
+static unsigned int postrx_nbufs(size_t bufsize)
+{
+	size_t n = POSTED_BYTES / bufsize;
+
+	return n < NBUFS ? NBUFS : n > MAX_POSTED ? MAX_POSTED : n;
+}
 
 static void die(const char *what, int err)
 {
@@ -277,8 +291,12 @@ static size_t recv_tcp_zerocopy(int fd, char *buf, size_t bufsize,
 		struct tcp_zerocopy_receive zc = {
 			.address = (uintptr_t)map,
 			.length = bufsize,
+			/*
+			 * Only sub-page leftovers: with a copybuf as large as
+			 * what is queued, the kernel copies everything.
+			 */
 			.copybuf_address = (uintptr_t)buf,
-			.copybuf_len = bufsize,
+			.copybuf_len = 4095,
 		};
 		socklen_t zl = sizeof(zc);
 		size_t n;
@@ -440,24 +458,29 @@ static size_t recv_dropin(int fd, char *buf, size_t bufsize, size_t total,
 	return got;
 }
 
-/* postrx: NBUFS registered buffers posted with WAITALL, re-posted. */
+/*
+ * postrx: postrx_nbufs() registered buffers posted with WAITALL,
+ * re-posted as they complete.
+ */
 static size_t recv_postrx(int fd, char *buf, size_t bufsize, size_t total,
 			  struct postrx_stats *st)
 {
-	struct iovec iov = { buf, bufsize * NBUFS };
+	unsigned int nbufs = postrx_nbufs(bufsize);
+	struct iovec iov = { buf, bufsize * nbufs };
 	struct io_uring_cqe *cqe;
 	struct io_uring ring;
 	size_t got = 0;
-	int devfd, i, inflight = 0;
+	int devfd, inflight = 0;
+	unsigned int i;
 	bool eof = false;
 
 	devfd = open(POSTRX_DEVICE_PATH, O_RDWR);
 	if (devfd < 0)
 		die(POSTRX_DEVICE_PATH, errno);
-	if (io_uring_queue_init(64, &ring, 0) ||
+	if (io_uring_queue_init(MAX_POSTED, &ring, 0) ||
 	    io_uring_register_buffers(&ring, &iov, 1))
 		die("io_uring", errno);
-	for (i = 0; i < NBUFS; i++, inflight++)
+	for (i = 0; i < nbufs; i++, inflight++)
 		prep_post(&ring, devfd, fd, buf + i * bufsize, bufsize, i);
 	io_uring_submit(&ring);
 	while (inflight) {
@@ -493,15 +516,19 @@ static int do_recv(const char *path, int port, size_t total, size_t bufsize)
 	const char *pidfile = getenv("RXBENCH_SENDER_PIDFILE");
 	char sender_buf[32] = "", *sender = NULL;
 	double t0, t1, b0, b1, s0, s1, e0, e1, secs, gib;
+	size_t region;
 	int one = 1, lfd, fd;
 	size_t got;
 	char *buf;
 
-	buf = mmap(NULL, bufsize * RING_BUFS, PROT_READ | PROT_WRITE,
+	region = bufsize * RING_BUFS;
+	if (region < bufsize * postrx_nbufs(bufsize))
+		region = bufsize * postrx_nbufs(bufsize);
+	buf = mmap(NULL, region, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (buf == MAP_FAILED)
 		die("mmap", errno);
-	memset(buf, 0, bufsize * RING_BUFS);
+	memset(buf, 0, region);
 	lfd = socket(AF_INET6, SOCK_STREAM, 0);
 	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(lfd, (void *)&a, sizeof(a)) || listen(lfd, 1))

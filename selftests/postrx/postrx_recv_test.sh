@@ -55,6 +55,8 @@ setup_ext4() {
 }
 
 cleanup() {
+	ip netns del $ns-px 2>/dev/null
+	grep -q '^pxnic ' /proc/modules && rmmod pxnic 2>/dev/null
 	umount $dio 2>/dev/null; [ -n "$loopdev" ] && losetup -d "$loopdev"
 	umount $work/full $work/ramfs 2>/dev/null
 	ip netns del $ns 2>/dev/null; ip link del pr0 2>/dev/null
@@ -90,6 +92,7 @@ no_leftovers() { # $1 = final name: neither it nor its .part exists
 }
 
 json_has() { grep -Eq "\"$1\": $2[,}]" $work/rx.json; }
+json_num() { sed -n "s/.*\"$1\": \([0-9]*\).*/\1/p" $work/rx.json; }
 
 # stream_case DESC BYTES DIR SENDER-ARGS -- RECV-ARGS: one stream, file checked.
 stream_case() {
@@ -260,6 +263,57 @@ fi
 stream_case "tmpfs" 8192 $work >/dev/null
 grep -q "refuses O_DIRECT" $work/rx.err &&
 	echo "# tmpfs refuses O_DIRECT" || echo "# tmpfs accepts O_DIRECT"
+
+# ---- --plain: recv() into user memory and pwrite(), no postrx
+bytes=$((big + 123))
+stream_case "plain" $bytes $dio --plain --verify
+rc=$?
+if [ $rc = 0 ]; then
+	json_has mode '"plain"' && json_has placed_bytes 0 &&
+		json_has copied_rx_bytes $bytes &&
+		{ [ $have_ext4 = 0 ] || json_has write_direct_bytes $bytes; }
+	rc=$?
+fi
+result $rc "--plain --verify stream of $bytes bytes: exact, all copied by recv(), O_DIRECT"
+
+# ---- over a pxnic pair: the device places the payload
+pxko=$(dirname "$POSTRX_KO")/pxnic/pxnic.ko
+if [ ! -e "$pxko" ]; then
+	result 77 "postrx-recv over pxnic ($pxko not built)"
+else
+	export IP_LIB_DIR=$POSTRX_TOP/build/iproute2
+	if [ ! -e "$IP_LIB_DIR/link_pxnic.so" ]; then
+		IP_LIB_DIR=/tmp/pxnic-iproute2
+		make -s -C "$POSTRX_TOP/kernel/pxnic/iproute2" O=$IP_LIB_DIR >/dev/null 2>&1
+	fi
+	port=$((port + 1))
+	bytes=$((big / 4 + 77))
+	rm -f $dio/px.dat
+	insmod "$pxko" &&
+	ip netns add $ns-px &&
+	ip link add px0 type pxnic peer name px1 netns $ns-px &&
+	ip link set px0 mtu 9000 && ip -n $ns-px link set px1 mtu 9000 &&
+	ip addr add 10.96.0.1/24 dev px0 && ip link set px0 up &&
+	ip -n $ns-px addr add 10.96.0.2/24 dev px1 && ip -n $ns-px link set px1 up
+	rc=$?
+	if [ $rc = 0 ]; then
+		# More posted than the stream: every segment finds its buffer.
+		start_recv -o $dio/px.dat -q 32
+		ip netns exec $ns-px "$send" -q -p $port -H 10.96.0.1 -s $bytes
+		wait $rxpid; rc=$?
+		echo "# $(cat $work/rx.json)"
+		[ -s $work/rx.err ] && note $work/rx.err
+		[ $rc = 0 ] && same $dio/px.dat $bytes && json_has bytes $bytes &&
+			[ "$(json_num placed_bytes)" -gt 0 ]
+		rc=$?
+	fi
+	ip netns del $ns-px 2>/dev/null
+	i=0
+	until rmmod pxnic 2>/dev/null || [ $i -ge 100 ]; do
+		sleep 0.1; i=$((i + 1))
+	done
+	result $rc "postrx-recv over a pxnic pair: exact file, placed_bytes > 0"
+fi
 
 # ---- arguments and set-up errors
 bad=0
