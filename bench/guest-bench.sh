@@ -45,6 +45,15 @@ engine_pids() {
 	} | awk '$1 == "engine_pid:" {printf "%s ", $2}'
 }
 
+# The sender's device's NAPI threads (pxnic): sending work, not receiving.
+sender_tasks() {
+	for p in /proc/[0-9]*; do
+		case "$(cat "$p/comm" 2>/dev/null)" in
+		napi/px1-*) printf "%s " "${p#/proc/}" ;;
+		esac
+	done
+}
+
 # TCP segments the receiver's namespace has sent: its ACKs.
 segs() {
 	nstat -az TcpOutSegs | awk '/TcpOutSegs/ {print $2}'
@@ -64,6 +73,7 @@ for link in $links; do
 		continue
 	fi
 	engines=$(engine_pids "$link")
+	senders=$(sender_tasks)
 	for size in $sizes; do
 		for rep in $(seq 1 "$reps"); do
 			for path in $paths; do
@@ -73,6 +83,7 @@ for link in $links; do
 				echo "# $link $path $size run $rep" >&2
 				RXBENCH_SENDER_PIDFILE=/tmp/sender.pid \
 				RXBENCH_ENGINE_PIDS="$engines" \
+				RXBENCH_SENDER_TASKS="$senders" \
 					"$bin" recv "$path" "$port" "$bytes" "$size" >/tmp/rx.out &
 				rx=$!
 				while ! grep -q ready /tmp/rx.out 2>/dev/null; do sleep 0.05; done
@@ -91,6 +102,25 @@ for link in $links; do
 			done
 		done
 	done
+	# iperf3 over the same link: the reference for what it carries.
+	if [ "${RXBENCH_IPERF3:-1}" = 1 ] && command -v iperf3 >/dev/null; then
+		for rep in $(seq 1 "$reps"); do
+			n=$((n + 1))
+			iperf3 -s -1 -p 7299 >/dev/null 2>&1 &
+			srv=$!
+			sleep 0.5
+			if ip netns exec pxtx iperf3 -c 10.99.0.1 -p 7299 -n "$bytes" -J \
+				>/tmp/iperf3.json 2>/dev/null; then
+				gbps=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(round(d["end"]["sum_received"]["bits_per_second"] / 1e9, 3))' /tmp/iperf3.json)
+				echo "BENCH {\"link\": \"$link\", \"path\": \"iperf3\", \"size\": 131072, \"bytes\": $bytes, \"throughput_gbps\": $gbps}"
+				echo "ok $n $link iperf3 run $rep"
+			else
+				echo "not ok $n $link iperf3 run $rep"
+				fail=$((fail + 1))
+			fi
+			wait $srv 2>/dev/null
+		done
+	fi
 	if [ "$link" = pxnic ]; then
 		echo "# pxnic counters after the runs:"
 		ethtool -S px0 | sed 's/^/#   /'

@@ -10,9 +10,13 @@ from collections import defaultdict
 
 log, out_json, out_md, env_kernel = sys.argv[1:5]
 runs = defaultdict(list)
+iperf = defaultdict(list)
 for line in open(log, errors="replace"):
     if line.startswith("BENCH {"):
         r = json.loads(line[6:])
+        if r["path"] == "iperf3":
+            iperf[r.get("link", "veth")].append(r["throughput_gbps"])
+            continue
         runs[(r.get("link", "veth"), r["path"], r["size"])].append(r)
 
 records = []
@@ -56,8 +60,14 @@ for r in records:
                  f'| {r["total_cpu_s_per_gib"]} ({r["total_cpu_spread"][0]}-{r["total_cpu_spread"][1]}) | {tratio} '
                  f'| {r["device_cpu_s_per_gib"]} | {r["placed_bytes"]} / {r["copied_bytes"]} | {r["runs"]} |')
 
+for link, tp in sorted(iperf.items()):
+    lines.append(f"\niperf3 over {link} (reference; its own sender and receiver, 128 KiB reads): "
+                 f"{statistics.median(tp):.3f} Gbit/s median of {len(tp)} runs")
 json.dump({"env": {"kernel": env_kernel, "cpu": "qemu64 TCG -icount shift=0,sleep=off, 2 vCPUs",
                    "accel": "tcg", "date": time.strftime("%Y-%m-%d")},
-           "records": records}, open(out_json, "w"), indent=1)
+           "records": records,
+           "iperf3": {link: {"throughput_gbps": statistics.median(tp), "runs": len(tp)}
+                      for link, tp in iperf.items()}},
+          open(out_json, "w"), indent=1)
 open(out_md, "w").write("\n".join(lines) + "\n")
 print("\n".join(lines))

@@ -14,7 +14,8 @@
  * of all CPUs from /proc/stat (total minus idle; idle is exact with NO_HZ)
  * over the transfer, minus the sender's own run time from its schedstat
  * (the sender writes its pid to RXBENCH_SENDER_PIDFILE before it connects)
- * and the device engine's (RXBENCH_ENGINE_PIDS, pxnic).  What remains is the
+ * and its device's NAPI thread (RXBENCH_SENDER_TASKS), and the device
+ * engine's (RXBENCH_ENGINE_PIDS, pxnic).  What remains is the
  * receive side: the application, softirq and completions.  RXBENCH_SEND_ZC
  * makes the sender use MSG_ZEROCOPY.
  */
@@ -103,15 +104,11 @@ static double task_seconds(const char *pid)
 	return ns / 1e9;
 }
 
-/*
- * Run time of the device's engine threads (RXBENCH_ENGINE_PIDS: pids
- * separated by spaces): the NIC's work in the pxnic model, which is not
- * the host's receive cost.
- */
-static double engine_seconds(void)
+/* Summed run time of the tasks whose pids $@var lists, space-separated. */
+static double tasks_seconds(const char *var)
 {
-	const char *pids = getenv("RXBENCH_ENGINE_PIDS");
-	char copy[256], *p, *save;
+	const char *pids = getenv(var);
+	char copy[512], *p, *save;
 	double s = 0;
 
 	if (!pids)
@@ -120,6 +117,25 @@ static double engine_seconds(void)
 	for (p = strtok_r(copy, " ", &save); p; p = strtok_r(NULL, " ", &save))
 		s += task_seconds(p);
 	return s;
+}
+
+/*
+ * Run time of the device's engine threads (RXBENCH_ENGINE_PIDS): the
+ * NIC's work in the pxnic model, which is not the host's receive cost.
+ */
+static double engine_seconds(void)
+{
+	return tasks_seconds("RXBENCH_ENGINE_PIDS");
+}
+
+/*
+ * The sender's side beyond its process (RXBENCH_SENDER_TASKS): on pxnic
+ * the sender's device has a NAPI thread of its own, where the sender's
+ * TCP takes ACKs in and pushes data out.  That is sending, not receiving.
+ */
+static double sender_extra_seconds(void)
+{
+	return tasks_seconds("RXBENCH_SENDER_TASKS");
 }
 
 /* Reap MSG_ZEROCOPY notifications; returns how many sends completed. */
@@ -325,6 +341,23 @@ static size_t recv_tcp_zerocopy(int fd, char *buf, size_t bufsize,
 	return got;
 }
 
+/*
+ * A ring as a current io_uring application sets it up: one submitter,
+ * completions' task work run when the application waits for them
+ * (DEFER_TASKRUN), so a completion costs no wake-up of its own.
+ */
+static int ring_init(unsigned int entries, struct io_uring *ring)
+{
+	struct io_uring_params p = {
+		.flags = IORING_SETUP_SINGLE_ISSUER |
+			 IORING_SETUP_DEFER_TASKRUN,
+	};
+
+	if (!io_uring_queue_init_params(entries, ring, &p))
+		return 0;
+	return io_uring_queue_init(entries, ring, 0);
+}
+
 /* The usual io_uring loop: one IORING_OP_RECV in flight, re-armed. */
 static size_t uring_recv_loop(struct io_uring *ring, int fd, char *buf,
 			      size_t bufsize, size_t total)
@@ -369,7 +402,7 @@ static size_t recv_uring(int fd, char *buf, size_t bufsize, size_t total)
 	struct io_uring ring;
 	size_t got;
 
-	if (io_uring_queue_init(8, &ring, 0))
+	if (ring_init(8, &ring))
 		die("io_uring", errno);
 	got = uring_recv_loop(&ring, fd, buf, bufsize, total);
 	io_uring_queue_exit(&ring);
@@ -394,7 +427,7 @@ static size_t recv_uring_ring(int fd, char *buf, size_t bufsize, size_t total)
 
 	br = mmap(NULL, RING_BUFS * sizeof(struct io_uring_buf), PROT_READ | PROT_WRITE,
 		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (br == MAP_FAILED || io_uring_queue_init(64, &ring, 0))
+	if (br == MAP_FAILED || ring_init(64, &ring))
 		die("io_uring", errno);
 	reg.ring_addr = (uintptr_t)br;
 	if (io_uring_register_buf_ring(&ring, &reg, 0))
@@ -477,30 +510,39 @@ static size_t recv_postrx(int fd, char *buf, size_t bufsize, size_t total,
 	devfd = open(POSTRX_DEVICE_PATH, O_RDWR);
 	if (devfd < 0)
 		die(POSTRX_DEVICE_PATH, errno);
-	if (io_uring_queue_init(MAX_POSTED, &ring, 0) ||
+	if (ring_init(MAX_POSTED, &ring) ||
 	    io_uring_register_buffers(&ring, &iov, 1))
 		die("io_uring", errno);
 	for (i = 0; i < nbufs; i++, inflight++)
 		prep_post(&ring, devfd, fd, buf + i * bufsize, bufsize, i);
-	io_uring_submit(&ring);
+	/*
+	 * Each round submits the re-posts of the previous one and waits:
+	 * every completion that is there is taken in one go, as an io_uring
+	 * application would.
+	 */
 	while (inflight) {
-		if (io_uring_wait_cqe(&ring, &cqe))
-			die("wait", errno);
-		int res = cqe->res;
-		__u64 ud = cqe->user_data;
+		unsigned int head, seen = 0;
 
-		io_uring_cqe_seen(&ring, cqe);
-		inflight--;
-		if (res < 0)
-			die("POSTRX_CMD_RECV", -res);
-		got += res;
-		if (res < (int)bufsize)
-			eof = true;
-		if (!eof && got + (size_t)inflight * bufsize < total) {
-			prep_post(&ring, devfd, fd, buf + ud * bufsize, bufsize, ud);
-			io_uring_submit(&ring);
+		if (io_uring_submit_and_wait(&ring, 1) < 0)
+			die("wait", errno);
+		io_uring_for_each_cqe(&ring, head, cqe) {
+			int res = cqe->res;
+			__u64 ud = cqe->user_data;
+
+			seen++;
+			inflight--;
+			if (res < 0)
+				die("POSTRX_CMD_RECV", -res);
+			got += res;
+			if (res < (int)bufsize)
+				eof = true;
+			if (eof || got + (size_t)inflight * bufsize >= total)
+				continue;
+			prep_post(&ring, devfd, fd, buf + ud * bufsize, bufsize,
+				  ud);
 			inflight++;
 		}
+		io_uring_cq_advance(&ring, seen);
 	}
 	query_stats(&ring, fd, st);
 	io_uring_queue_exit(&ring);
@@ -550,7 +592,7 @@ static int do_recv(const char *path, int port, size_t total, size_t bufsize)
 
 	t0 = now();
 	b0 = busy_seconds();
-	s0 = task_seconds(sender);
+	s0 = task_seconds(sender) + sender_extra_seconds();
 	e0 = engine_seconds();
 	if (!strcmp(path, "epoll"))
 		got = recv_epoll(fd, buf, bufsize, total);
@@ -568,7 +610,7 @@ static int do_recv(const char *path, int port, size_t total, size_t bufsize)
 		die(path, EINVAL);
 	t1 = now();
 	b1 = busy_seconds();
-	s1 = task_seconds(sender);
+	s1 = task_seconds(sender) + sender_extra_seconds();
 	e1 = engine_seconds();
 	if (!strcmp(path, "tcp_zerocopy"))
 		st.copied_rx_bytes = zc_copied;

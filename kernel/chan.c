@@ -88,8 +88,12 @@ void postrx_chan_finish(struct postrx_range *r, int res)
 {
 	struct postrx_chan *chan = r->chan;
 
-	/* After this no device can map bytes to @r. */
+	/*
+	 * After this no device can map bytes to @r; a write the device
+	 * already claimed may target @r, so let it end first.
+	 */
 	spin_lock_bh(&chan->place_lock);
+	postrx_place_wait(chan);
 	list_del(&r->node);
 	spin_unlock_bh(&chan->place_lock);
 	WRITE_ONCE(chan->nr_posted, chan->nr_posted - 1);

@@ -14,10 +14,12 @@
  *    device again, so a duplicate or forged segment arriving after the real
  *    one cannot change bytes the consumer will trust;
  *  - only inside the receive window TCP advertised;
- *  - the claim and the device's write happen under chan->place_lock, which
- *    the consumer takes to advance and which completion takes to take a
- *    range off the channel: a range never completes while the device
- *    writes into it.
+ *  - the claim happens under chan->place_lock; the device's write follows
+ *    outside it, marked in flight, with BH disabled so that it cannot be
+ *    preempted.  Completion (taking a range off the channel) and a
+ *    consumer copy over the same bytes wait for the write to end: a range
+ *    never completes while the device writes into it, yet the consumer
+ *    does not wait for writes it does not touch.
  *
  * Bytes the device placed ahead of the consumer are remembered as spans
  * (merged when contiguous, so an in-order stream has one).  If ranges must
@@ -160,9 +162,18 @@ int postrx_place_begin(struct postrx_flow *flow, u32 seq, u32 len,
 	if (!len)
 		return -EINVAL;
 
-	spin_lock_bh(&chan->place_lock);
+	/*
+	 * BH stays disabled until postrx_place_end(): the write cannot be
+	 * preempted, so whoever waits for it below never waits for a task
+	 * that cannot run.
+	 */
+	local_bh_disable();
+	spin_lock(&chan->place_lock);
 	err = -ENOENT;
 	if (chan->flow != flow)
+		goto err_unlock;
+	err = -EBUSY;
+	if (chan->place_inflight)
 		goto err_unlock;
 	err = -EALREADY;
 	if (before(seq, chan->claim_next) ||
@@ -179,18 +190,22 @@ int postrx_place_begin(struct postrx_flow *flow, u32 seq, u32 len,
 	if (err)
 		goto err_unlock;
 
-	/* The claim: no later placement may write these bytes again. */
-	chan->claim_next = seq + pl->len;
 	/*
-	 * Return with place_lock held, until postrx_place_end().  Sparse
-	 * cannot follow a lock across two calls: tell it the context ends
-	 * here and starts again there.
+	 * The claim: no later placement may write these bytes again.  The
+	 * write itself happens outside the lock, marked in flight: the
+	 * consumer does not wait for it unless it must write the same bytes,
+	 * completion waits for it (postrx_place_wait()).
 	 */
-	__release(&chan->place_lock);
+	chan->claim_next = seq + pl->len;
+	chan->place_inflight = true;
+	chan->inflight_seq = seq;
+	chan->inflight_end = seq + pl->len;
+	spin_unlock(&chan->place_lock);
 	return 0;
 
 err_unlock:
-	spin_unlock_bh(&chan->place_lock);
+	spin_unlock(&chan->place_lock);
+	local_bh_enable();
 	return err;
 }
 EXPORT_SYMBOL_GPL(postrx_place_begin);
@@ -200,6 +215,7 @@ void postrx_place_end(struct postrx_flow *flow, struct postrx_place *pl)
 	struct postrx_chan *chan = flow->chan;
 	struct postrx_span *last = NULL;
 
+	spin_lock(&chan->place_lock);
 	if (chan->nr_placed)
 		last = &chan->placed[chan->nr_placed - 1];
 	if (last && last->seq + last->len == pl->seq) {
@@ -209,17 +225,38 @@ void postrx_place_end(struct postrx_flow *flow, struct postrx_place *pl)
 		chan->placed[chan->nr_placed].len = pl->len;
 		chan->nr_placed++;
 	}
-	__acquire(&chan->place_lock);	/* held since postrx_place_begin() */
-	spin_unlock_bh(&chan->place_lock);
+	chan->place_inflight = false;
+	spin_unlock(&chan->place_lock);
+	local_bh_enable();
 }
 EXPORT_SYMBOL_GPL(postrx_place_end);
 
 /*
+ * Wait until no device write is in flight on @chan.  Called under
+ * place_lock with BH disabled; the writer runs with BH disabled on another
+ * CPU (never on ours, where it would have kept us from running), so this
+ * waits for at most one segment's copy.
+ */
+void postrx_place_wait(struct postrx_chan *chan)
+{
+	while (chan->place_inflight) {
+		spin_unlock(&chan->place_lock);
+		cpu_relax();
+		spin_lock(&chan->place_lock);
+	}
+}
+
+/*
  * The consumer is about to write [@seq, @seq + @n): no placement may claim
- * it any more.  Called under place_lock.
+ * it any more, and a device write in flight to any of it must be over
+ * first (that happens only when TCP took the same bytes from another skb).
+ * Called under place_lock.
  */
 void postrx_place_claim(struct postrx_chan *chan, u32 seq, u32 n)
 {
+	if (chan->place_inflight && before(seq, chan->inflight_end) &&
+	    after(seq + n, chan->inflight_seq))
+		postrx_place_wait(chan);
 	if (after(seq + n, chan->claim_next))
 		chan->claim_next = seq + n;
 }
@@ -347,6 +384,8 @@ void postrx_place_unwind(struct postrx_chan *chan)
 		return;
 	spin_lock_bh(&chan->place_lock);
 	chan->place_paused = true;
+	/* A write already claimed ends as a span to save like the others. */
+	postrx_place_wait(chan);
 	n = chan->nr_placed;
 	memcpy(spans, chan->placed, n * sizeof(spans[0]));
 	spin_unlock_bh(&chan->place_lock);

@@ -108,6 +108,9 @@ struct postrx_chan {
 	spinlock_t		place_lock;
 	struct postrx_flow	*flow;
 	bool			place_paused;
+	bool			place_inflight;	/* a device write is claimed */
+	u32			inflight_seq;	/* ... for these bytes */
+	u32			inflight_end;
 	u32			rx_next;	/* next stream byte to consume */
 	u32			claim_next;	/* no claim below this */
 	unsigned int		nr_placed;
@@ -169,6 +172,7 @@ void postrx_flow_uninstall(struct postrx_chan *chan);
 /* place.c */
 void postrx_range_init_cursor(struct postrx_range *r);
 void postrx_place_claim(struct postrx_chan *chan, u32 seq, u32 n);
+void postrx_place_wait(struct postrx_chan *chan);
 void postrx_place_consumed(struct postrx_chan *chan);
 void postrx_place_unwind(struct postrx_chan *chan);
 void postrx_place_resume(struct postrx_chan *chan);

@@ -27,6 +27,7 @@
 #include <net/tcp.h>
 #include <net/transp_v6.h>
 #include <net/inet_connection_sock.h>
+#include <linux/postrx.h>
 
 #include "postrx.h"
 
@@ -268,6 +269,48 @@ void postrx_rx_service(struct postrx_chan *chan, bool late)
 	postrx_chan_settle(chan, err, eof);
 }
 
+/*
+ * Is there enough queued to be worth consuming now?  A head range with
+ * recv() semantics completes with whatever has come, so always.  A WAITALL
+ * head completes only when full: consuming each skb as it arrives would
+ * keep TCP's window wide open, and TCP then acknowledges every second
+ * full-sized segment and every window it can widen (tcp_ack_snd_check(),
+ * tcp_cleanup_rbuf()): up to ten times the ACKs of a recv() reader, each
+ * of them paid by the receiving CPU.  So wait, as recv(MSG_WAITALL) does,
+ * until what is queued fills the head range; but never so long that the
+ * sender runs out of window (less than half of the last advertised one
+ * left) or the queue holds half the receive buffer: then consume, which
+ * reopens the window.  Placement does not wait for this: a device writes
+ * as segments arrive.
+ */
+static bool postrx_rx_worth_reading(struct postrx_chan *chan)
+{
+	const struct sock *sk = chan->sk;
+	const struct tcp_sock *tp = tcp_sk(sk);
+	u32 rcv_nxt = READ_ONCE(tp->rcv_nxt);
+	u32 wnd = READ_ONCE(tp->rcv_wnd);
+	struct postrx_range *r;
+
+	r = list_first_entry_or_null(&chan->ranges, struct postrx_range, node);
+	if (!r || !(r->flags & POSTRX_RECV_WAITALL))
+		return true;
+	/* End of stream or an error settles every range now. */
+	if ((READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN) || READ_ONCE(sk->sk_err))
+		return true;
+	if (rcv_nxt - tp->copied_seq >= r->len - r->filled)
+		return true;
+	if ((s32)(READ_ONCE(tp->rcv_wup) + wnd - rcv_nxt) <= (s32)(wnd / 2))
+		return true;
+	return atomic_read(&sk->sk_rmem_alloc) >= READ_ONCE(sk->sk_rcvbuf) / 2;
+}
+
+/* Consume what is queued if it is worth it now; see above. */
+static void postrx_rx_poll(struct postrx_chan *chan)
+{
+	if (postrx_rx_worth_reading(chan))
+		postrx_rx_service(chan, false);
+}
+
 static void postrx_data_ready(struct sock *sk)
 {
 	struct postrx_chan *chan;
@@ -275,12 +318,14 @@ static void postrx_data_ready(struct sock *sk)
 	rcu_read_lock();
 	chan = rcu_dereference_sk_user_data(sk);
 	if (likely(chan)) {
-		postrx_rx_service(chan, false);
+		postrx_rx_poll(chan);
 		/*
-		 * Wake ordinary readers only for data no posted range took:
-		 * what went into posted ranges is reported by completions.
+		 * Wake ordinary readers only when no range is posted: what
+		 * is queued while one is belongs to it, and what went into
+		 * posted ranges is reported by completions.
 		 */
-		if (!skb_queue_empty(&sk->sk_receive_queue))
+		if (list_empty(&chan->ranges) &&
+		    !skb_queue_empty(&sk->sk_receive_queue))
 			chan->saved_data_ready(sk);
 	}
 	rcu_read_unlock();
@@ -386,6 +431,8 @@ static void postrx_close(struct sock *sk, long timeout)
 	lock_sock(sk);
 	chan = postrx_rx_chan(sk);
 	if (!WARN_ON_ONCE(!chan)) {
+		/* What is queued goes into the ranges before they end. */
+		postrx_rx_service(chan, false);
 		postrx_flow_uninstall(chan);
 		postrx_chan_finish_all(chan, -ECANCELED);
 		postrx_rx_detach(chan);
@@ -407,6 +454,7 @@ static int postrx_disconnect(struct sock *sk, int flags)
 	struct postrx_chan *chan = postrx_rx_chan(sk);
 
 	if (chan) {
+		postrx_rx_service(chan, false);
 		/* The flow's 5-tuple belonged to the old connection. */
 		postrx_flow_uninstall(chan);
 		postrx_chan_finish_all(chan, -ECONNABORTED);

@@ -257,6 +257,9 @@ static int postrx_recv_cancel(struct io_uring_cmd *ioucmd)
 	if (!chan)
 		return 0;
 	lock_sock(chan->sk);
+	/* What is queued goes into the ranges before one ends. */
+	if (r->state == POSTRX_RANGE_POSTED)
+		postrx_rx_service(chan, false);
 	if (r->state == POSTRX_RANGE_POSTED) {
 		postrx_place_unwind(chan);
 		postrx_chan_end(r, -ECANCELED);
@@ -334,7 +337,11 @@ static int postrx_cmd_cancel(struct io_uring_cmd *ioucmd,
 	if (!sock)
 		return ret;
 	if (chan) {
-		/* The stream goes on: save bytes placed ahead first. */
+		/*
+		 * What is queued goes into the ranges before they end; the
+		 * stream goes on, so save bytes placed ahead first.
+		 */
+		postrx_rx_service(chan, false);
 		postrx_place_unwind(chan);
 		list_for_each_entry_safe(r, tmp, &chan->ranges, node) {
 			if (!postrx_cancel_match(r, ctx, cmd.flags, user_data))

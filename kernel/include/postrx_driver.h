@@ -31,14 +31,17 @@
  *
  * postrx_place_begin() claims the bytes (they lie in a posted, unfilled
  * buffer, ahead of the consumer, never claimed before, inside the TCP
- * receive window) and keeps the channel's placement lock held until
- * postrx_place_end(): the write is serialised with the consumer and with
- * completion, so a buffer never completes while the device writes into it.
- * A real device that writes by DMA would instead keep a per-channel count
- * of writes in flight and make completion wait for it; the model's
- * engine writes synchronously, so holding the lock is the simple, honest
- * equivalent.  The driver must verify the segment's checksum before it
- * asks: a claim is never given back.
+ * receive window) and marks a write in flight on the channel until
+ * postrx_place_end(): completion of a buffer, and a consumer copy over the
+ * same bytes, wait for it, so a buffer never completes while the device
+ * writes into it.  BH (and so preemption) is disabled from a successful
+ * begin to end: the write must not sleep, and a waiter never waits for a
+ * writer that cannot run.  The model writes with its engine's CPU; a
+ * device writing by DMA would call end from its DMA completion, which
+ * this interface does not support yet (it would need the in-flight mark
+ * to outlive the BH-disabled section).  One claim may be in flight per
+ * flow (-EBUSY otherwise).  The driver must verify the segment's checksum
+ * before it asks: a claim is never given back.
  *
  * The skb the driver then passes up carries the headers in its linear
  * area and pl.dst[] as frags.  TCP consumes it like any other skb; where a
@@ -106,13 +109,14 @@ int postrx_dev_register(struct net_device *dev,
 void postrx_dev_unregister(struct net_device *dev);
 
 /*
- * Returns 0 with the placement lock held and @pl filled, or a negative
- * errno, lock not held, nothing claimed:
+ * Returns 0 with @pl filled and BH disabled until postrx_place_end(), or
+ * a negative errno, nothing claimed:
  *   -ENOENT	the flow is gone (socket closing)
  *   -ENOSPC	no posted buffer (or none whose stream offset is known)
  *		covers @seq
  *   -EALREADY	@seq lies behind what was already claimed or consumed
  *   -ERANGE	outside the TCP receive window
+ *   -EBUSY	a claim of this flow is still in flight
  */
 int postrx_place_begin(struct postrx_flow *flow, u32 seq, u32 len,
 		       struct postrx_place *pl);

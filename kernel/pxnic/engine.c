@@ -202,9 +202,11 @@ static struct sk_buff *pxnic_alloc_hdr(struct pxnic_priv *priv,
 
 /*
  * Copy payload [@off, @off + @len) of @tx into fresh RX pages appended to
- * @skb as frags: the device's ordinary receive buffers.  Larger chunks use
- * compound pages (up to PAGE_ALLOC_COSTLY_ORDER) so that a 64 KiB segment
- * needs few frags.  @xor flips every byte (fault_forge).
+ * @skb as frags: the device's ordinary receive buffers.  Order-0 pages,
+ * as a NIC's page pool hands out, when they fit in the frags left: that is
+ * what TCP_ZEROCOPY_RECEIVE can map into user space.  Only a payload that
+ * would need more frags uses compound pages (up to
+ * PAGE_ALLOC_COSTLY_ORDER).  @xor flips every byte (fault_forge).
  */
 static int pxnic_add_copy(struct sk_buff *skb, const struct sk_buff *tx,
 			  unsigned int off, unsigned int len, bool xor)
@@ -216,8 +218,11 @@ static int pxnic_add_copy(struct sk_buff *skb, const struct sk_buff *tx,
 
 		if (skb_shinfo(skb)->nr_frags >= MAX_SKB_FRAGS)
 			return -E2BIG;
-		order = min_t(unsigned int, get_order(len),
-			      PAGE_ALLOC_COSTLY_ORDER);
+		order = 0;
+		if (skb_shinfo(skb)->nr_frags + DIV_ROUND_UP(len, PAGE_SIZE) >
+		    MAX_SKB_FRAGS)
+			order = min_t(unsigned int, get_order(len),
+				      PAGE_ALLOC_COSTLY_ORDER);
 		for (;;) {
 			gfp_t gfp = GFP_KERNEL | __GFP_NOWARN;
 
@@ -377,8 +382,9 @@ static struct sk_buff *pxnic_build_placed(struct pxnic_priv *priv,
  *
  * rcu_read_lock() is held from the lookup to postrx_place_end(): that is
  * what lets ->flow_del (flow.c) wait for us.  The page references are
- * taken while the placement lock is still held, so the destination cannot
- * complete and be unregistered before the skb owns its pages.
+ * taken while the write is still marked in flight (before
+ * postrx_place_end()), so the destination cannot complete and be
+ * unregistered before the skb owns its pages.
  */
 static int pxnic_place(struct pxnic_priv *priv, const struct sk_buff *tx,
 		       const struct pxnic_seg *s, struct pxnic_claim *c)
