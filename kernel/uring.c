@@ -291,6 +291,12 @@ static int postrx_cmd_stats(struct io_uring_cmd *ioucmd,
 	if (!sock)
 		return ret;
 	if (chan) {
+		/*
+		 * Take what is queued into the buffers first (the consumer
+		 * may be waiting for a buffer's worth): the counters then say
+		 * where every byte received so far went.
+		 */
+		postrx_rx_service(chan, false);
 		st.placed_bytes = chan->placed_bytes;
 		st.copied_rx_bytes = chan->copied_rx_bytes;
 		st.copied_late_bytes = chan->copied_late_bytes;

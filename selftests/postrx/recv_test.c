@@ -99,7 +99,7 @@ static int stream(FIXTURE_DATA(recv) *self, size_t total, size_t bufsize,
 	return got == (int64_t)total ? 0 : -1;
 }
 
-TEST_F(recv, one_buffer_partial)
+TEST_F_TIMEOUT(recv, one_buffer_partial, 120)
 {
 	ASSERT_GE(start(self, variant, 1000, 1000, PX_END_HOLD), 0);
 	ASSERT_EQ(1000, px_wait_queued(self->fd, 1000));
@@ -172,7 +172,7 @@ TEST_F_TIMEOUT(recv, sizes_recv_semantics, 600)
 }
 
 /* Data queued before the post is consumed at once, and counted as late. */
-TEST_F(recv, data_queued_before_post)
+TEST_F_TIMEOUT(recv, data_queued_before_post, 120)
 {
 	struct postrx_stats st;
 	uint8_t *buf = px_alloc(1 << 16);
@@ -198,7 +198,7 @@ TEST_F(recv, data_queued_before_post)
 }
 
 /* Posted before the data: copied at receive time. */
-TEST_F(recv, data_copied_at_receive)
+TEST_F_TIMEOUT(recv, data_copied_at_receive, 120)
 {
 	struct postrx_stats st;
 	uint8_t *buf = px_alloc(1 << 20);
@@ -223,7 +223,7 @@ TEST_F(recv, data_copied_at_receive)
 }
 
 /* End of stream: a partial WAITALL buffer reports its bytes, the rest 0. */
-TEST_F(recv, end_of_stream)
+TEST_F_TIMEOUT(recv, end_of_stream, 120)
 {
 	uint8_t *buf = px_alloc(3 << 16);
 	struct iovec iov = { buf, 3 << 16 };
@@ -255,7 +255,7 @@ TEST_F(recv, end_of_stream)
 	EXPECT_EQ(0, res);
 }
 
-TEST_F(recv, reset_by_peer)
+TEST_F_TIMEOUT(recv, reset_by_peer, 120)
 {
 	uint8_t *buf = px_alloc(2 << 16);
 	struct iovec iov = { buf, 2 << 16 };
@@ -283,7 +283,7 @@ TEST_F(recv, reset_by_peer)
 }
 
 /* While buffers are posted, recv() is refused; afterwards it reads on. */
-TEST_F(recv, plain_recv_while_posted)
+TEST_F_TIMEOUT(recv, plain_recv_while_posted, 120)
 {
 	uint8_t *buf = px_alloc(4096);
 	struct iovec iov = { buf, 4096 };

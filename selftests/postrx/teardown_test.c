@@ -97,7 +97,7 @@ static int wait_posted(struct io_uring *ring, int devfd, int fd, __u32 posted,
 	return -1;
 }
 
-TEST_F(td, close_half_full)
+TEST_F_TIMEOUT(td, close_half_full, 120)
 {
 	__u64 ud;
 	int res;
@@ -121,7 +121,7 @@ TEST_F(td, close_half_full)
 	EXPECT_EQ(-ETIME, px_wait_cqe(&self->ring, 200, &ud, &res));
 }
 
-TEST_F(td, shutdown_read_side)
+TEST_F_TIMEOUT(td, shutdown_read_side, 120)
 {
 	__u64 ud;
 	int res;
@@ -135,7 +135,7 @@ TEST_F(td, shutdown_read_side)
 }
 
 /* connect(AF_UNSPEC) ends the stream the buffers were posted for. */
-TEST_F(td, disconnect_aborts)
+TEST_F_TIMEOUT(td, disconnect_aborts, 120)
 {
 	struct sockaddr sa = { .sa_family = AF_UNSPEC };
 	__u64 ud;
@@ -168,7 +168,7 @@ static int cancel(struct io_uring *ring, int devfd, int fd, __u64 user_data,
 	return io_uring_submit(ring);
 }
 
-TEST_F(td, cancel_command)
+TEST_F_TIMEOUT(td, cancel_command, 120)
 {
 	int res, i, got[3] = { 0 };
 	__u64 ud;
@@ -211,7 +211,7 @@ TEST_F(td, cancel_command)
  * it answers -ENOENT and the buffer stays posted.  POSTRX_CMD_CANCEL is
  * the way; this test notices when a kernel starts to do otherwise.
  */
-TEST_F(td, async_cancel_does_not_reach_uring_cmd)
+TEST_F_TIMEOUT(td, async_cancel_does_not_reach_uring_cmd, 120)
 {
 	struct io_uring_sqe *sqe;
 	__u64 ud;
@@ -232,7 +232,7 @@ TEST_F(td, async_cancel_does_not_reach_uring_cmd)
 }
 
 /* A ring that exits with buffers posted takes them off the socket. */
-TEST_F(td, ring_exit_with_posted)
+TEST_F_TIMEOUT(td, ring_exit_with_posted, 120)
 {
 	struct io_uring ring2;
 	struct iovec iov = { self->buf, 1 << 20 };
@@ -253,7 +253,7 @@ TEST_F(td, ring_exit_with_posted)
 }
 
 /* kill -9 of the process that posted: the buffers leave the socket. */
-TEST_F(td, kill_with_posted)
+TEST_F_TIMEOUT(td, kill_with_posted, 120)
 {
 	int ready[2];
 	char c, tmp[100];
@@ -291,7 +291,7 @@ TEST_F(td, kill_with_posted)
 }
 
 /* A socket received over SCM_RIGHTS works like any other descriptor. */
-TEST_F(td, socket_passed_over_scm_rights)
+TEST_F_TIMEOUT(td, socket_passed_over_scm_rights, 120)
 {
 	char cbuf[CMSG_SPACE(sizeof(int))], c = 0;
 	struct iovec io = { &c, 1 };
@@ -341,7 +341,7 @@ TEST_F(td, socket_passed_over_scm_rights)
  * An unprivileged user posts on its own socket; its pinned memory is what
  * io_uring accounts for registered buffers against RLIMIT_MEMLOCK.
  */
-TEST_F(td, unprivileged_and_memlock)
+TEST_F_TIMEOUT(td, unprivileged_and_memlock, 120)
 {
 	pid_t pid;
 
