@@ -553,6 +553,131 @@ TEST_F_TIMEOUT(px, two_flows_isolated, 600)
 }
 
 /*
+ * A sender in namespace @ns that binds source port @sport before it
+ * connects to @dst:@dport (IPv4), writes @total bytes of stream @seed and
+ * closes.
+ */
+static pid_t sender_from(const char *ns, int sport, const char *dst,
+			 int dport, uint64_t seed, size_t total)
+{
+	struct sockaddr_in src = { .sin_family = AF_INET,
+				   .sin_port = htons(sport) };
+	struct sockaddr_in to = { .sin_family = AF_INET,
+				  .sin_port = htons(dport) };
+	size_t off = 0, chunk = 65536;
+	pid_t pid = fork();
+	char *buf;
+	int fd, one = 1;
+
+	if (pid)
+		return pid;
+	buf = malloc(chunk);
+	if (!buf || px_enter_netns(ns))
+		_exit(2);
+	inet_pton(AF_INET, "10.99.0.2", &src.sin_addr);
+	inet_pton(AF_INET, dst, &to.sin_addr);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (fd < 0 || bind(fd, (void *)&src, sizeof(src)) ||
+	    connect(fd, (void *)&to, sizeof(to)))
+		_exit(3);
+	usleep(200000);
+	while (off < total) {
+		size_t n = total - off < chunk ? total - off : chunk;
+		ssize_t w;
+
+		px_pattern(seed, off, buf, n);
+		w = write(fd, buf, n);
+		if (w <= 0)
+			_exit(4);
+		off += w;
+	}
+	close(fd);
+	_exit(0);
+}
+
+/*
+ * A receiver in namespace @ns: listens on @port, tells @ready, receives
+ * one stream through postrx and checks it is stream @seed of @total
+ * bytes, placed by the device.
+ */
+static pid_t receiver_in(const char *ns, int devfd, int port, int ready,
+			 uint64_t seed, size_t total)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons(port) };
+	struct postrx_stats st;
+	struct io_uring ring;
+	pid_t pid = fork();
+	int lfd, fd, one = 1;
+	int64_t got;
+
+	if (pid)
+		return pid;
+	if (px_enter_netns(ns) || io_uring_queue_init(64, &ring, 0))
+		_exit(2);
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (lfd < 0 || bind(lfd, (void *)&a, sizeof(a)) || listen(lfd, 4))
+		_exit(3);
+	if (write(ready, "r", 1) != 1)
+		_exit(4);
+	fd = accept(lfd, NULL, NULL);
+	if (fd < 0)
+		_exit(5);
+	got = px_stream(&ring, devfd, fd, MIB, 4, POSTRX_RECV_WAITALL, seed);
+	if (px_stats(&ring, devfd, fd, &st) != sizeof(st))
+		_exit(6);
+	fprintf(stderr, "# %s: %lld bytes, placed %llu, flow %d\n", ns,
+		(long long)got, (unsigned long long)st.placed_bytes, st.flow);
+	_exit(got == (int64_t)total && st.placed_bytes && st.flow == 1 ?
+	      0 : 7);
+}
+
+/*
+ * The same 5-tuple in two namespaces: a second pxnic pair with the very
+ * same addresses, a sender with the same source port, a receiver on the
+ * same port.  Each flow lands only in its own socket's buffers.
+ */
+TEST_F_TIMEOUT(px, same_5tuple_in_two_namespaces, 600)
+{
+	const size_t total = 8 * MIB / px_scale();
+	const int sport = 45678;
+	pid_t rx2, tx1, tx2;
+	int pipefd[2];
+	char c;
+
+	if (variant->link.family != AF_INET)
+		SKIP(return, "IPv4 variants only");
+	px_sh("ip netns del pxrx2 2>/dev/null; ip netns del pxtx2 2>/dev/null");
+	ASSERT_EQ(0, px_sh("ip netns add pxrx2 && ip netns add pxtx2 && "
+			   "ip -n pxrx2 link add px0 type pxnic peer name px1 netns pxtx2 && "
+			   "ip -n pxrx2 addr add 10.99.0.1/24 dev px0 && "
+			   "ip -n pxrx2 link set px0 up && ip -n pxrx2 link set lo up && "
+			   "ip -n pxtx2 addr add 10.99.0.2/24 dev px1 && "
+			   "ip -n pxtx2 link set px1 up && ip -n pxtx2 link set lo up"));
+	ASSERT_EQ(0, pipe(pipefd));
+	rx2 = receiver_in("pxrx2", self->devfd, self->port, pipefd[1], SEED2,
+			  total);
+	ASSERT_LT(0, rx2);
+	ASSERT_EQ(1, read(pipefd[0], &c, 1));
+	tx2 = sender_from("pxtx2", sport, "10.99.0.1", self->port, SEED2, total);
+	tx1 = sender_from(PX_NETNS, sport, variant->link.rx_addr, self->port,
+			  SEED, total);
+	self->fd = accept(self->lfd, NULL, NULL);
+	ASSERT_LE(0, self->fd);
+	EXPECT_EQ((int64_t)total,
+		  px_stream(&self->ring, self->devfd, self->fd, MIB, 4,
+			    POSTRX_RECV_WAITALL, SEED));
+	EXPECT_EQ(0, px_wait_child(rx2));
+	EXPECT_EQ(0, px_wait_child(tx1));
+	EXPECT_EQ(0, px_wait_child(tx2));
+	close(pipefd[0]);
+	close(pipefd[1]);
+	px_sh("ip netns del pxrx2; ip netns del pxtx2");
+}
+
+/*
  * Remove the device (or the sender's namespace, which takes the pair
  * with it) while buffers are half full: closing the socket then completes
  * every buffer once, with the bytes it holds.
