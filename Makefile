@@ -92,13 +92,23 @@ $(BUILD)/selftests/%: selftests/postrx/tools/%.c uapi/linux/postrx.h
 # always runs, and must not relink these (a guest may be running them).
 LIBEXT_DEPS := $(wildcard liburing-ext/include/liburing/*.h) | liburing-ext
 
-$(BUILD)/selftests/rxbench: bench/rxbench.c uapi/linux/postrx.h $(LIBEXT_DEPS)
+$(BUILD)/selftests/rxbench: bench/rxbench.c bench/bench.h uapi/linux/postrx.h $(LIBEXT_DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) $(USER_CPPFLAGS) -Iliburing-ext/include -o $@ $< \
+		-L$(BUILD)/liburing-ext -Wl,-rpath,'$$ORIGIN/../liburing-ext' \
+		-luring-ext -luring
+
+# rxlat (request-response latency) and rxscale (many sockets): the same
+# build as rxbench.
+$(BUILD)/selftests/rxlat $(BUILD)/selftests/rxscale: $(BUILD)/selftests/%: \
+		bench/%.c bench/bench.h uapi/linux/postrx.h $(LIBEXT_DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) $(USER_CPPFLAGS) -Iliburing-ext/include -o $@ $< \
 		-L$(BUILD)/liburing-ext -Wl,-rpath,'$$ORIGIN/../liburing-ext' \
 		-luring-ext -luring
 
 selftests: $(SELFTESTS) $(TOOLS) $(BUILD)/selftests/rxbench liburing-ext
+selftests: $(BUILD)/selftests/rxlat $(BUILD)/selftests/rxscale
 
 # postrx-recv and postrx-send (tools/postrx-recv/), linked like rxbench.
 selftests: $(BUILD)/tools/postrx-recv $(BUILD)/tools/postrx-send

@@ -1,15 +1,23 @@
 #!/bin/sh
 # Runs in the guest (see bench/run.sh): every receive path over each link
 # between two namespaces (a veth pair, and a pxnic pair whose device places
-# payload), the same sender, several buffer sizes, REPS repetitions each.
+# payload), the same sender, several buffer sizes, REPS repetitions each;
+# then request-response latency per path (rxlat), the scale run (rxscale:
+# postrx with 1 to 10,000 sockets) and iperf3 as the link's reference.
 # Prints one JSON line per run, prefixed "BENCH ".
 set -u
 bin=$POSTRX_BIN/rxbench
 bytes=${RXBENCH_BYTES:-1073741824}
 reps=${RXBENCH_REPS:-5}
-sizes=${RXBENCH_SIZES:-"65536 1048576"}
+sizes=${RXBENCH_SIZES:-"4096 65536 1048576 16777216"}
 links=${RXBENCH_LINKS:-"veth pxnic"}
 paths=${RXBENCH_PATHS:-"epoll uring_recv uring_recv_ring tcp_zerocopy postrx postrx_dropin"}
+lat_rounds=${RXBENCH_LAT_ROUNDS:-2000}
+lat_size=4096
+scale=${RXBENCH_SCALE:-"1 100 1000 10000"}
+# rxscale: 4 buffers of 16 KiB posted per socket (640 MiB at 10,000).
+scale_bufsize=16384
+scale_posted=4
 # pxnic's MTU: 61492 makes a segment's payload 15 whole pages (IPv4, TCP
 # timestamps), so that TCP_ZEROCOPY_RECEIVE can map it; every path gets it.
 pxnic_mtu=${RXBENCH_PXNIC_MTU:-61492}
@@ -59,6 +67,87 @@ segs() {
 	nstat -az TcpOutSegs | awk '/TcpOutSegs/ {print $2}'
 }
 
+# run_pair RECEIVER SENDER: start RECEIVER (output in /tmp/rx.out), wait
+# for its "ready", run SENDER in the sender's namespace with its pid in
+# /tmp/sender.pid (the receiver subtracts its run time), wait for both.
+run_pair() {
+	rm -f /tmp/sender.pid /tmp/rx.out
+	RXBENCH_SENDER_PIDFILE=/tmp/sender.pid \
+	RXBENCH_ENGINE_PIDS="$engines" \
+	RXBENCH_SENDER_TASKS="$senders" \
+		$1 >/tmp/rx.out &
+	rx=$!
+	while ! grep -q ready /tmp/rx.out 2>/dev/null; do sleep 0.05; done
+	ip netns exec pxtx sh -c "echo \$\$ > /tmp/sender.pid; exec $2" \
+		>/tmp/tx.out &
+	tx=$!
+	wait $rx
+	rxs=$?
+	wait $tx && [ $rxs = 0 ]
+}
+
+# result RC NAME FILE FIELDS: the BENCH line (FILE's JSON with the link
+# and FIELDS put in front) and the TAP line of a run that returned RC.
+result() {
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then
+		echo "BENCH $(grep '^{' "$3" | sed "s/^{/{\"link\": \"$link\", $4/")"
+		echo "ok $n $2"
+	else
+		echo "not ok $n $2"
+		fail=$((fail + 1))
+	fi
+}
+
+throughput_runs() {
+	[ "$sizes" = none ] && return
+	for size in $sizes; do
+		for rep in $(seq 1 "$reps"); do
+			for path in $paths; do
+				port=$((port + 1))
+				echo "# $link $path $size run $rep" >&2
+				rx0=$(segs)
+				run_pair "$bin recv $path $port $bytes $size" \
+					"$bin send 10.99.0.1 $port $bytes"
+				rc=$?
+				acks=$(($(segs) - rx0))
+				result $rc "$link $path size $size run $rep" \
+					/tmp/rx.out "\"acks\": $acks, "
+			done
+		done
+	done
+}
+
+# Request-response latency: the client (sender's namespace) times each
+# round trip of a $lat_size request answered by a $lat_size response.
+latency_runs() {
+	for rep in $(seq 1 "$reps"); do
+		for path in $paths; do
+			port=$((port + 1))
+			echo "# $link $path latency, $lat_rounds rounds, run $rep" >&2
+			run_pair "$POSTRX_BIN/rxlat server $path $port $lat_rounds $lat_size" \
+				"$POSTRX_BIN/rxlat client 10.99.0.1 $port $lat_rounds $lat_size"
+			result $? "$link $path latency run $rep" /tmp/tx.out \
+				"\"kind\": \"latency\", \"path\": \"$path\", "
+		done
+	done
+}
+
+# The scale run: postrx with many sockets at once.
+scale_runs() {
+	[ "$scale" = none ] && return
+	for rep in $(seq 1 "$reps"); do
+		for socks in $scale; do
+			port=$((port + 1))
+			echo "# $link postrx with $socks sockets, run $rep" >&2
+			run_pair "$POSTRX_BIN/rxscale recv $port $socks $bytes $scale_bufsize $scale_posted" \
+				"$POSTRX_BIN/rxscale send 10.99.0.1 $port $socks $bytes $scale_bufsize $((scale_bufsize * scale_posted))"
+			result $? "$link postrx scale $socks sockets run $rep" \
+				/tmp/rx.out "\"kind\": \"scale\", "
+		done
+	done
+}
+
 echo "TAP version 13"
 n=0
 fail=0
@@ -74,34 +163,9 @@ for link in $links; do
 	fi
 	engines=$(engine_pids "$link")
 	senders=$(sender_tasks)
-	for size in $sizes; do
-		for rep in $(seq 1 "$reps"); do
-			for path in $paths; do
-				n=$((n + 1))
-				port=$((port + 1))
-				rm -f /tmp/sender.pid /tmp/rx.out
-				echo "# $link $path $size run $rep" >&2
-				RXBENCH_SENDER_PIDFILE=/tmp/sender.pid \
-				RXBENCH_ENGINE_PIDS="$engines" \
-				RXBENCH_SENDER_TASKS="$senders" \
-					"$bin" recv "$path" "$port" "$bytes" "$size" >/tmp/rx.out &
-				rx=$!
-				while ! grep -q ready /tmp/rx.out 2>/dev/null; do sleep 0.05; done
-				ip netns exec pxtx sh -c "echo \$\$ > /tmp/sender.pid; exec $bin send 10.99.0.1 $port $bytes" &
-				tx=$!
-				rx0=$(segs)
-				if wait $rx && wait $tx; then
-					acks=$(($(segs) - rx0))
-					echo "# $link $path $size: the receiver sent $acks ACKs"
-					echo "BENCH $(grep '^{' /tmp/rx.out | sed "s/^{/{\"link\": \"$link\", \"acks\": $acks, /")"
-					echo "ok $n $link $path size $size run $rep"
-				else
-					echo "not ok $n $link $path size $size run $rep"
-					fail=$((fail + 1))
-				fi
-			done
-		done
-	done
+	throughput_runs
+	[ "$lat_rounds" -gt 0 ] && latency_runs
+	scale_runs
 	# iperf3 over the same link: the reference for what it carries.
 	if [ "${RXBENCH_IPERF3:-1}" = 1 ] && command -v iperf3 >/dev/null; then
 		for rep in $(seq 1 "$reps"); do

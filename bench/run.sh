@@ -2,24 +2,35 @@
 # make bench: boot the stock guest once under -icount (guest time counts
 # instructions, so copies cost what their instructions cost; see DESIGN.md
 # section 7) and run bench/guest-bench.sh; aggregate to bench/results/.
-# QUICK=1 moves 64 MiB per run, 3 runs; the default 1 GiB, 5 runs.
-# RXBENCH_LINKS, RXBENCH_PATHS and RXBENCH_SIZES narrow the matrix.
+# QUICK=1 moves 64 MiB per run, 3 runs, two sizes, a shorter latency run
+# and the scale run up to 100 sockets; the default 1 GiB, 5 runs, four
+# sizes, 2000 round trips and 1 to 10,000 sockets.  RXBENCH_LINKS,
+# RXBENCH_PATHS, RXBENCH_SIZES, RXBENCH_LAT_ROUNDS and RXBENCH_SCALE
+# narrow the matrix (SIZES=none, LAT_ROUNDS=0, SCALE=none: none of them).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 if [ "${QUICK:-0}" = 1 ]; then
 	export RXBENCH_BYTES=$((64 << 20)) RXBENCH_REPS=3
+	export RXBENCH_SIZES=${RXBENCH_SIZES:-"4096 1048576"}
+	export RXBENCH_LAT_ROUNDS=${RXBENCH_LAT_ROUNDS:-300}
+	export RXBENCH_SCALE=${RXBENCH_SCALE:-"1 100"}
 fi
 env="RXBENCH_BYTES=${RXBENCH_BYTES:-1073741824} RXBENCH_REPS=${RXBENCH_REPS:-5}"
-for v in RXBENCH_LINKS RXBENCH_PATHS RXBENCH_SIZES; do
+for v in RXBENCH_LINKS RXBENCH_PATHS RXBENCH_SIZES RXBENCH_LAT_ROUNDS \
+	 RXBENCH_SCALE RXBENCH_IPERF3; do
 	[ -n "${!v:-}" ] && env="$env $v=\"${!v}\""
 done
 vmdir=$top/build/vm/bench
+bash "$top/scripts/deps.sh" bench >/dev/null
 mkdir -p "$top/bench/results"
 POSTRX_VM_DIR=$vmdir \
 POSTRX_QEMU_EXTRA="-icount shift=0,sleep=off" \
 POSTRX_GUEST_ENV="$env" \
-	bash "$top/selftests/vm/run.sh" --kernel stock --timeout 14400 \
+	bash "$top/selftests/vm/run.sh" --kernel stock --mem 3072 --timeout 14400 \
 	--test-timeout 14000 -- bench/guest-bench.sh || true
-python3 "$top/bench/report.py" "$vmdir/console.log" \
-	"$top/bench/results/latest.json" "$top/bench/results/latest.md" \
-	"$(cat "$top/build/.deps")"
+# Debian's python3, where the plotting library was installed; a full run
+# (not QUICK) also puts its tables into docs/bench.md.
+docs=--docs
+[ "${QUICK:-0}" = 1 ] && docs=
+/usr/bin/python3 "$top/bench/report.py" $docs "$top/bench/results" \
+	"$(cat "$top/build/.deps")" "$vmdir/console.log"

@@ -37,6 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <liburing/postrx.h>
+#include "bench.h"
 
 #define NBUFS	4	/* buffers in flight for the io_uring paths */
 /*
@@ -52,90 +53,6 @@ static unsigned int postrx_nbufs(size_t bufsize)
 	size_t n = POSTED_BYTES / bufsize;
 
 	return n < NBUFS ? NBUFS : n > MAX_POSTED ? MAX_POSTED : n;
-}
-
-static void die(const char *what, int err)
-{
-	fprintf(stderr, "rxbench: %s: %s\n", what, strerror(err));
-	exit(1);
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* Sum over CPUs of non-idle time, in seconds, from /proc/stat. */
-static double busy_seconds(void)
-{
-	unsigned long long v[10] = { 0 }, total = 0;
-	FILE *f = fopen("/proc/stat", "r");
-	int i;
-
-	if (!f || fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu",
-			 &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7],
-			 &v[8], &v[9]) < 8)
-		die("/proc/stat", EIO);
-	fclose(f);
-	for (i = 0; i < 8; i++)	/* guest and guest_nice are inside user */
-		if (i != 3 && i != 4)	/* idle, iowait */
-			total += v[i];
-	return total / (double)sysconf(_SC_CLK_TCK);
-}
-
-/* Run time of a task in seconds from /proc/PID/schedstat (exact, ns). */
-static double task_seconds(const char *pid)
-{
-	unsigned long long ns = 0;
-	char path[64];
-	FILE *f;
-
-	if (!pid)
-		return 0;
-	snprintf(path, sizeof(path), "/proc/%s/schedstat", pid);
-	f = fopen(path, "r");
-	if (!f || fscanf(f, "%llu", &ns) != 1)
-		ns = 0;
-	if (f)
-		fclose(f);
-	return ns / 1e9;
-}
-
-/* Summed run time of the tasks whose pids $@var lists, space-separated. */
-static double tasks_seconds(const char *var)
-{
-	const char *pids = getenv(var);
-	char copy[512], *p, *save;
-	double s = 0;
-
-	if (!pids)
-		return 0;
-	snprintf(copy, sizeof(copy), "%s", pids);
-	for (p = strtok_r(copy, " ", &save); p; p = strtok_r(NULL, " ", &save))
-		s += task_seconds(p);
-	return s;
-}
-
-/*
- * Run time of the device's engine threads (RXBENCH_ENGINE_PIDS): the
- * NIC's work in the pxnic model, which is not the host's receive cost.
- */
-static double engine_seconds(void)
-{
-	return tasks_seconds("RXBENCH_ENGINE_PIDS");
-}
-
-/*
- * The sender's side beyond its process (RXBENCH_SENDER_TASKS): on pxnic
- * the sender's device has a NAPI thread of its own, where the sender's
- * TCP takes ACKs in and pushes data out.  That is sending, not receiving.
- */
-static double sender_extra_seconds(void)
-{
-	return tasks_seconds("RXBENCH_SENDER_TASKS");
 }
 
 /* Reap MSG_ZEROCOPY notifications; returns how many sends completed. */
@@ -192,28 +109,12 @@ static void send_zerocopy(int fd, char *buf, size_t chunk, size_t total)
 
 static int do_send(const char *host, int port, size_t total)
 {
-	struct sockaddr_storage ss = { 0 };
-	struct sockaddr_in *a4 = (void *)&ss;
-	struct sockaddr_in6 *a6 = (void *)&ss;
 	size_t chunk = 1 << 20, off = 0;
 	char *buf = malloc(chunk);
-	socklen_t len;
 	int fd;
 
 	memset(buf, 0x5a, chunk);
-	if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
-		a4->sin_family = AF_INET;
-		a4->sin_port = htons(port);
-		len = sizeof(*a4);
-	} else {
-		inet_pton(AF_INET6, host, &a6->sin6_addr);
-		a6->sin6_family = AF_INET6;
-		a6->sin6_port = htons(port);
-		len = sizeof(*a6);
-	}
-	fd = socket(ss.ss_family, SOCK_STREAM, 0);
-	if (fd < 0 || connect(fd, (void *)&ss, len))
-		die("connect", errno);
+	fd = tcp_connect(host, port);
 	if (getenv("RXBENCH_SEND_ZC")) {
 		send_zerocopy(fd, buf, chunk, total);
 		off = total;
@@ -240,22 +141,6 @@ static int do_send(const char *host, int port, size_t total)
 	}
 	close(fd);
 	return 0;
-}
-
-static void prep_post(struct io_uring *ring, int devfd, int fd, void *addr,
-		      __u32 len, __u64 ud)
-{
-	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
-
-	if (!sqe)
-		die("io_uring_get_sqe", EBUSY);
-	memset(sqe, 0, sizeof(*sqe));
-	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, devfd, addr, len, 0);
-	sqe->cmd_op = POSTRX_CMD_RECV;
-	sqe->uring_cmd_flags = IORING_URING_CMD_FIXED;
-	sqe->user_data = ud;
-	((struct postrx_sock_cmd *)sqe->cmd)->sockfd = fd;
-	((struct postrx_sock_cmd *)sqe->cmd)->flags = POSTRX_RECV_WAITALL;
 }
 
 static size_t recv_epoll(int fd, char *buf, size_t bufsize, size_t total)
@@ -339,23 +224,6 @@ static size_t recv_tcp_zerocopy(int fd, char *buf, size_t bufsize,
 	munmap(map, bufsize);
 	close(ep);
 	return got;
-}
-
-/*
- * A ring as a current io_uring application sets it up: one submitter,
- * completions' task work run when the application waits for them
- * (DEFER_TASKRUN), so a completion costs no wake-up of its own.
- */
-static int ring_init(unsigned int entries, struct io_uring *ring)
-{
-	struct io_uring_params p = {
-		.flags = IORING_SETUP_SINGLE_ISSUER |
-			 IORING_SETUP_DEFER_TASKRUN,
-	};
-
-	if (!io_uring_queue_init_params(entries, ring, &p))
-		return 0;
-	return io_uring_queue_init(entries, ring, 0);
 }
 
 /* The usual io_uring loop: one IORING_OP_RECV in flight, re-armed. */
@@ -552,14 +420,11 @@ static size_t recv_postrx(int fd, char *buf, size_t bufsize, size_t total,
 
 static int do_recv(const char *path, int port, size_t total, size_t bufsize)
 {
-	struct sockaddr_in6 a = { .sin6_family = AF_INET6,
-				  .sin6_port = htons(port) };
 	struct postrx_stats st = { 0 };
-	const char *pidfile = getenv("RXBENCH_SENDER_PIDFILE");
-	char sender_buf[32] = "", *sender = NULL;
+	char sender_buf[32], *sender;
 	double t0, t1, b0, b1, s0, s1, e0, e1, secs, gib;
 	size_t region;
-	int one = 1, lfd, fd;
+	int lfd, fd;
 	size_t got;
 	char *buf;
 
@@ -571,24 +436,14 @@ static int do_recv(const char *path, int port, size_t total, size_t bufsize)
 	if (buf == MAP_FAILED)
 		die("mmap", errno);
 	memset(buf, 0, region);
-	lfd = socket(AF_INET6, SOCK_STREAM, 0);
-	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(lfd, (void *)&a, sizeof(a)) || listen(lfd, 1))
-		die("listen", errno);
+	lfd = tcp_listen(port, 1);
 	printf("ready\n");
 	fflush(stdout);
 	fd = accept(lfd, NULL, NULL);
 	if (fd < 0)
 		die("accept", errno);
 	/* The sender wrote its pid before it connected. */
-	if (pidfile) {
-		FILE *f = fopen(pidfile, "r");
-
-		if (f && fgets(sender_buf, sizeof(sender_buf), f))
-			sender = strtok(sender_buf, "\n");
-		if (f)
-			fclose(f);
-	}
+	sender = sender_pid(sender_buf, sizeof(sender_buf));
 
 	t0 = now();
 	b0 = busy_seconds();

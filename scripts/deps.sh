@@ -31,6 +31,8 @@ pick_kver() {
 tools="build-essential bc bison flex libelf-dev libssl-dev dwarves cpio kmod
        sparse python3 pkg-config qemu-system-x86 liburing-dev fio iperf3
        busybox-static iproute2 linux-source-6.12 xz-utils zstd ethtool"
+# make bench draws its plots with matplotlib.
+[ "${1:-}" = bench ] && tools="$tools python3-matplotlib"
 
 missing=""
 for p in $tools; do

@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the benchmark programs share: errors, clocks, the CPU accounting
+ * (see rxbench.c), the io_uring set-up every path uses, posting a buffer,
+ * and TCP connection set-up.
+ */
+#ifndef POSTRX_BENCH_H
+#define POSTRX_BENCH_H
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <liburing.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/postrx.h>
+
+static inline void die(const char *what, int err)
+{
+	fprintf(stderr, "rxbench: %s: %s\n", what, strerror(err));
+	exit(1);
+}
+
+static inline double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Sum over CPUs of non-idle time, in seconds, from /proc/stat. */
+static inline double busy_seconds(void)
+{
+	unsigned long long v[10] = { 0 }, total = 0;
+	FILE *f = fopen("/proc/stat", "r");
+	int i;
+
+	if (!f || fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu",
+			 &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7],
+			 &v[8], &v[9]) < 8)
+		die("/proc/stat", EIO);
+	fclose(f);
+	for (i = 0; i < 8; i++)	/* guest and guest_nice are inside user */
+		if (i != 3 && i != 4)	/* idle, iowait */
+			total += v[i];
+	return total / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* Run time of a task in seconds from /proc/PID/schedstat (exact, ns). */
+static inline double task_seconds(const char *pid)
+{
+	unsigned long long ns = 0;
+	char path[64];
+	FILE *f;
+
+	if (!pid)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%s/schedstat", pid);
+	f = fopen(path, "r");
+	if (!f || fscanf(f, "%llu", &ns) != 1)
+		ns = 0;
+	if (f)
+		fclose(f);
+	return ns / 1e9;
+}
+
+/* Summed run time of the tasks whose pids $@var lists, space-separated. */
+static inline double tasks_seconds(const char *var)
+{
+	const char *pids = getenv(var);
+	char copy[512], *p, *save;
+	double s = 0;
+
+	if (!pids)
+		return 0;
+	snprintf(copy, sizeof(copy), "%s", pids);
+	for (p = strtok_r(copy, " ", &save); p; p = strtok_r(NULL, " ", &save))
+		s += task_seconds(p);
+	return s;
+}
+
+/*
+ * Run time of the device's engine threads (RXBENCH_ENGINE_PIDS): the
+ * NIC's work in the pxnic model, which is not the host's receive cost.
+ */
+static inline double engine_seconds(void)
+{
+	return tasks_seconds("RXBENCH_ENGINE_PIDS");
+}
+
+/*
+ * The sender's side beyond its process (RXBENCH_SENDER_TASKS): on pxnic
+ * the sender's device has a NAPI thread of its own, where the sender's
+ * TCP takes ACKs in and pushes data out.  That is sending, not receiving.
+ */
+static inline double sender_extra_seconds(void)
+{
+	return tasks_seconds("RXBENCH_SENDER_TASKS");
+}
+
+/*
+ * A ring as a current io_uring application sets it up: one submitter,
+ * completions' task work run when the application waits for them
+ * (DEFER_TASKRUN), so a completion costs no wake-up of its own.
+ */
+static inline int ring_init(unsigned int entries, struct io_uring *ring)
+{
+	struct io_uring_params p = {
+		.flags = IORING_SETUP_SINGLE_ISSUER |
+			 IORING_SETUP_DEFER_TASKRUN,
+	};
+
+	if (!io_uring_queue_init_params(entries, ring, &p))
+		return 0;
+	return io_uring_queue_init(entries, ring, 0);
+}
+
+static inline void prep_post(struct io_uring *ring, int devfd, int fd, void *addr,
+		      __u32 len, __u64 ud)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+
+	if (!sqe)
+		die("io_uring_get_sqe", EBUSY);
+	memset(sqe, 0, sizeof(*sqe));
+	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, devfd, addr, len, 0);
+	sqe->cmd_op = POSTRX_CMD_RECV;
+	sqe->uring_cmd_flags = IORING_URING_CMD_FIXED;
+	sqe->user_data = ud;
+	((struct postrx_sock_cmd *)sqe->cmd)->sockfd = fd;
+	((struct postrx_sock_cmd *)sqe->cmd)->flags = POSTRX_RECV_WAITALL;
+}
+
+/* Connect a TCP socket to HOST (IPv4 or IPv6 literal) and PORT. */
+static inline int tcp_connect(const char *host, int port)
+{
+	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_in *a4 = (void *)&ss;
+	struct sockaddr_in6 *a6 = (void *)&ss;
+	socklen_t len;
+	int fd;
+
+	if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons(port);
+		len = sizeof(*a4);
+	} else {
+		inet_pton(AF_INET6, host, &a6->sin6_addr);
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons(port);
+		len = sizeof(*a6);
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM, 0);
+	if (fd < 0 || connect(fd, (void *)&ss, len))
+		die("connect", errno);
+	return fd;
+}
+
+/* A listening socket on PORT, IPv6 with IPv4-mapped addresses. */
+static inline int tcp_listen(int port, int backlog)
+{
+	struct sockaddr_in6 a = { .sin6_family = AF_INET6,
+				  .sin6_port = htons(port) };
+	int one = 1, fd = socket(AF_INET6, SOCK_STREAM, 0);
+
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (fd < 0 || bind(fd, (void *)&a, sizeof(a)) || listen(fd, backlog))
+		die("listen", errno);
+	return fd;
+}
+
+/* The pid the sender wrote to RXBENCH_SENDER_PIDFILE, or NULL. */
+static inline char *sender_pid(char *buf, size_t len)
+{
+	const char *pidfile = getenv("RXBENCH_SENDER_PIDFILE");
+	char *pid = NULL;
+	FILE *f;
+
+	if (!pidfile)
+		return NULL;
+	f = fopen(pidfile, "r");
+	if (f && fgets(buf, len, f))
+		pid = strtok(buf, "\n");
+	if (f)
+		fclose(f);
+	return pid;
+}
+
+#endif /* POSTRX_BENCH_H */

@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rxscale: postrx with many connected sockets at once.
+ *
+ *   rxscale recv PORT SOCKETS BYTES BUFSIZE POSTED
+ *   rxscale send HOST PORT SOCKETS BYTES BUFSIZE CHUNK
+ *
+ * The receiver accepts SOCKETS connections, posts POSTED buffers of
+ * BUFSIZE on each (WAITALL; all in one registered region, one ring) and
+ * tells the sender to go; the sender spreads BYTES over the sockets in
+ * whole buffers, CHUNK at a time, round robin.  Each completed buffer
+ * is posted again on its socket.  One line of JSON: throughput, receive
+ * CPU per GiB (as rxbench measures it), and memory: per connection (both
+ * ends, since the sender is in the same guest), per socket for postrx's
+ * first post (its channel and hooks), and per further posted buffer.  Memory is MemFree
+ * from /proc/meminfo, the buffers themselves touched and registered
+ * before the first reading, so what is counted is the kernel's.
+ */
+#include <fcntl.h>
+#include <stdbool.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <liburing/postrx.h>
+#include "bench.h"
+
+#define SQ_ENTRIES	4096
+
+static long memfree_kib(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[128];
+	long kib = -1;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemFree: %ld kB", &kib) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kib;
+}
+
+/* Enough descriptors for both ends of every connection. */
+static void raise_nofile(long sockets)
+{
+	struct rlimit r = { sockets * 2 + 64, sockets * 2 + 64 };
+
+	if (setrlimit(RLIMIT_NOFILE, &r))
+		die("RLIMIT_NOFILE", errno);
+}
+
+/*
+ * Bytes per socket: whole buffers, so that every buffer completes full
+ * and the run ends on data, not on the connections' FINs.
+ */
+static size_t bench_share(size_t total, long sockets, size_t bufsize)
+{
+	return total / sockets / bufsize * bufsize;
+}
+
+struct scale {
+	long sockets, posted;
+	size_t bufsize;
+	int *fds, devfd;
+	char *region;
+	struct io_uring ring;
+};
+
+/* Buffer @slot of socket @i; its user_data is its index in the region. */
+static void post(struct scale *s, long i, long slot)
+{
+	long idx = i * s->posted + slot;
+
+	if (!io_uring_sq_space_left(&s->ring))
+		io_uring_submit(&s->ring);
+	prep_post(&s->ring, s->devfd, s->fds[i], s->region + idx * s->bufsize,
+		  s->bufsize, idx);
+}
+
+static void setup(struct scale *s)
+{
+	size_t len = s->sockets * s->posted * s->bufsize;
+	struct io_uring_params p = {
+		.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
+			 IORING_SETUP_CQSIZE,
+	};
+	struct iovec iov;
+
+	/* Every posted buffer may complete before the next wait. */
+	p.cq_entries = s->sockets * s->posted;
+	if (p.cq_entries < SQ_ENTRIES)
+		p.cq_entries = SQ_ENTRIES;
+	s->region = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (s->region == MAP_FAILED)
+		die("mmap", errno);
+	memset(s->region, 0, len);
+	iov = (struct iovec){ s->region, len };
+	s->devfd = open(POSTRX_DEVICE_PATH, O_RDWR);
+	if (s->devfd < 0)
+		die(POSTRX_DEVICE_PATH, errno);
+	if (io_uring_queue_init_params(SQ_ENTRIES, &s->ring, &p) ||
+	    io_uring_register_buffers(&s->ring, &iov, 1))
+		die("io_uring", errno);
+}
+
+/* Receive until @total bytes came in, re-posting each completed buffer. */
+static size_t receive(struct scale *s, size_t total)
+{
+	struct io_uring_cqe *cqe;
+	size_t got = 0;
+
+	while (got < total) {
+		unsigned int head, seen = 0;
+
+		if (io_uring_submit_and_wait(&s->ring, 1) < 0)
+			die("wait", errno);
+		io_uring_for_each_cqe(&s->ring, head, cqe) {
+			long idx = cqe->user_data;
+
+			seen++;
+			if (cqe->res < 0)
+				die("POSTRX_CMD_RECV", -cqe->res);
+			got += cqe->res;
+			if (cqe->res == (int)s->bufsize)
+				post(s, idx / s->posted, idx % s->posted);
+		}
+		io_uring_cq_advance(&s->ring, seen);
+	}
+	return got;
+}
+
+static int do_recv(int port, long sockets, size_t total, size_t bufsize,
+		   long posted)
+{
+	struct scale s = { .sockets = sockets, .posted = posted,
+			   .bufsize = bufsize };
+	char sender_buf[32], *sender;
+	double t0, b0, s0, e0, secs, gib, cpu;
+	long m0, m1, m2, m3, i, slot;
+	int lfd;
+	size_t got;
+
+	raise_nofile(sockets);
+	setup(&s);
+	s.fds = calloc(sockets, sizeof(*s.fds));
+	lfd = tcp_listen(port, sockets < 4096 ? sockets : 4096);
+	printf("ready\n");
+	fflush(stdout);
+	m0 = memfree_kib();
+	for (i = 0; i < sockets; i++) {
+		s.fds[i] = accept(lfd, NULL, NULL);
+		if (s.fds[i] < 0)
+			die("accept", errno);
+	}
+	m1 = memfree_kib();
+	for (i = 0; i < sockets; i++)
+		post(&s, i, 0);
+	io_uring_submit(&s.ring);
+	m2 = memfree_kib();
+	for (slot = 1; slot < posted; slot++)
+		for (i = 0; i < sockets; i++)
+			post(&s, i, slot);
+	io_uring_submit(&s.ring);
+	m3 = memfree_kib();
+
+	sender = sender_pid(sender_buf, sizeof(sender_buf));
+	t0 = now();
+	b0 = busy_seconds();
+	s0 = task_seconds(sender) + sender_extra_seconds();
+	e0 = engine_seconds();
+	if (write(s.fds[0], "g", 1) != 1)	/* go */
+		die("go", errno);
+	total = bench_share(total, sockets, bufsize) * sockets;
+	got = receive(&s, total);
+	secs = now() - t0;
+	gib = got / (double)(1ULL << 30);
+	cpu = (busy_seconds() - b0) - (task_seconds(sender) +
+	      sender_extra_seconds() - s0) - (engine_seconds() - e0);
+	printf("{\"path\": \"postrx\", \"sockets\": %ld, \"size\": %zu, "
+	       "\"posted_per_socket\": %ld, \"bytes\": %zu, \"seconds\": %.4f, "
+	       "\"throughput_gbps\": %.3f, \"cpu_s_per_gib\": %.4f, "
+	       "\"device_cpu_s_per_gib\": %.4f, "
+	       "\"mem_per_conn_kib\": %.2f, \"mem_first_post_kib\": %.2f, "
+	       "\"mem_per_buffer_kib\": %.3f}\n",
+	       sockets, bufsize, posted, got, secs, got * 8 / secs / 1e9,
+	       cpu / gib, (engine_seconds() - e0) / gib,
+	       (m0 - m1) / (double)sockets, (m1 - m2) / (double)sockets,
+	       posted > 1 ? (m2 - m3) / (double)(sockets * (posted - 1)) : 0.0);
+	for (i = 0; i < sockets; i++)
+		close(s.fds[i]);
+	close(lfd);
+	io_uring_queue_exit(&s.ring);
+	return got == total ? 0 : 1;
+}
+
+/* Write all of @len to a blocking socket. */
+static void write_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n <= 0)
+			die("write", errno);
+		buf += n;
+		len -= n;
+	}
+}
+
+/*
+ * The receiver answers "go" on the first connection it accepted, which
+ * need not be the first one connected: wait on all of them.
+ */
+static void wait_for_go(int *fds, long sockets)
+{
+	struct epoll_event ev = { .events = EPOLLIN }, out;
+	int ep = epoll_create1(0);
+	char go;
+	long i;
+
+	for (i = 0; i < sockets; i++) {
+		ev.data.fd = fds[i];
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, fds[i], &ev))
+			die("epoll_ctl", errno);
+	}
+	if (epoll_wait(ep, &out, 1, -1) != 1 || read(out.data.fd, &go, 1) != 1)
+		die("waiting for the receiver", errno ? errno : EPIPE);
+	close(ep);
+}
+
+/*
+ * Each socket's share in writes of @chunk (the last one shorter), round
+ * robin: with a chunk of what a socket has posted, segments are as large
+ * with 10,000 sockets as with one, so the cost per byte compares.
+ */
+static int do_send(const char *host, int port, long sockets, size_t total,
+		   size_t bufsize, size_t chunk)
+{
+	int *fds = calloc(sockets, sizeof(*fds));
+	size_t per = bench_share(total, sockets, bufsize), off;
+	char *buf = malloc(chunk);
+	long i;
+
+	raise_nofile(sockets);
+	memset(buf, 0x5a, chunk);
+	for (i = 0; i < sockets; i++)
+		fds[i] = tcp_connect(host, port);
+	wait_for_go(fds, sockets);
+	for (off = 0; off < per; off += chunk)
+		for (i = 0; i < sockets; i++)
+			write_all(fds[i], buf, per - off < chunk ? per - off : chunk);
+	for (i = 0; i < sockets; i++)
+		close(fds[i]);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 7 && !strcmp(argv[1], "recv") && atol(argv[3]) > 0 &&
+	    atol(argv[6]) > 0)
+		return do_recv(atoi(argv[2]), atol(argv[3]),
+			       strtoull(argv[4], NULL, 0),
+			       strtoull(argv[5], NULL, 0), atol(argv[6]));
+	if (argc == 8 && !strcmp(argv[1], "send") && atol(argv[4]) > 0)
+		return do_send(argv[2], atoi(argv[3]), atol(argv[4]),
+			       strtoull(argv[5], NULL, 0),
+			       strtoull(argv[6], NULL, 0),
+			       strtoull(argv[7], NULL, 0));
+	fprintf(stderr, "usage: rxscale recv PORT SOCKETS BYTES BUFSIZE POSTED\n"
+			"       rxscale send HOST PORT SOCKETS BYTES BUFSIZE CHUNK\n");
+	return 2;
+}
