@@ -6,6 +6,7 @@
 #   make check KERNEL=all     ... both, with one summary line
 #   make demo         the main job, in the default QEMU guest
 #   make bench        benchmarks (see bench/)
+#   make fio-engine   the fio ioengine build/fio/postrx-engine.so (see docs/bench.md)
 #
 # KVER picks the stock kernel whose headers and image are installed (the
 # newest 6.12 one by default); KDIR builds the module against any kernel
@@ -123,6 +124,26 @@ $(BUILD)/tools/%: tools/postrx-recv/%.c tools/postrx-recv/stream.h uapi/linux/po
 selftests: $(BUILD)/iproute2/link_pxnic.so
 $(BUILD)/iproute2/link_pxnic.so: kernel/pxnic/iproute2/link_pxnic.c
 	$(MAKE) -C kernel/pxnic/iproute2 O=$(BUILD)/iproute2
+
+# The fio ioengine (bench/fio/), built only where fio is installed: it is
+# compiled against the source headers of that very fio version, which
+# scripts/fio-src.sh fetches and configures once under $(CACHE)/src.
+# liburing-ext.a carries the prep helpers and probing (position
+# independent objects), so the engine needs no run-time path.
+FIO_ENGINE	:= $(BUILD)/fio/postrx-engine.so
+ifneq ($(shell command -v fio),)
+selftests: $(FIO_ENGINE)
+endif
+.PHONY: fio-engine
+fio-engine: $(FIO_ENGINE)
+$(FIO_ENGINE): bench/fio/postrx-engine.c scripts/fio-src.sh uapi/linux/postrx.h $(LIBEXT_DEPS)
+	@mkdir -p $(dir $@)
+	fio_src=$$(bash scripts/fio-src.sh $(CACHE)) && \
+	$(CC) $(CFLAGS) $(WARN) -Wno-missing-field-initializers -fPIC -shared \
+		$(USER_CPPFLAGS) -Iliburing-ext/include -isystem $$fio_src \
+		-include $$fio_src/config-host.h -D_LARGEFILE_SOURCE \
+		-D_FILE_OFFSET_BITS=64 -DBITS_PER_LONG=64 -o $@.tmp $< \
+		$(BUILD)/liburing-ext/liburing-ext.a -luring && mv $@.tmp $@
 
 # The library's own Makefile builds it into build/liburing-ext.
 liburing-ext: $(DEPS_STAMP)

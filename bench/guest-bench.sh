@@ -62,9 +62,10 @@ sender_tasks() {
 	done
 }
 
-# TCP segments the receiver's namespace has sent: its ACKs.
+# TCP segments the receiver's namespace has sent (its ACKs), or with
+# an argument, that counter instead (TcpInSegs: segments received).
 segs() {
-	nstat -az TcpOutSegs | awk '/TcpOutSegs/ {print $2}'
+	nstat -az "${1:-TcpOutSegs}" | awk -v c="${1:-TcpOutSegs}" '$1 == c {print $2}'
 }
 
 # run_pair RECEIVER SENDER: start RECEIVER (output in /tmp/rx.out), wait
@@ -140,10 +141,14 @@ scale_runs() {
 		for socks in $scale; do
 			port=$((port + 1))
 			echo "# $link postrx with $socks sockets, run $rep" >&2
+			out0=$(segs)
+			in0=$(segs TcpInSegs)
 			run_pair "$POSTRX_BIN/rxscale recv $port $socks $bytes $scale_bufsize $scale_posted" \
 				"$POSTRX_BIN/rxscale send 10.99.0.1 $port $socks $bytes $scale_bufsize $((scale_bufsize * scale_posted))"
-			result $? "$link postrx scale $socks sockets run $rep" \
-				/tmp/rx.out "\"kind\": \"scale\", "
+			rc=$?
+			# Segments each way, connection set-up included.
+			result $rc "$link postrx scale $socks sockets run $rep" \
+				/tmp/rx.out "\"kind\": \"scale\", \"acks\": $(($(segs) - out0)), \"segs_in\": $(($(segs TcpInSegs) - in0)), "
 		done
 	done
 }
@@ -185,6 +190,8 @@ for link in $links; do
 			wait $srv 2>/dev/null
 		done
 	fi
+	# fio as the receiver: its net engine and the postrx engine.
+	[ "${RXBENCH_FIO:-1}" = 1 ] && . "$POSTRX_TOP/bench/guest-fio.sh"
 	if [ "$link" = pxnic ]; then
 		echo "# pxnic counters after the runs:"
 		ethtool -S px0 | sed 's/^/#   /'

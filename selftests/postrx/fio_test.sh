@@ -1,0 +1,232 @@
+#!/bin/sh
+# fio in the guest: fio's own net engine sends a TCP stream (rw=write) and
+# fio receives it, through postrx with the postrx ioengine
+# (build/fio/postrx-engine.so), and with the net engine as the baseline;
+# over loopback and over a veth pair from another namespace, with 64 KiB
+# and 1 MiB blocks.
+#
+# The sender stamps every block with its offset (verify_pattern=%o), and
+# the postrx receiver verifies each block against it with fio's own verify,
+# so a block that is short, shifted or out of order fails the job.  The
+# engine logs the bytes its completions carried and the socket's
+# POSTRX_CMD_STATS: every byte must have been received through postrx.
+# The net receiver cannot verify or count that way: fio 3.33 re-queues the
+# rest of a short recv(), checks the block against the rest's offset,
+# leaves the first part out of io_bytes and counts the rest once more
+# toward size, ending the job early.  So it runs with number_ios (full
+# blocks) instead of size, and must complete every block.
+engine=$POSTRX_TOP/build/fio/postrx-engine.so
+work=/tmp/pxfio
+ns=pxfio
+rxaddr=10.96.0.1
+txaddr=10.96.0.2
+bytes=$((64 << 20))
+[ "$POSTRX_KERNEL" = debug ] && bytes=$((8 << 20))	# KASAN under TCG is slow
+port=7600
+n=0
+fail=0
+skip=0
+result() { # $1 = status, $2 = description
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then echo "ok $n $2"
+	elif [ "$1" = 77 ]; then echo "ok $n $2 # SKIP"; skip=$((skip + 1))
+	else echo "not ok $n $2"; fail=$((fail + 1)); fi
+}
+totals() {
+	echo "# Totals: pass:$((n - fail - skip)) fail:$fail xfail:0 xpass:0 skip:$skip error:0"
+}
+
+echo "TAP version 13"
+if ! command -v fio >/dev/null || [ ! -e "$engine" ]; then
+	echo "1..0 # SKIP fio or $engine missing"
+	exit 4
+fi
+
+setup_net() {
+	ip netns del $ns 2>/dev/null; ip link del pf0 2>/dev/null
+	ip netns add $ns &&
+	ip link add pf0 type veth peer name pf1 netns $ns &&
+	ip addr add $rxaddr/24 dev pf0 &&
+	ip link set pf0 up &&
+	ip -n $ns addr add $txaddr/24 dev pf1 &&
+	ip -n $ns link set pf1 up &&
+	ip -n $ns link set lo up
+}
+
+cleanup() {
+	ip netns del $ns 2>/dev/null; ip link del pf0 2>/dev/null
+	rm -rf $work
+}
+
+# wait_listen PORT [NETNS]: until something listens on PORT.
+wait_listen() {
+	i=0
+	while ! ${2:+ip netns exec $2} ss -ltn | grep -q ":$1 " && [ $i -lt 400 ]; do
+		sleep 0.05; i=$((i + 1))
+	done
+}
+
+# jget FILE EXPR: EXPR over j, the first job of fio's JSON in FILE (which
+# may begin with the engine's log lines).
+jget() {
+	python3 - "$@" <<'EOT'
+import json, sys
+lines = open(sys.argv[1]).read().split('\n')
+j = json.loads('\n'.join(lines[lines.index('{'):]))['jobs'][0]
+print(eval(sys.argv[2]))
+EOT
+}
+
+# stat_of NAME: a field of the engine's "postrx: received_bytes=..." line.
+stat_of() {
+	cat $work/rx.json $work/rx.out 2>/dev/null |
+		sed -n "s/^postrx: .*\<$1=\(-*[0-9]*\).*/\1/p" | head -1
+}
+
+# rx_start postrx|net BS IODEPTH [FIO-ARGS...]: a receiver listening on a
+# new $port in the background ($rxpid).
+rx_start() {
+	kind=$1 bs=$2 depth=$3
+	shift 3
+	port=$((port + 1))
+	rm -f $work/rx.json $work/rx.out
+	if [ "$kind" = postrx ]; then
+		set -- --ioengine=external:$engine --port=$port "$@"
+	else
+		set -- --ioengine=net --listen --port=$port "$@"
+	fi
+	fio --name=rx "$@" --rw=read --bs=$bs --iodepth=$depth \
+		--output-format=json --output=$work/rx.json >$work/rx.out 2>&1 &
+	rxpid=$!
+}
+
+# tx_run HOST BS SIZE [NETNS]: fio's net engine sends SIZE bytes of
+# offset-stamped blocks to the receiver.
+tx_run() {
+	${4:+ip netns exec $4} fio --name=tx --ioengine=net --hostname=$1 \
+		--port=$port --rw=write --bs=$2 --size=$3 \
+		--verify=pattern --verify_pattern=%o --do_verify=0 \
+		--output-format=json --output=$work/tx.json >$work/tx.out 2>&1
+}
+
+show() { # the runs' output, as comments
+	for f in rx.out tx.out; do
+		[ -s $work/$f ] && sed "s/^/# $f: /" $work/$f | head -20
+	done
+	grep -h '^postrx: \|^fio: \|verify' $work/rx.json 2>/dev/null | sed 's/^/# rx: /' | head -20
+}
+
+# stream KIND LINK BS IODEPTH: one stream of $bytes; checks as described.
+stream() {
+	kind=$1 link=$2 bs=$3 depth=$4
+	if [ "$link" = veth ]; then host=$rxaddr txns=$ns; else host=127.0.0.1 txns=; fi
+	if [ "$kind" = postrx ]; then
+		rx_start postrx $bs $depth --size=$bytes --verify=pattern --verify_pattern=%o
+	else
+		rx_start net $bs $depth --size=1t --number_ios=$((bytes / bs))
+	fi
+	wait_listen $port
+	tx_run $host $bs $bytes $txns; txrc=$?
+	wait $rxpid; rxrc=$?
+	sent=$(jget $work/tx.json "j['write']['io_bytes']" 2>/dev/null)
+	got=$(jget $work/rx.json "j['read']['io_bytes']" 2>/dev/null)
+	rxerr=$(jget $work/rx.json "j['error']" 2>/dev/null)
+	ms=$(jget $work/rx.json "j['read']['runtime']" 2>/dev/null)
+	echo "# $kind $link bs $bs iodepth $depth: sent $sent, fio counted $got received in ${ms} ms"
+	[ $txrc = 0 ] && [ $rxrc = 0 ] && [ "$rxerr" = 0 ] && [ "$sent" = $bytes ] || {
+		show; return 1
+	}
+	if [ "$kind" = net ]; then
+		blocks=$(jget $work/rx.json "j['read']['total_ios'] - j['read']['short_ios']")
+		echo "# net: $blocks full blocks"
+		[ "$blocks" = $((bytes / bs)) ] || { show; return 1; }
+		return 0
+	fi
+	rcvd=$(stat_of received_bytes)
+	moved=$(($(stat_of placed_bytes) + $(stat_of copied_rx_bytes) + $(stat_of copied_late_bytes)))
+	done_bufs=$(stat_of completed)
+	echo "# postrx: received $rcvd, placed+copied $moved, $done_bufs buffers completed"
+	[ "$got" = $bytes ] && [ "$rcvd" = $bytes ] && [ "$moved" = $bytes ] &&
+		[ "$done_bufs" = $((bytes / bs)) ] || { show; return 1; }
+}
+
+rm -rf $work; mkdir -p $work
+trap cleanup EXIT
+if ! setup_net; then
+	result 1 "veth between namespaces"
+	totals
+	exit 1
+fi
+
+for link in loopback veth; do
+	for bs in 65536 1048576; do
+		# Posted buffers stand in for the receive buffer: 2 MiB and 8 MiB.
+		depth=$((bs == 65536 ? 32 : 8))
+		for kind in net postrx; do
+			stream $kind $link $bs $depth
+			result $? "$link: fio $kind receiver, bs $bs, iodepth $depth, $bytes bytes"
+		done
+	done
+done
+
+# The stream ends before the job's size: the job ends at EOF, cleanly,
+# with a short last read, and counts every byte (fio's net sender ends
+# with an 8-byte link close message, which is not payload).
+rx_start postrx 1048576 8 --size=$((bytes * 2))
+wait_listen $port
+tx_run $rxaddr 65536 $((bytes + 65536)) $ns; txrc=$?
+wait $rxpid; rxrc=$?
+rcvd=$(stat_of received_bytes)
+echo "# EOF before size: sender rc $txrc, receiver rc $rxrc, received $rcvd"
+[ $txrc = 0 ] && [ $rxrc = 0 ] && [ "$(jget $work/rx.json "j['error']")" = 0 ] &&
+	[ "$rcvd" = $((bytes + 65536)) ] &&
+	[ "$(jget $work/rx.json "j['read']['io_bytes']")" = $((bytes + 65536)) ] ||
+	{ show; false; }
+result $? "postrx: a stream shorter than size ends the job at EOF, all bytes received"
+
+# Without WAITALL (recv() semantics): short completions, re-posted by fio.
+rx_start postrx 1048576 8 --size=$bytes --waitall=0
+wait_listen $port
+tx_run $rxaddr 65536 $bytes $ns; txrc=$?
+wait $rxpid; rxrc=$?
+rcvd=$(stat_of received_bytes)
+echo "# waitall=0: received $rcvd, $(stat_of completed) completions for $((bytes >> 20)) buffers"
+[ $txrc = 0 ] && [ $rxrc = 0 ] && [ "$(jget $work/rx.json "j['error']")" = 0 ] &&
+	[ "$rcvd" = $bytes ] && [ "$(jget $work/rx.json "j['read']['io_bytes']")" = $bytes ] ||
+	{ show; false; }
+result $? "postrx: waitall=0, the engine re-posts short buffers, every byte received"
+
+# The receiver connects (hostname, no listen) to a listening sender.
+port=$((port + 1))
+rm -f $work/rx.json $work/rx.out
+ip netns exec $ns fio --name=tx --ioengine=net --listen --port=$port --rw=write \
+	--bs=1m --size=$((bytes / 4)) --verify=pattern --verify_pattern=%o \
+	--do_verify=0 --output-format=json --output=$work/tx.json >$work/tx.out 2>&1 &
+txpid=$!
+wait_listen $port $ns
+fio --name=rx --ioengine=external:$engine --hostname=$txaddr --port=$port \
+	--rw=read --bs=1m --iodepth=8 --size=$((bytes / 4)) --verify=pattern \
+	--verify_pattern=%o --output-format=json --output=$work/rx.json \
+	>$work/rx.out 2>&1; rxrc=$?
+wait $txpid; txrc=$?
+[ $txrc = 0 ] && [ $rxrc = 0 ] && [ "$(stat_of received_bytes)" = $((bytes / 4)) ] ||
+	{ show; false; }
+result $? "postrx: the receiver connects to a listening sender (hostname=)"
+
+# Refusals with a clear message, before any connection.
+fio --name=rx --ioengine=external:$engine --port=7699 --rw=write --bs=64k \
+	--size=1m >$work/rx.out 2>&1
+[ $? != 0 ] && grep -q 'only receives' $work/rx.out || { show; false; }
+result $? "postrx: rw=write is refused"
+fio --name=rx --ioengine=external:$engine --port=7699 --rw=read --bs=4k \
+	--iodepth=2048 --size=1m >$work/rx.out 2>&1
+[ $? != 0 ] && grep -q 'at most 1024 buffers' $work/rx.out || { show; false; }
+result $? "postrx: iodepth beyond max_posted is refused"
+fio --name=rx --ioengine=external:$engine --port=7699 --rw=read --bs=4k \
+	--iodepth=4 --waitall=0 --verify=pattern --verify_pattern=%o \
+	--size=1m >$work/rx.out 2>&1
+[ $? != 0 ] && grep -q 'verify needs waitall=1' $work/rx.out || { show; false; }
+result $? "postrx: verify without WAITALL is refused"
+
+totals
+[ "$fail" = 0 ]
