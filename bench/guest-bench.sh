@@ -15,6 +15,9 @@ paths=${RXBENCH_PATHS:-"epoll uring_recv uring_recv_ring tcp_zerocopy postrx pos
 lat_rounds=${RXBENCH_LAT_ROUNDS:-2000}
 lat_size=4096
 scale=${RXBENCH_SCALE:-"1 100 1000 10000"}
+scale_paths=${RXBENCH_SCALE_PATHS:-"epoll postrx"}
+# Three runs each: 10,000 connections take long to set up under TCG.
+scale_reps=${RXBENCH_SCALE_REPS:-3}
 # rxscale: 4 buffers of 16 KiB posted per socket (640 MiB at 10,000).
 scale_bufsize=16384
 scale_posted=4
@@ -108,12 +111,18 @@ throughput_runs() {
 				port=$((port + 1))
 				echo "# $link $path $size run $rep" >&2
 				rx0=$(segs)
+				col0=$(segs TcpExtTCPRcvCollapsed)
+				prune0=$(segs TcpExtPruneCalled)
 				run_pair "$bin recv $path $port $bytes $size" \
 					"$bin send 10.99.0.1 $port $bytes"
 				rc=$?
 				acks=$(($(segs) - rx0))
+				# TCP's own copies when a receive queue outgrows
+				# its buffer (tcp_prune_queue(), tcp_collapse()).
+				collapsed=$(($(segs TcpExtTCPRcvCollapsed) - col0))
+				pruned=$(($(segs TcpExtPruneCalled) - prune0))
 				result $rc "$link $path size $size run $rep" \
-					/tmp/rx.out "\"acks\": $acks, "
+					/tmp/rx.out "\"acks\": $acks, \"collapsed\": $collapsed, \"pruned\": $pruned, "
 			done
 		done
 	done
@@ -134,23 +143,30 @@ latency_runs() {
 	done
 }
 
-# The scale run: postrx with many sockets at once.
+# The scale run: many sockets at once, postrx and recv() with epoll (the
+# baseline tells TCP's own growth with many sockets from postrx's).
 scale_runs() {
 	[ "$scale" = none ] && return
-	for rep in $(seq 1 "$reps"); do
+	for rep in $(seq 1 "$scale_reps"); do
 		for socks in $scale; do
-			port=$((port + 1))
-			echo "# $link postrx with $socks sockets, run $rep" >&2
-			out0=$(segs)
-			in0=$(segs TcpInSegs)
-			run_pair "$POSTRX_BIN/rxscale recv $port $socks $bytes $scale_bufsize $scale_posted" \
-				"$POSTRX_BIN/rxscale send 10.99.0.1 $port $socks $bytes $scale_bufsize $((scale_bufsize * scale_posted))"
-			rc=$?
-			# Segments each way, connection set-up included.
-			result $rc "$link postrx scale $socks sockets run $rep" \
-				/tmp/rx.out "\"kind\": \"scale\", \"acks\": $(($(segs) - out0)), \"segs_in\": $(($(segs TcpInSegs) - in0)), "
+			for path in $scale_paths; do
+				scale_run "$path" "$socks" "$rep"
+			done
 		done
 	done
+}
+
+scale_run() {
+	port=$((port + 1))
+	echo "# $link $1 with $2 sockets, run $3" >&2
+	out0=$(segs)
+	in0=$(segs TcpInSegs)
+	run_pair "$POSTRX_BIN/rxscale recv $1 $port $2 $bytes $scale_bufsize $scale_posted" \
+		"$POSTRX_BIN/rxscale send 10.99.0.1 $port $2 $bytes $scale_bufsize $((scale_bufsize * scale_posted))"
+	rc=$?
+	# Segments each way, connection set-up included.
+	result $rc "$link $1 scale $2 sockets run $3" /tmp/rx.out \
+		"\"kind\": \"scale\", \"acks\": $(($(segs) - out0)), \"segs_in\": $(($(segs TcpInSegs) - in0)), "
 }
 
 echo "TAP version 13"

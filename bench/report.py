@@ -140,16 +140,21 @@ def tables(records, scale, iperf):
             f'| {fmt(r.get("device_cpu_s_per_gib"))} | {r.get("placed_bytes", "-")} / {r.get("copied_bytes", "-")} '
             f'| {lat} | {r.get("runs", 0)} |')
     if scale:
-        out += ["", "Scale run: postrx with many sockets at once (`rxscale`).", "",
-                "| link | sockets | buffer | posted per socket | Gbit/s | receive CPU s/GiB | vs 1 socket "
+        out += ["", "Scale run: many sockets at once (`rxscale`); postrx, and recv() with epoll as the baseline.", "",
+                "| link | path | sockets | buffer | posted per socket | Gbit/s | receive CPU s/GiB | vs 1 socket | vs epoll "
+                "| whole machine CPU s/GiB | vs epoll "
                 "| memory per connection KiB | postrx's first post per socket KiB | per further posted buffer KiB "
                 "| bytes per segment | ACKs per MiB | runs |",
-                "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
-        one = {s["link"]: s for s in scale if s["sockets"] == 1}
+                "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+        one = {(s["link"], s["path"]): s for s in scale if s["sockets"] == 1}
+        ep = {(s["link"], s["sockets"]): s for s in scale if s["path"] == "epoll"}
         for s in scale:
-            b = one.get(s["link"], {})
-            out.append(f'| {s["link"]} | {s["sockets"]} | {s["size"]} | {s["posted_per_socket"]} '
+            b = one.get((s["link"], s["path"]), {})
+            e = ep.get((s["link"], s["sockets"]), {})
+            out.append(f'| {s["link"]} | {s["path"]} | {s["sockets"]} | {s["size"]} | {s["posted_per_socket"]} '
                        f'| {s["throughput_gbps"]} | {s["cpu_s_per_gib"]} | {ratio(s["cpu_s_per_gib"], b.get("cpu_s_per_gib"))} '
+                       f'| {ratio(s["cpu_s_per_gib"], e.get("cpu_s_per_gib"))} '
+                       f'| {fmt(s.get("total_cpu_s_per_gib"))} | {ratio(s.get("total_cpu_s_per_gib"), e.get("total_cpu_s_per_gib"))} '
                        f'| {s["mem_per_conn_kib"]} | {s["mem_first_post_kib"]} | {s["mem_per_buffer_kib"]} '
                        f'| {s.get("bytes_per_segment", "-")} | {s.get("acks_per_mib", "-")} | {s["runs"]} |')
     for link, v in sorted(iperf.items()):
@@ -174,10 +179,10 @@ def headline(records, scale):
                    f'| {ratio(r.get("total_cpu_s_per_gib"), e.get("total_cpu_s_per_gib"))} '
                    f'| {ratio(r.get("cpu_s_per_gib"), z.get("cpu_s_per_gib"))} '
                    f'| {ratio(r.get("lat_p50_us"), e.get("lat_p50_us"))} |')
-    for link in sorted({s["link"] for s in scale}):
-        cpu = [s["cpu_s_per_gib"] for s in scale if s["link"] == link]
-        out.append(f"\nScale over {link}: receive CPU per GiB from {min(cpu)} to {max(cpu)} s "
-                   f"across {len(cpu)} socket counts ({max(cpu) / min(cpu):.2f}x; goal: within 1.2x).")
+    for link, path in sorted({(s["link"], s["path"]) for s in scale}):
+        cpu = [s["cpu_s_per_gib"] for s in scale if s["link"] == link and s["path"] == path]
+        out.append(f"\nScale over {link}, {path}: receive CPU per GiB from {min(cpu)} to {max(cpu)} s "
+                   f"across {len(cpu)} socket counts ({max(cpu) / min(cpu):.2f}x; goal for postrx: within 1.2x).")
     out.append("\nGoals: pxnic postrx receive CPU at most 1/6 (0.17x) of epoll's and below "
                "tcp_zerocopy's, throughput at least 1.4x when CPU-bound; veth postrx CPU and "
                "latency no worse than epoll (1.00x).")
@@ -187,14 +192,18 @@ def headline(records, scale):
 def scale_records(runs):
     groups = defaultdict(list)
     for r in runs:
-        groups[(r["link"], r["sockets"])].append(r)
+        groups[(r["link"], r.get("path", "postrx"), r["sockets"])].append(r)
     out = []
-    for (link, socks), rs in sorted(groups.items(), key=lambda kv: (kv[0][0] != "veth", kv[0][1])):
-        rec = {"link": link, "sockets": socks, "size": rs[0]["size"],
+    for (link, path, socks), rs in sorted(groups.items(),
+                                          key=lambda kv: (kv[0][0] != "veth", kv[0][2], kv[0][1])):
+        rec = {"link": link, "path": path, "sockets": socks, "size": rs[0]["size"],
                "posted_per_socket": rs[0]["posted_per_socket"], "runs": len(rs)}
         for k, d in (("throughput_gbps", 3), ("cpu_s_per_gib", 4), ("device_cpu_s_per_gib", 4),
                      ("mem_per_conn_kib", 2), ("mem_first_post_kib", 2), ("mem_per_buffer_kib", 3)):
             rec[k] = round(median([r[k] for r in rs]), d)
+        if all("sender_cpu_s" in r for r in rs):
+            rec["total_cpu_s_per_gib"] = round(median(
+                [r["cpu_s_per_gib"] + r["sender_cpu_s"] / (r["bytes"] / 2**30) for r in rs]), 4)
         if all("segs_in" in r for r in rs):
             # Mean bytes per received segment: tells whether the sender's
             # pattern, not postrx, changed the cost per byte.
@@ -235,9 +244,10 @@ def plots(outdir, records, scale):
         plt.close(fig)
     if scale:
         fig, ax = plt.subplots(figsize=(6, 4.5))
-        for link in sorted({s["link"] for s in scale}):
-            pts = [(s["sockets"], s["cpu_s_per_gib"]) for s in scale if s["link"] == link]
-            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=f"postrx over {link}")
+        for link, path in sorted({(s["link"], s["path"]) for s in scale}):
+            pts = [(s["sockets"], s["cpu_s_per_gib"]) for s in scale
+                   if s["link"] == link and s["path"] == path]
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=f"{path} over {link}")
         ax.set_xscale("log")
         ax.set_xlabel("connected sockets with posted buffers")
         ax.set_ylabel("receive CPU s/GiB")

@@ -17,10 +17,11 @@ if [ "${QUICK:-0}" = 1 ]; then
 fi
 env="RXBENCH_BYTES=${RXBENCH_BYTES:-1073741824} RXBENCH_REPS=${RXBENCH_REPS:-5}"
 for v in RXBENCH_LINKS RXBENCH_PATHS RXBENCH_SIZES RXBENCH_LAT_ROUNDS \
-	 RXBENCH_SCALE RXBENCH_IPERF3 RXBENCH_FIO RXBENCH_FIO_SIZES; do
+	 RXBENCH_SCALE RXBENCH_SCALE_PATHS RXBENCH_SCALE_REPS RXBENCH_IPERF3 RXBENCH_FIO \
+	 RXBENCH_FIO_SIZES; do
 	[ -n "${!v:-}" ] && env="$env $v=\"${!v}\""
 done
-vmdir=$top/build/vm/bench
+vmdir=${RXBENCH_VM_DIR:-$top/build/vm/bench}
 bash "$top/scripts/deps.sh" bench >/dev/null
 mkdir -p "$top/bench/results"
 POSTRX_VM_DIR=$vmdir \

@@ -2,7 +2,7 @@
 /*
  * rxscale: postrx with many connected sockets at once.
  *
- *   rxscale recv PORT SOCKETS BYTES BUFSIZE POSTED
+ *   rxscale recv postrx|epoll PORT SOCKETS BYTES BUFSIZE POSTED
  *   rxscale send HOST PORT SOCKETS BYTES BUFSIZE CHUNK
  *
  * The receiver accepts SOCKETS connections, posts POSTED buffers of
@@ -12,7 +12,10 @@
  * is posted again on its socket.  One line of JSON: throughput, receive
  * CPU per GiB (as rxbench measures it), and memory: per connection (both
  * ends, since the sender is in the same guest), per socket for postrx's
- * first post (its channel and hooks), and per further posted buffer.  Memory is MemFree
+ * first post (its channel and hooks), and per further posted buffer.
+ * The epoll path is the baseline: recv() of up to what postrx would have
+ * posted from each readable socket, so that growth in the cost per byte
+ * that TCP itself shows with many sockets is told apart from postrx's.  Memory is MemFree
  * from /proc/meminfo, the buffers themselves touched and registered
  * before the first reading, so what is counted is the kernel's.
  */
@@ -130,19 +133,58 @@ static size_t receive(struct scale *s, size_t total)
 	return got;
 }
 
-static int do_recv(int port, long sockets, size_t total, size_t bufsize,
-		   long posted)
+/*
+ * The baseline: recv() of up to what postrx would have posted, from each
+ * socket epoll reports readable, into one buffer.
+ */
+static size_t receive_epoll(struct scale *s, size_t total)
+{
+	size_t len = s->bufsize * s->posted, got = 0;
+	struct epoll_event ev = { .events = EPOLLIN }, out[256];
+	int ep = epoll_create1(0), n, j;
+	char *buf = malloc(len);
+	long i;
+
+	for (i = 0; i < s->sockets; i++) {
+		ev.data.fd = s->fds[i];
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, s->fds[i], &ev))
+			die("epoll_ctl", errno);
+	}
+	while (got < total) {
+		n = epoll_wait(ep, out, 256, -1);
+		for (j = 0; j < n; j++) {
+			ssize_t r = recv(out[j].data.fd, buf, len, MSG_DONTWAIT);
+
+			if (r < 0 && errno != EAGAIN)
+				die("recv", errno);
+			/* A socket whose share is all here may end first. */
+			if (r == 0)
+				epoll_ctl(ep, EPOLL_CTL_DEL, out[j].data.fd, NULL);
+			got += r > 0 ? r : 0;
+		}
+	}
+	close(ep);
+	free(buf);
+	return got;
+}
+
+static int do_recv(const char *path, int port, long sockets, size_t total,
+		   size_t bufsize, long posted)
 {
 	struct scale s = { .sockets = sockets, .posted = posted,
 			   .bufsize = bufsize };
+	bool postrx = !strcmp(path, "postrx");
 	char sender_buf[32], *sender;
-	double t0, b0, s0, e0, secs, gib, cpu;
+	double t0, b0, s0, s1, e0, secs, gib, cpu;
 	long m0, m1, m2, m3, i, slot;
 	int lfd;
 	size_t got;
 
+	if (!postrx && strcmp(path, "epoll"))
+		die(path, EINVAL);
 	raise_nofile(sockets);
-	setup(&s);
+	if (postrx)
+		setup(&s);
 	s.fds = calloc(sockets, sizeof(*s.fds));
 	lfd = tcp_listen(port, sockets < 4096 ? sockets : 4096);
 	printf("ready\n");
@@ -153,16 +195,18 @@ static int do_recv(int port, long sockets, size_t total, size_t bufsize,
 		if (s.fds[i] < 0)
 			die("accept", errno);
 	}
-	m1 = memfree_kib();
-	for (i = 0; i < sockets; i++)
-		post(&s, i, 0);
-	io_uring_submit(&s.ring);
-	m2 = memfree_kib();
-	for (slot = 1; slot < posted; slot++)
+	m1 = m2 = m3 = memfree_kib();
+	if (postrx) {
 		for (i = 0; i < sockets; i++)
-			post(&s, i, slot);
-	io_uring_submit(&s.ring);
-	m3 = memfree_kib();
+			post(&s, i, 0);
+		io_uring_submit(&s.ring);
+		m2 = memfree_kib();
+		for (slot = 1; slot < posted; slot++)
+			for (i = 0; i < sockets; i++)
+				post(&s, i, slot);
+		io_uring_submit(&s.ring);
+		m3 = memfree_kib();
+	}
 
 	sender = sender_pid(sender_buf, sizeof(sender_buf));
 	t0 = now();
@@ -172,25 +216,26 @@ static int do_recv(int port, long sockets, size_t total, size_t bufsize,
 	if (write(s.fds[0], "g", 1) != 1)	/* go */
 		die("go", errno);
 	total = bench_share(total, sockets, bufsize) * sockets;
-	got = receive(&s, total);
+	got = postrx ? receive(&s, total) : receive_epoll(&s, total);
 	secs = now() - t0;
 	gib = got / (double)(1ULL << 30);
-	cpu = (busy_seconds() - b0) - (task_seconds(sender) +
-	      sender_extra_seconds() - s0) - (engine_seconds() - e0);
-	printf("{\"path\": \"postrx\", \"sockets\": %ld, \"size\": %zu, "
+	s1 = task_seconds(sender) + sender_extra_seconds() - s0;
+	cpu = (busy_seconds() - b0) - s1 - (engine_seconds() - e0);
+	printf("{\"path\": \"%s\", \"sockets\": %ld, \"size\": %zu, "
 	       "\"posted_per_socket\": %ld, \"bytes\": %zu, \"seconds\": %.4f, "
 	       "\"throughput_gbps\": %.3f, \"cpu_s_per_gib\": %.4f, "
-	       "\"device_cpu_s_per_gib\": %.4f, "
+	       "\"sender_cpu_s\": %.4f, \"device_cpu_s_per_gib\": %.4f, "
 	       "\"mem_per_conn_kib\": %.2f, \"mem_first_post_kib\": %.2f, "
 	       "\"mem_per_buffer_kib\": %.3f}\n",
-	       sockets, bufsize, posted, got, secs, got * 8 / secs / 1e9,
-	       cpu / gib, (engine_seconds() - e0) / gib,
+	       path, sockets, bufsize, posted, got, secs, got * 8 / secs / 1e9,
+	       cpu / gib, s1, (engine_seconds() - e0) / gib,
 	       (m0 - m1) / (double)sockets, (m1 - m2) / (double)sockets,
 	       posted > 1 ? (m2 - m3) / (double)(sockets * (posted - 1)) : 0.0);
 	for (i = 0; i < sockets; i++)
 		close(s.fds[i]);
 	close(lfd);
-	io_uring_queue_exit(&s.ring);
+	if (postrx)
+		io_uring_queue_exit(&s.ring);
 	return got == total ? 0 : 1;
 }
 
@@ -256,17 +301,17 @@ static int do_send(const char *host, int port, long sockets, size_t total,
 
 int main(int argc, char **argv)
 {
-	if (argc == 7 && !strcmp(argv[1], "recv") && atol(argv[3]) > 0 &&
-	    atol(argv[6]) > 0)
-		return do_recv(atoi(argv[2]), atol(argv[3]),
-			       strtoull(argv[4], NULL, 0),
-			       strtoull(argv[5], NULL, 0), atol(argv[6]));
+	if (argc == 8 && !strcmp(argv[1], "recv") && atol(argv[4]) > 0 &&
+	    atol(argv[7]) > 0)
+		return do_recv(argv[2], atoi(argv[3]), atol(argv[4]),
+			       strtoull(argv[5], NULL, 0),
+			       strtoull(argv[6], NULL, 0), atol(argv[7]));
 	if (argc == 8 && !strcmp(argv[1], "send") && atol(argv[4]) > 0)
 		return do_send(argv[2], atoi(argv[3]), atol(argv[4]),
 			       strtoull(argv[5], NULL, 0),
 			       strtoull(argv[6], NULL, 0),
 			       strtoull(argv[7], NULL, 0));
-	fprintf(stderr, "usage: rxscale recv PORT SOCKETS BYTES BUFSIZE POSTED\n"
+	fprintf(stderr, "usage: rxscale recv postrx|epoll PORT SOCKETS BYTES BUFSIZE POSTED\n"
 			"       rxscale send HOST PORT SOCKETS BYTES BUFSIZE CHUNK\n");
 	return 2;
 }
