@@ -154,7 +154,12 @@ static inline int px_listen(const struct px_link *l, int *port)
 	return fd;
 }
 
-static inline int px_connect(const struct px_link *l, int port)
+/*
+ * Connect to @port on the link's receive address.  A non-zero @mss is set
+ * as TCP_MAXSEG first: it only clamps the segment size when set before
+ * the SYN.
+ */
+static inline int px_connect_mss(const struct px_link *l, int port, int mss)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = px_sockaddr(l, l->rx_addr, port, &ss);
@@ -162,11 +167,17 @@ static inline int px_connect(const struct px_link *l, int port)
 
 	if (fd < 0)
 		return -1;
-	if (connect(fd, (void *)&ss, len)) {
+	if ((mss && setsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &mss, sizeof(mss))) ||
+	    connect(fd, (void *)&ss, len)) {
 		close(fd);
 		return -1;
 	}
 	return fd;
+}
+
+static inline int px_connect(const struct px_link *l, int port)
+{
+	return px_connect_mss(l, port, 0);
 }
 
 static inline int px_enter_netns(const char *name)
@@ -269,6 +280,30 @@ static inline int px_send_zerocopy(int fd, uint64_t seed, size_t total,
 	return sends && copied == sends ? 5 : 0;
 }
 
+/*
+ * Write bytes [@off, @off + @n) of stream @seed to @fd, in writes of up to
+ * @chunk bytes; 0 once all are written, -1 if a write fails.
+ */
+static inline int px_write_stream(int fd, uint64_t seed, uint64_t off,
+				  size_t n, size_t chunk)
+{
+	char *buf = malloc(chunk);
+	uint64_t end = off + n;
+
+	while (buf && off < end) {
+		size_t k = end - off < chunk ? end - off : chunk;
+		ssize_t w;
+
+		px_pattern(seed, off, buf, k);
+		w = write(fd, buf, k);
+		if (w <= 0)
+			break;
+		off += w;
+	}
+	free(buf);
+	return off == end ? 0 : -1;
+}
+
 enum px_end {
 	PX_END_CLOSE,	/* orderly close: the receiver sees end of stream */
 	PX_END_RESET,	/* abortive close: the receiver sees ECONNRESET */
@@ -287,11 +322,9 @@ static inline pid_t px_sender(const struct px_link *l, int port, uint64_t seed,
 	if (pid)
 		return pid;
 
-	size_t off = 0;
-	char *buf = malloc(chunk);
 	int fd;
 
-	if (!buf || (l->veth && px_enter_netns(PX_NETNS)))
+	if (l->veth && px_enter_netns(PX_NETNS))
 		_exit(2);
 	fd = px_connect(l, port);
 	if (fd < 0)
@@ -303,17 +336,8 @@ static inline pid_t px_sender(const struct px_link *l, int port, uint64_t seed,
 
 		if (ret)
 			_exit(ret);
-		off = total;
-	}
-	while (off < total) {
-		size_t n = total - off < chunk ? total - off : chunk;
-		ssize_t w;
-
-		px_pattern(seed, off, buf, n);
-		w = write(fd, buf, n);
-		if (w <= 0)
-			_exit(4);
-		off += w;
+	} else if (px_write_stream(fd, seed, 0, total, chunk)) {
+		_exit(4);
 	}
 	if (end == PX_END_RESET) {
 		struct linger lg = { 1, 0 };
@@ -325,6 +349,56 @@ static inline pid_t px_sender(const struct px_link *l, int port, uint64_t seed,
 	}
 	close(fd);
 	_exit(0);
+}
+
+/*
+ * Fork a peer that connects to @port over @l (from namespace PX_NETNS on a
+ * veth link; TCP_MAXSEG @mss if not 0), runs @fn on the connected socket
+ * and exits with what @fn returns: for peers that do more than write a
+ * stream and close (half close, stalls, resets, tiny segments).
+ */
+static inline pid_t px_peer(const struct px_link *l, int port, int mss,
+			    int (*fn)(int fd, void *arg), void *arg)
+{
+	pid_t pid = fork();
+	int fd;
+
+	if (pid)
+		return pid;
+	if (l->veth && px_enter_netns(PX_NETNS))
+		_exit(2);
+	fd = px_connect_mss(l, port, mss);
+	if (fd < 0)
+		_exit(3);
+	_exit(fn(fd, arg));
+}
+
+/*
+ * struct tcp_info as Linux 6.12 fills it.  glibc's copy stops at
+ * tcpi_total_retrans and <linux/tcp.h> cannot be included beside
+ * <netinet/tcp.h>, so the later fields are spelled out in the kernel's
+ * order (uapi <linux/tcp.h>).
+ */
+struct px_tcp_info {
+	struct tcp_info base;
+	uint64_t pacing_rate, max_pacing_rate, bytes_acked, bytes_received;
+	uint32_t segs_out, segs_in, notsent_bytes, min_rtt;
+	uint32_t data_segs_in, data_segs_out;
+	uint64_t delivery_rate, busy_time, rwnd_limited, sndbuf_limited;
+	uint32_t delivered, delivered_ce;
+	uint64_t bytes_sent, bytes_retrans;
+	uint32_t dsack_dups, reord_seen, rcv_ooopack, snd_wnd;
+};
+
+/* TCP_INFO of @fd up to snd_wnd; -1 if the kernel fills less. */
+static inline int px_tcp_info(int fd, struct px_tcp_info *ti)
+{
+	socklen_t len = sizeof(*ti);
+
+	memset(ti, 0, sizeof(*ti));
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, ti, &len))
+		return -1;
+	return len >= sizeof(*ti) ? 0 : -1;
 }
 
 static inline int px_wait_child(pid_t pid)
