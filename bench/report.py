@@ -5,10 +5,10 @@ usage: report.py [--docs] OUTDIR KERNEL LOG...
 
 Writes OUTDIR/latest.json (medians and spread per link, path and buffer
 size, latency on the records of its request size, the scale run, iperf3),
-OUTDIR/latest.md (the tables), OUTDIR/throughput.png, OUTDIR/cpu.png and
-OUTDIR/scale.png; with --docs it also puts the tables into docs/bench.md
-between its results markers.  Ratios are against recv() with epoll on the same link
-and size.
+OUTDIR/latest.md (the tables), OUTDIR/throughput.png, OUTDIR/cpu.png,
+OUTDIR/cpu_machine.png and OUTDIR/scale.png; with --docs it also puts
+the tables into docs/bench.md between its results markers.  Ratios are
+against recv() with epoll on the same link and size.
 """
 import json
 import os
@@ -223,7 +223,8 @@ def plots(outdir, records, scale):
         return
     links = sorted({r["link"] for r in records if r.get("throughput_gbps")}, key=lambda l: l != "veth")
     for name, key, label in (("throughput", "throughput_gbps", "Gbit/s"),
-                             ("cpu", "cpu_s_per_gib", "receive CPU s/GiB")):
+                             ("cpu", "cpu_s_per_gib", "receive CPU s/GiB"),
+                             ("cpu_machine", "total_cpu_s_per_gib", "whole machine CPU s/GiB")):
         if not links:
             break
         fig, axes = plt.subplots(1, len(links), figsize=(6 * len(links), 4.5), squeeze=False)

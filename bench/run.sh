@@ -2,18 +2,19 @@
 # make bench: boot the stock guest once under -icount (guest time counts
 # instructions, so copies cost what their instructions cost; see DESIGN.md
 # section 7) and run bench/guest-bench.sh; aggregate to bench/results/.
-# QUICK=1 moves 64 MiB per run, 3 runs, two sizes, a shorter latency run
-# and the scale run up to 100 sockets; the default 1 GiB, 5 runs, four
-# sizes, 2000 round trips and 1 to 10,000 sockets.  RXBENCH_LINKS,
+# QUICK=1 moves 64 MiB per run, one run each, two sizes, a shorter
+# latency run and the scale run up to 100 sockets; the default 1 GiB,
+# 5 runs, four sizes, 2000 round trips and 1 to 10,000 sockets (3 runs).  RXBENCH_LINKS,
 # RXBENCH_PATHS, RXBENCH_SIZES, RXBENCH_LAT_ROUNDS and RXBENCH_SCALE
 # narrow the matrix (SIZES=none, LAT_ROUNDS=0, SCALE=none: none of them).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 if [ "${QUICK:-0}" = 1 ]; then
-	export RXBENCH_BYTES=$((64 << 20)) RXBENCH_REPS=3
+	export RXBENCH_BYTES=$((64 << 20)) RXBENCH_REPS=1
 	export RXBENCH_SIZES=${RXBENCH_SIZES:-"4096 1048576"}
 	export RXBENCH_LAT_ROUNDS=${RXBENCH_LAT_ROUNDS:-300}
-	export RXBENCH_SCALE=${RXBENCH_SCALE:-"1 100"}
+	export RXBENCH_SCALE=${RXBENCH_SCALE:-"1 100"} RXBENCH_SCALE_REPS=1
+	export RXBENCH_FIO_SIZES=${RXBENCH_FIO_SIZES:-1048576}
 fi
 env="RXBENCH_BYTES=${RXBENCH_BYTES:-1073741824} RXBENCH_REPS=${RXBENCH_REPS:-5}"
 for v in RXBENCH_LINKS RXBENCH_PATHS RXBENCH_SIZES RXBENCH_LAT_ROUNDS \
