@@ -365,6 +365,16 @@ int postrx_rx_attach(struct sock *sk, struct file *devfile,
 	case TCP_CLOSING:
 	case TCP_LAST_ACK:
 		break;
+	case TCP_CLOSE:
+		/*
+		 * A connection that ended (a reset, or the peer's FIN after
+		 * ours took it to TIME_WAIT) keeps what it received, and
+		 * recv() still returns that before the end or the error: so
+		 * does a post.  With nothing queued there is nothing to read.
+		 */
+		if (!skb_queue_empty(&sk->sk_receive_queue))
+			break;
+		fallthrough;
 	default:
 		return -ENOTCONN;
 	}
@@ -397,7 +407,9 @@ int postrx_rx_attach(struct sock *sk, struct file *devfile,
 	WRITE_ONCE(sk->sk_prot, &postrx_prots[i]);
 	chan->attached = true;
 
-	postrx_flow_install(chan);
+	/* A closed connection receives nothing more: no flow to steer. */
+	if (sk->sk_state != TCP_CLOSE)
+		postrx_flow_install(chan);
 
 	*chanp = chan;
 	return 0;

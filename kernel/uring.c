@@ -161,7 +161,8 @@ static void postrx_recv_done_tw(struct io_uring_cmd *ioucmd,
 	int res = r->res;
 
 	kfree(r);
-	postrx_chan_put(chan);
+	if (chan)	/* NULL: refused before it was posted */
+		postrx_chan_put(chan);
 	io_uring_cmd_done(ioucmd, res, 0, issue_flags);
 }
 
@@ -215,8 +216,9 @@ static int postrx_cmd_recv(struct io_uring_cmd *ioucmd,
 	/*
 	 * From here the command may be cancelled by io_uring; the cancel
 	 * handler leaves a range alone until it is on a channel.  Errors from
-	 * here on complete the command ourselves: io_uring_cmd_done() also
-	 * takes it off the cancelable list, under the ring's lock.
+	 * here on complete the command ourselves, in task work like every
+	 * range: io_uring_cmd_done() also takes it off the cancelable list,
+	 * under the ring's lock.
 	 */
 	io_uring_cmd_mark_cancelable(ioucmd, issue_flags);
 
@@ -229,9 +231,16 @@ static int postrx_cmd_recv(struct io_uring_cmd *ioucmd,
 	release_sock(sk);
 	sockfd_put(sock);
 
+	/*
+	 * A refusal completes through task work too, never at once: earlier
+	 * posts on this socket may have finished with their completions still
+	 * queued there (task work runs in the order it was queued), and the
+	 * refusal must not overtake them.
+	 */
 	if (ret) {
-		io_uring_cmd_done(ioucmd, ret, 0, issue_flags);
-		kfree(r);
+		r->res = ret;
+		r->state = POSTRX_RANGE_DONE;
+		postrx_uring_complete(r);
 	}
 	return -EIOCBQUEUED;
 

@@ -499,6 +499,64 @@ TEST_F_TIMEOUT(peer, reset_mid_buffer, 120)
 	}
 }
 
+/* Wait until @fd's connection is over (TCP_CLOSE). */
+static int wait_closed(int fd)
+{
+	struct tcp_info ti;
+	socklen_t len;
+	int i;
+
+	for (i = 0; i < 10000; i++) {
+		len = sizeof(ti);
+		if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len))
+			return -1;
+		if (ti.tcpi_state == TCP_CLOSE)
+			return 0;
+		usleep(1000);
+	}
+	return -1;
+}
+
+/*
+ * A connection that is over still holds what it received, and recv()
+ * returns that before the end or the error; so must a post.  Round 0: we
+ * shut down our side, the peer sends and closes, the socket passes through
+ * TIME_WAIT to TCP_CLOSE; round 1: the peer resets.  Nothing was posted
+ * while the data came.  A post after the queue is empty is refused.
+ */
+TEST_F_TIMEOUT(peer, closed_with_data_queued, 120)
+{
+	const size_t b = 4096, part = 5000;
+	int round;
+
+	reg(_metadata, self, b, 3);
+	for (round = 0; round < 2; round++) {
+		struct peer_arg a = { .part = part, .total = part };
+
+		if (round) {
+			start(_metadata, self, variant, 0, reset_peer, &a);
+			go(_metadata, self);
+		} else {
+			start(_metadata, self, variant, 0, pause_peer, &a);
+			ASSERT_EQ(0, shutdown(self->fd, SHUT_WR));
+		}
+		ASSERT_EQ(part, px_wait_queued(self->fd, part));
+		go(_metadata, self);
+		ASSERT_EQ(0, wait_closed(self->fd));
+		ASSERT_EQ(0, px_wait_child(self->pid));
+		self->pid = 0;
+		post(_metadata, self, 0, POSTRX_RECV_WAITALL);
+		post(_metadata, self, 1, POSTRX_RECV_WAITALL);
+		ASSERT_EQ(b, reap(_metadata, self));
+		ASSERT_EQ(part - b, reap(_metadata, self));
+		EXPECT_EQ(part, check_stats(_metadata, self, part, 2).copied_late_bytes);
+		post(_metadata, self, 2, POSTRX_RECV_WAITALL);
+		EXPECT_EQ(-ENOTCONN, reap(_metadata, self));
+		ASSERT_EQ(0, close(self->fd));
+		self->fd = -1;
+	}
+}
+
 /*
  * The peer shuts down its write side after a number of bytes that is not
  * a multiple of the buffer size: full buffers, the short one with its
