@@ -81,6 +81,7 @@ static void postrx_flow_remove(struct postrx_flow *flow)
 	chan->flow = NULL;
 	spin_unlock_bh(&chan->place_lock);
 
+	postrx_user_uncharge(flow->user, POSTRX_CHARGE_FLOW);
 	kfree(flow);
 	postrx_chan_put(chan);
 }
@@ -155,6 +156,7 @@ void postrx_flow_install(struct postrx_chan *chan)
 {
 	struct sock *sk = chan->sk;
 	struct postrx_flow *flow;
+	struct postrx_user *user;
 	struct postrx_dev *pdev;
 	int ret;
 
@@ -164,9 +166,18 @@ void postrx_flow_install(struct postrx_chan *chan)
 	pdev = postrx_dev_find(sock_net(sk), postrx_flow_ifindex(sk));
 	if (!pdev)
 		goto out_unlock;
-	flow = kzalloc(sizeof(*flow), GFP_KERNEL_ACCOUNT);
-	if (!flow)
+	/* The device's table is shared by all its users: each has a quota. */
+	user = postrx_user_charge(POSTRX_CHARGE_FLOW);
+	if (IS_ERR(user)) {
+		chan->flow_err = PTR_ERR(user);
 		goto out_unlock;
+	}
+	flow = kzalloc(sizeof(*flow), GFP_KERNEL_ACCOUNT);
+	if (!flow) {
+		postrx_user_uncharge(user, POSTRX_CHARGE_FLOW);
+		goto out_unlock;
+	}
+	flow->user = user;
 	flow->pdev = pdev;
 	flow->chan = chan;
 	postrx_flow_key_of(sk, &flow->key);
@@ -188,6 +199,7 @@ void postrx_flow_install(struct postrx_chan *chan)
 		chan->flow = NULL;
 		spin_unlock_bh(&chan->place_lock);
 		chan->flow_err = ret;
+		postrx_user_uncharge(user, POSTRX_CHARGE_FLOW);
 		kfree(flow);
 		postrx_chan_put(chan);
 		goto out_unlock;

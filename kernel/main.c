@@ -50,6 +50,7 @@ static int __init postrx_init(void)
 static void __exit postrx_exit(void)
 {
 	misc_deregister(&postrx_miscdev);
+	postrx_user_exit();
 }
 
 module_init(postrx_init);

@@ -8,6 +8,7 @@
  *   rx.c     the TCP side: hooks on the socket, the consumer and its actor
  *   flow.c   devices that steer flows, and the flows installed on them
  *   place.c  placement: claims by a device, and what the consumer must know
+ *   user.c   per-user limits on posted buffers and installed flows
  *
  * Locking: a channel's ranges, counters and attachment are protected by
  * the socket lock of its socket (lock_sock() in process context, or the
@@ -44,6 +45,14 @@ struct io_uring_cmd;
 #define POSTRX_MAX_SPANS	16	/* placed spans ahead of the consumer */
 
 struct postrx_dev;
+struct postrx_user;
+
+/* What user.c counts per user. */
+enum postrx_charge {
+	POSTRX_CHARGE_POSTED,	/* a posted buffer, until its completion */
+	POSTRX_CHARGE_FLOW,	/* an installed flow */
+	POSTRX_NR_CHARGES,
+};
 
 /*
  * A flow installed on a device (flow.c): the device's handle for one
@@ -53,6 +62,7 @@ struct postrx_flow {
 	struct list_head	node;		/* in its device's flows */
 	struct postrx_dev	*pdev;
 	struct postrx_chan	*chan;
+	struct postrx_user	*user;		/* charged for this flow */
 	struct postrx_flow_key	key;
 };
 
@@ -139,6 +149,7 @@ struct postrx_range {
 	struct list_head	node;		/* in chan->ranges while POSTED */
 	struct postrx_chan	*chan;		/* set once, when posted */
 	struct io_uring_cmd	*ioucmd;
+	struct postrx_user	*user;		/* charged; NULL if refused */
 	struct iov_iter		iter;		/* where the next byte goes */
 	u32			len;
 	u32			filled;
@@ -187,6 +198,11 @@ int postrx_rx_attach(struct sock *sk, struct file *devfile,
 		     struct postrx_chan **chanp);
 struct postrx_chan *postrx_rx_chan(struct sock *sk);
 void postrx_rx_service(struct postrx_chan *chan, bool late);
+
+/* user.c */
+struct postrx_user *postrx_user_charge(enum postrx_charge kind);
+void postrx_user_uncharge(struct postrx_user *u, enum postrx_charge kind);
+void postrx_user_exit(void);
 
 /* uring.c */
 int postrx_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags);

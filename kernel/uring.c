@@ -160,6 +160,8 @@ static void postrx_recv_done_tw(struct io_uring_cmd *ioucmd,
 	struct postrx_chan *chan = r->chan;
 	int res = r->res;
 
+	if (r->user)
+		postrx_user_uncharge(r->user, POSTRX_CHARGE_POSTED);
 	kfree(r);
 	if (chan)	/* NULL: refused before it was posted */
 		postrx_chan_put(chan);
@@ -179,6 +181,7 @@ static int postrx_cmd_recv(struct io_uring_cmd *ioucmd,
 	u64 uaddr = READ_ONCE(sqe->addr);
 	u32 len = READ_ONCE(sqe->len);
 	struct postrx_sock_cmd cmd;
+	struct postrx_user *user;
 	struct postrx_chan *chan;
 	struct postrx_range *r;
 	struct socket *sock;
@@ -222,13 +225,19 @@ static int postrx_cmd_recv(struct io_uring_cmd *ioucmd,
 	 */
 	io_uring_cmd_mark_cancelable(ioucmd, issue_flags);
 
-	lock_sock(sk);
-	ret = postrx_rx_attach(sk, ioucmd->file, &chan);
-	if (!ret)
-		ret = postrx_chan_post(chan, r);
-	if (!ret)
-		postrx_rx_service(chan, true);
-	release_sock(sk);
+	user = postrx_user_charge(POSTRX_CHARGE_POSTED);
+	if (IS_ERR(user)) {
+		ret = PTR_ERR(user);
+	} else {
+		r->user = user;
+		lock_sock(sk);
+		ret = postrx_rx_attach(sk, ioucmd->file, &chan);
+		if (!ret)
+			ret = postrx_chan_post(chan, r);
+		if (!ret)
+			postrx_rx_service(chan, true);
+		release_sock(sk);
+	}
 	sockfd_put(sock);
 
 	/*

@@ -40,6 +40,7 @@ static bool allowed(int res)
 	switch (res) {
 	case -EINVAL: case -EFAULT: case -EBADF: case -ENOTSOCK:
 	case -EPROTONOSUPPORT: case -ENOTCONN: case -EBUSY: case -ENOBUFS:
+	case -EDQUOT:
 	case -EOPNOTSUPP: case -ENOENT: case -ECANCELED:
 		return true;
 	default:

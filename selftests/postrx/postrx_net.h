@@ -48,6 +48,25 @@ static inline size_t px_scale(void)
 	return k && !strcmp(k, "debug") ? 8 : 1;
 }
 
+/* The long suite (make check LONG=1) runs with POSTRX_LONG=1. */
+static inline bool px_long(void)
+{
+	const char *l = getenv("POSTRX_LONG");
+
+	return l && !strcmp(l, "1");
+}
+
+#define PX_LONG_BYTES	(1ULL << 30)	/* per fault path in the long suite */
+
+/*
+ * Bytes to move through one fault path: @bytes scaled down for the debug
+ * kernel, or 1 GiB on any kernel in the long suite.
+ */
+static inline size_t px_fault_volume(size_t bytes)
+{
+	return px_long() ? PX_LONG_BYTES : bytes / px_scale();
+}
+
 /* ---- links */
 
 struct px_link {
@@ -67,6 +86,50 @@ static inline int px_sh(const char *cmd)
 	int ret = system(cmd);
 
 	return WIFEXITED(ret) ? WEXITSTATUS(ret) : -1;
+}
+
+/*
+ * Set postrx.ko's module parameter @name to @val; returns the value it
+ * had, or -1 if it cannot be read or written.
+ */
+static inline long px_postrx_param(const char *name, long val)
+{
+	char path[128];
+	long old = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/module/postrx/parameters/%s", name);
+	f = fopen(path, "r+");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &old) != 1 || fseek(f, 0, SEEK_SET) ||
+	    fprintf(f, "%ld\n", val) < 0)
+		old = -1;
+	if (fclose(f))
+		old = -1;
+	return old;
+}
+
+/*
+ * Load pxnic.ko from beside postrx.ko (and point ip(8) at our pxnic link
+ * plugin); 0 if the module is there.
+ */
+static inline int px_pxnic_load(void)
+{
+	const char *ko = getenv("POSTRX_KO"), *top = getenv("POSTRX_TOP");
+	char cmd[1024];
+
+	if (top) {
+		snprintf(cmd, sizeof(cmd), "%s/build/iproute2", top);
+		setenv("IP_LIB_DIR", cmd, 1);
+	}
+	if (!access("/sys/module/pxnic", F_OK))
+		return 0;
+	if (!ko)
+		return -1;
+	snprintf(cmd, sizeof(cmd), "insmod \"$(dirname \"%s\")/pxnic/pxnic.ko\"",
+		 ko);
+	return px_sh(cmd) ? -1 : 0;
 }
 
 /* Create the sender's namespace and the veth pair; 0 on success. */

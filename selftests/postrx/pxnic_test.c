@@ -10,7 +10,6 @@
  */
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
-#include <sys/stat.h>
 
 #include "kselftest_harness.h"
 #include "postrx_net.h"
@@ -20,6 +19,8 @@
 #define MIB	(1024 * 1024)
 
 static pid_t main_pid;
+/* max_flows_per_user to restore after a test that changed it, or -1. */
+static long saved_flow_quota = -1;
 
 static void sysfs_write(const char *path, const char *val)
 {
@@ -50,26 +51,6 @@ static void faults_off(void)
 
 	for (i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++)
 		fault_set(knobs[i], 0);
-}
-
-/* Load pxnic.ko from beside postrx.ko; 0 if it is there. */
-static int pxnic_load(void)
-{
-	const char *ko = getenv("POSTRX_KO"), *top = getenv("POSTRX_TOP");
-	char cmd[1024];
-	struct stat st;
-
-	if (top) {
-		snprintf(cmd, sizeof(cmd), "%s/build/iproute2", top);
-		setenv("IP_LIB_DIR", cmd, 1);
-	}
-	if (!stat("/sys/module/pxnic", &st))
-		return 0;
-	if (!ko)
-		return -1;
-	snprintf(cmd, sizeof(cmd), "insmod \"$(dirname \"%s\")/pxnic/pxnic.ko\"",
-		 ko);
-	return px_sh(cmd) ? -1 : 0;
 }
 
 /*
@@ -134,7 +115,7 @@ FIXTURE_SETUP(px)
 	self->devfd = open(POSTRX_DEVICE_PATH, O_RDWR);
 	if (self->devfd < 0)
 		SKIP(return, "%s: %s", POSTRX_DEVICE_PATH, strerror(errno));
-	if (pxnic_load()) {
+	if (px_pxnic_load()) {
 		close(self->devfd);
 		self->devfd = -1;
 		SKIP(return, "pxnic.ko cannot be loaded");
@@ -153,6 +134,10 @@ FIXTURE_TEARDOWN(px)
 	if (self->devfd < 0)
 		return;
 	faults_off();
+	if (saved_flow_quota >= 0) {
+		px_postrx_param("max_flows_per_user", saved_flow_quota);
+		saved_flow_quota = -1;
+	}
 	if (self->sender > 0) {
 		kill(self->sender, SIGKILL);
 		px_wait_child(self->sender);
@@ -313,6 +298,30 @@ TEST_F_TIMEOUT(px, waitall_streaming, 600)
 	EXPECT_GT(st.placed_bytes, 0);
 }
 
+/*
+ * A user over max_flows_per_user gets no flow: its socket receives by
+ * copy, every byte exact, and STATS tells why (-EDQUOT).  With the quota
+ * back the device places again.
+ */
+TEST_F_TIMEOUT(px, flow_quota, 300)
+{
+	struct postrx_stats st;
+
+	saved_flow_quota = px_postrx_param("max_flows_per_user", 0);
+	ASSERT_LE(0, saved_flow_quota);
+	EXPECT_EQ(0, streamed(self, variant, 4 * MIB / px_scale(), 65536, 8,
+			      POSTRX_RECV_WAITALL, &st));
+	stop(self);
+	EXPECT_EQ(-EDQUOT, st.flow);
+	EXPECT_EQ(0, st.placed_bytes);
+	ASSERT_EQ(0, px_postrx_param("max_flows_per_user", saved_flow_quota));
+	saved_flow_quota = -1;
+	EXPECT_EQ(0, streamed(self, variant, 4 * MIB / px_scale(), 65536, 8,
+			      POSTRX_RECV_WAITALL, &st));
+	EXPECT_EQ(1, st.flow);
+	EXPECT_GT(st.placed_bytes, 0);
+}
+
 TEST_F_TIMEOUT(px, recv_semantics, 600)
 {
 	struct postrx_stats st;
@@ -331,7 +340,18 @@ static int netem(const char *args)
 	return px_sh(cmd);
 }
 
-TEST_F_TIMEOUT(px, netem_loss_reorder_dup_corrupt, 900)
+/*
+ * Bytes per fault: the long suite moves 1 GiB through each, on the first
+ * variant only (the others run as in the default suite).
+ */
+static size_t fault_bytes(const FIXTURE_VARIANT(px) *variant)
+{
+	if (variant->link.mtu != 1500)
+		return 8 * MIB / px_scale();
+	return px_fault_volume(8 * MIB);
+}
+
+TEST_F_TIMEOUT(px, netem_loss_reorder_dup_corrupt, 14400)
 {
 	static const char * const faults[] = {
 		"loss 1%",
@@ -346,13 +366,13 @@ TEST_F_TIMEOUT(px, netem_loss_reorder_dup_corrupt, 900)
 	for (i = 0; i < sizeof(faults) / sizeof(faults[0]); i++) {
 		fprintf(stderr, "# netem %s\n", faults[i]);
 		ASSERT_EQ(0, netem(faults[i]));
-		EXPECT_EQ(0, streamed(self, variant, 8 * MIB / px_scale(),
+		EXPECT_EQ(0, streamed(self, variant, fault_bytes(variant),
 				      256 * 1024, 8, POSTRX_RECV_WAITALL, &st));
 		stop(self);
 	}
 }
 
-TEST_F_TIMEOUT(px, device_faults, 900)
+TEST_F_TIMEOUT(px, device_faults, 14400)
 {
 	static const char * const knobs[] = {
 		"fault_drop_placed", "fault_dup", "fault_reorder", "fault_forge",
@@ -364,8 +384,10 @@ TEST_F_TIMEOUT(px, device_faults, 900)
 		fprintf(stderr, "# %s\n", knobs[i]);
 		faults_off();
 		fault_set(knobs[i], 5);
-		EXPECT_EQ(0, streamed(self, variant, 8 * MIB / px_scale(),
+		EXPECT_EQ(0, streamed(self, variant, fault_bytes(variant),
 				      256 * 1024, 8, POSTRX_RECV_WAITALL, &st));
+		/* What the device injected, for the record (reliability.md). */
+		px_sh("ethtool -S px0 | sed -n 's/^ *\\(rx_fault_[a-z]*\\): /# \\1 /p'");
 		stop(self);
 	}
 }
@@ -755,7 +777,7 @@ TEST_F_TIMEOUT(px, module_unloaded_midway, 300)
 {
 	remove_midway(_metadata, self, variant,
 		      "ip netns del " PX_NETNS "; rmmod pxnic");
-	ASSERT_EQ(0, pxnic_load());
+	ASSERT_EQ(0, px_pxnic_load());
 }
 
 TEST_HARNESS_MAIN

@@ -24,6 +24,7 @@ FIXTURE(refuse)
 	int lfd, port, fd;
 	pid_t sender;
 	uint8_t *buf;
+	long saved_user_limit;	/* max_posted_per_user to restore, or -1 */
 };
 
 FIXTURE_VARIANT(refuse)
@@ -45,6 +46,7 @@ FIXTURE_SETUP(refuse)
 {
 	struct iovec iov;
 
+	self->saved_user_limit = -1;
 	self->devfd = open(POSTRX_DEVICE_PATH, O_RDWR);
 	if (self->devfd < 0)
 		SKIP(return, "%s: %s", POSTRX_DEVICE_PATH, strerror(errno));
@@ -65,6 +67,8 @@ FIXTURE_TEARDOWN(refuse)
 {
 	if (self->devfd < 0)
 		return;
+	if (self->saved_user_limit >= 0)
+		px_postrx_param("max_posted_per_user", self->saved_user_limit);
 	kill(self->sender, SIGKILL);
 	px_wait_child(self->sender);
 	close(self->fd);
@@ -240,6 +244,19 @@ TEST_F(refuse, sockmap_busy)
 	close(map);
 }
 
+/* Cancel every buffer posted on the socket; its own completion has ~1. */
+static int cancel_all(FIXTURE_DATA(refuse) *self)
+{
+	struct io_uring_sqe *sqe = postrx_get_cmd_sqe(&self->ring, self->devfd,
+						      POSTRX_CMD_CANCEL, NULL, 0);
+	struct postrx_sock_cmd *cmd = (void *)sqe->cmd;
+
+	cmd->sockfd = self->fd;
+	cmd->flags = POSTRX_CANCEL_ALL;
+	sqe->user_data = ~1ULL;
+	return io_uring_submit(&self->ring);
+}
+
 /* Posting more than max_posted buffers on one socket: -ENOBUFS. */
 TEST_F(refuse, too_many_posted)
 {
@@ -269,14 +286,7 @@ TEST_F(refuse, too_many_posted)
 	EXPECT_EQ(q.max_posted, st.posted);
 	EXPECT_EQ(-ENOBUFS, post(self, self->fd, self->buf, 16, 0));
 	/* Cancel them all; each completes once, with -ECANCELED. */
-	struct io_uring_sqe *sqe = postrx_get_cmd_sqe(&self->ring, self->devfd,
-						      POSTRX_CMD_CANCEL, NULL, 0);
-	struct postrx_sock_cmd *cmd = (void *)sqe->cmd;
-
-	cmd->sockfd = self->fd;
-	cmd->flags = POSTRX_CANCEL_ALL;
-	sqe->user_data = ~1ULL;
-	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(1, cancel_all(self));
 	for (i = 0; i <= q.max_posted; i++) {
 		ASSERT_EQ(0, px_wait_cqe(&self->ring, 10000, &ud, &res));
 		if (ud == ~1ULL) {
@@ -289,3 +299,54 @@ TEST_F(refuse, too_many_posted)
 }
 
 TEST_HARNESS_MAIN
+
+/*
+ * A user may have max_posted_per_user buffers posted at once, over all its
+ * sockets: one more is refused with -EDQUOT and changes nothing, and the
+ * quota comes back as buffers complete.
+ */
+TEST_F(refuse, too_many_posted_per_user)
+{
+	struct postrx_stats st;
+	unsigned int n;
+	__u64 ud;
+	int i, res;
+
+	self->saved_user_limit = px_postrx_param("max_posted_per_user", 4);
+	ASSERT_LE(0, self->saved_user_limit);
+	for (i = 0; i < 4; i++)
+		ASSERT_NE(NULL, px_prep_recv(&self->ring, self->devfd, self->fd,
+					     self->buf + 8192 * i, 1000, 0,
+					     POSTRX_RECV_WAITALL, i));
+	ASSERT_EQ(4, io_uring_submit(&self->ring));
+	/* The 3000 queued bytes fill three; the fourth waits. */
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(0, px_wait_cqe(&self->ring, 10000, &ud, &res));
+		EXPECT_EQ(i, ud);
+		EXPECT_EQ(1000, res);
+	}
+	/* Three are completed: the user has one posted, three to go. */
+	for (i = 4; i < 7; i++)
+		ASSERT_NE(NULL, px_prep_recv(&self->ring, self->devfd, self->fd,
+					     self->buf + 8192 * i, 16, 0, 0, i));
+	ASSERT_EQ(3, io_uring_submit(&self->ring));
+	EXPECT_EQ(-EDQUOT, post(self, self->fd, self->buf, 16, 0));
+	ASSERT_EQ(sizeof(st), px_stats(&self->ring, self->devfd, self->fd, &st));
+	EXPECT_EQ(4, st.posted);
+	ASSERT_EQ(1, cancel_all(self));
+	for (i = 0, n = 3; i < 5; i++) {
+		ASSERT_EQ(0, px_wait_cqe(&self->ring, 10000, &ud, &res));
+		if (ud == ~1ULL) {
+			EXPECT_EQ(4, res);
+			continue;
+		}
+		/* In posting order: 3, then 4, 5, 6. */
+		EXPECT_EQ(n, ud);
+		EXPECT_EQ(-ECANCELED, res);
+		n++;
+	}
+	EXPECT_EQ(-ETIME, px_wait_cqe(&self->ring, 100, &ud, &res));
+	ASSERT_EQ(4, px_postrx_param("max_posted_per_user",
+				     self->saved_user_limit));
+	self->saved_user_limit = -1;
+}

@@ -31,6 +31,8 @@
  *   -EBUSY       another user owns the socket's receive path (kTLS or
  *                another ULP, sockmap, a kernel user of sk_user_data)
  *   -ENOBUFS     the socket already has max_posted buffers posted
+ *   -EDQUOT      the user already has postrx.max_posted_per_user buffers
+ *                posted (module parameter)
  */
 #ifndef _UAPI_LINUX_POSTRX_H
 #define _UAPI_LINUX_POSTRX_H
