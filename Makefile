@@ -17,6 +17,7 @@ TOP		:= $(CURDIR)
 BUILD		:= $(TOP)/build
 CACHE		?= /var/cache/postrx
 KERNEL		?= stock
+LONG		?= 0
 
 DEPS_STAMP	:= $(BUILD)/.deps
 KVER		?= $(shell cat $(DEPS_STAMP) 2>/dev/null)
@@ -159,7 +160,7 @@ GUEST_TESTS := $(notdir $(SELFTESTS)) $(notdir $(wildcard selftests/postrx/*_tes
 
 check: $(if $(filter stock all,$(KERNEL)),module) \
        $(if $(filter debug all,$(KERNEL)),module-debug) selftests
-	@bash selftests/vm/check.sh $(KERNEL)
+	@LONG=$(LONG) bash selftests/vm/check.sh $(KERNEL)
 
 demo: module selftests
 	@bash selftests/vm/run.sh --kernel stock --timeout 600 -- demo.sh

@@ -530,7 +530,10 @@ static inline int px_wait_cqe(struct io_uring *ring, int ms, __u64 *user_data,
 	struct io_uring_cqe *cqe;
 	int ret;
 
-	ret = io_uring_wait_cqe_timeout(ring, &cqe, &ts);
+	/* A signal (SIGCHLD of a helper run by another thread) is no end. */
+	do
+		ret = io_uring_wait_cqe_timeout(ring, &cqe, &ts);
+	while (ret == -EINTR);
 	if (ret)
 		return ret;
 	*user_data = cqe->user_data;

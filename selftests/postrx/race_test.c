@@ -2,7 +2,7 @@
 /*
  * Teardown racing a stream in flight: a sender streams without pause while
  * the receiver posts buffers and, at a random moment, closes the socket,
- * cancels, exits the ring or shuts the socket down.  Every posted buffer
+ * cancels, exits the ring, shuts the socket down or is killed (SIGKILL).  Every posted buffer
  * must complete exactly once, what it reports must be the stream's next
  * bytes, and nothing may leak (the runner checks module references and
  * kmemleak afterwards; the debug kernel adds KASAN and lockdep).
@@ -19,7 +19,7 @@ static const struct px_link lo4 = {
 	.name = "lo4", .family = AF_INET, .rx_addr = "127.0.0.1",
 };
 
-enum how { BY_CLOSE, BY_CANCEL, BY_RING_EXIT, BY_SHUTDOWN, NR_HOW };
+enum how { BY_CLOSE, BY_CANCEL, BY_RING_EXIT, BY_SHUTDOWN, BY_KILL, NR_HOW };
 
 struct racer {
 	int fd;
@@ -147,6 +147,70 @@ static int one_round(int lfd, int port, int devfd, enum how how,
 	return fails;
 }
 
+/*
+ * kill -9 of the process that owns the ring, with buffers posted and the
+ * stream running: io_uring cancels its requests as the process exits.  The
+ * socket, which the parent shares, stays usable: once the dead ring's
+ * buffers are gone, recv() reads the stream on.
+ */
+static int kill_round(int lfd, int port, int devfd, unsigned int seed)
+{
+	char tmp[4096];
+	pid_t sender, child;
+	int fd, status, fails = 0, i;
+	ssize_t n = -1;
+
+	sender = px_sender(&lo4, port, seed, 1ULL << 40, 1 << 16, PX_END_CLOSE);
+	fd = accept(lfd, NULL, NULL);
+	if (fd < 0)
+		return 1;
+	child = fork();
+	if (!child) {
+		uint8_t *mem = px_alloc(NBUF * BUFSZ);
+		struct iovec iov = { mem, NBUF * BUFSZ };
+		struct io_uring ring;
+		__u64 ud;
+		int res;
+
+		if (!mem || io_uring_queue_init(64, &ring, 0) ||
+		    io_uring_register_buffers(&ring, &iov, 1))
+			_exit(1);
+		for (i = 0; i < NBUF; i++)
+			px_prep_recv(&ring, devfd, fd, mem + i * BUFSZ, BUFSZ,
+				     0, i & 1 ? POSTRX_RECV_WAITALL : 0, i);
+		io_uring_submit(&ring);
+		for (;;) {
+			if (px_wait_cqe(&ring, 20000, &ud, &res) || res <= 0)
+				_exit(2);
+			px_prep_recv(&ring, devfd, fd, mem + ud * BUFSZ, BUFSZ,
+				     0, 0, ud);
+			io_uring_submit(&ring);
+		}
+	}
+	usleep(seed % 20000);
+	kill(child, SIGKILL);
+	if (waitpid(child, &status, 0) != child || !WIFSIGNALED(status)) {
+		fprintf(stderr, "# round %u: receiver ended by itself\n", seed);
+		fails++;
+	}
+	/* -EBUSY only while the dead ring's buffers are still posted. */
+	for (i = 0; i < 1000; i++) {
+		n = recv(fd, tmp, sizeof(tmp), 0);
+		if (n >= 0 || errno != EBUSY)
+			break;
+		usleep(10000);
+	}
+	if (n <= 0) {
+		fprintf(stderr, "# round %u: recv() after the kill: %zd (%s)\n",
+			seed, n, n < 0 ? strerror(errno) : "end");
+		fails++;
+	}
+	kill(sender, SIGKILL);
+	px_wait_child(sender);
+	close(fd);
+	return fails;
+}
+
 FIXTURE(race)
 {
 	int devfd, lfd, port;
@@ -169,15 +233,22 @@ FIXTURE_TEARDOWN(race)
 	close(self->devfd);
 }
 
-TEST_F_TIMEOUT(race, teardown_against_stream, 900)
+TEST_F_TIMEOUT(race, teardown_against_stream, 14400)
 {
-	int rounds = 1000 / px_scale(), i, fails = 0;
+	/* The long suite: 1000 rounds of each way, on any kernel. */
+	int rounds = px_long() ? 1000 * NR_HOW : 1000 / px_scale(), i;
+	int fails = 0;
 
-	for (i = 0; i < rounds; i++)
-		fails += one_round(self->lfd, self->port, self->devfd,
-				   i % NR_HOW, i + 1);
+	for (i = 0; i < rounds; i++) {
+		if (i % NR_HOW == BY_KILL)
+			fails += kill_round(self->lfd, self->port, self->devfd,
+					    i + 1);
+		else
+			fails += one_round(self->lfd, self->port, self->devfd,
+					   i % NR_HOW, i + 1);
+	}
 	EXPECT_EQ(0, fails);
-	printf("# %d rounds of close, cancel, ring exit and shutdown\n",
+	printf("# %d rounds of close, cancel, ring exit, shutdown and kill -9\n",
 	       rounds);
 }
 

@@ -10,13 +10,21 @@ kernels=${1:-stock}
 tests=$(cd "$top/build/selftests" && ls *_test 2>/dev/null | sort)
 tests="$tests $(cd "$top/selftests/postrx" && ls *_test.sh 2>/dev/null | sort)"
 
+# LONG=1 (make check LONG=1): the long suite: 1 GiB through each fault
+# path, 1,000,000 fuzzed commands per SQE size, 1000 rounds of each race.
+timeout=3600 test_timeout=1800
+if [ "${LONG:-0}" = 1 ]; then
+	export POSTRX_GUEST_ENV="${POSTRX_GUEST_ENV:-} POSTRX_LONG=1 POSTRX_FUZZ_ITERATIONS=1000000"
+	timeout=86400 test_timeout=43200
+fi
+
 passed=0 failed=0 skipped=0
 for k in $kernels; do
 	out=$(mktemp)
 	# Whole-suite and per-program limits: generous, they only catch hangs
 	# (the debug kernel moves data some 16 times slower).
-	bash "$top/selftests/vm/run.sh" --kernel "$k" --timeout 3600 \
-		--test-timeout 1800 -- $tests | tee "$out"
+	bash "$top/selftests/vm/run.sh" --kernel "$k" --timeout "$timeout" \
+		--test-timeout "$test_timeout" -- $tests | tee "$out"
 	line=$(grep -E "^$k: [0-9]+ passed, [0-9]+ failed" "$out" | tail -1)
 	rm -f "$out"
 	if [ -z "$line" ]; then
