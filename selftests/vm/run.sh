@@ -34,7 +34,8 @@ done
 tests="$*"
 
 kver=$(cat "$build/.deps")
-cmdline_extra=""
+# POSTRX_CMDLINE: more kernel parameters (page_poison=1, loglevel=7, ...).
+cmdline_extra="${POSTRX_CMDLINE:-}"
 
 case "$flavour" in
 stock)
@@ -46,7 +47,7 @@ debug)
 	# ACPI's AML interpreter is so slow under KASAN and TCG that routing
 	# the virtio-9p device's interrupt through _PRT times out; the MP
 	# table routes it just as well.
-	cmdline_extra="pci=noacpi"
+	cmdline_extra="pci=noacpi $cmdline_extra"
 	;;
 *) echo "run.sh: unknown kernel $flavour" >&2; exit 2 ;;
 esac
