@@ -250,18 +250,17 @@ static size_t uring_recv_loop(struct io_uring *ring, int fd, char *buf,
 	return got;
 }
 
-/* POSTRX_CMD_STATS of @fd, waited for on @ring. */
-static void query_stats(struct io_uring *ring, int fd, struct postrx_stats *st)
+/* POSTRX_CMD_STATS of @fd (on a private ring: @ring may hold CQEs). */
+static void query_stats(int fd, struct postrx_stats *st)
 {
-	struct io_uring_cqe *cqe;
 	int devfd = io_uring_postrx_open();
+	int ret;
 
 	if (devfd < 0)
 		die(POSTRX_DEVICE_PATH, -devfd);
-	io_uring_prep_postrx_stats(io_uring_get_sqe(ring), devfd, fd, st);
-	io_uring_submit_and_wait(ring, 1);
-	if (!io_uring_wait_cqe(ring, &cqe))
-		io_uring_cqe_seen(ring, cqe);
+	ret = io_uring_postrx_sock_stats(devfd, fd, st);
+	if (ret)
+		die("POSTRX_CMD_STATS", -ret);
 	close(devfd);
 }
 
@@ -354,7 +353,7 @@ static size_t recv_dropin(int fd, char *buf, size_t bufsize, size_t total,
 	    io_uring_register_buffers(&ring, &iov, 1))
 		die("drop-in", errno);
 	got = uring_recv_loop(&ring, fd, buf, bufsize, total);
-	query_stats(&ring, fd, st);
+	query_stats(fd, st);
 	io_uring_queue_exit(&ring);
 	return got;
 }
@@ -412,7 +411,7 @@ static size_t recv_postrx(int fd, char *buf, size_t bufsize, size_t total,
 		}
 		io_uring_cq_advance(&ring, seen);
 	}
-	query_stats(&ring, fd, st);
+	query_stats(fd, st);
 	io_uring_queue_exit(&ring);
 	close(devfd);
 	return got;

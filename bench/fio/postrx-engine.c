@@ -440,32 +440,6 @@ static int fio_postrx_open_file(struct thread_data *td, struct fio_file *f)
 	return ret;
 }
 
-/*
- * POSTRX_CMD_STATS of the socket, on a ring of its own: the job's ring may
- * still carry completions of posted buffers at this point.
- */
-static int postrx_stats(int devfd, int sockfd, struct postrx_stats *st)
-{
-	struct io_uring_cqe *cqe;
-	struct io_uring ring;
-	int ret;
-
-	memset(st, 0, sizeof(*st));
-	ret = io_uring_queue_init(2, &ring, 0);
-	if (ret < 0)
-		return ret;
-	io_uring_prep_postrx_stats(io_uring_get_sqe(&ring), devfd, sockfd, st);
-	ret = io_uring_submit_and_wait(&ring, 1);
-	if (ret >= 0)
-		ret = io_uring_wait_cqe(&ring, &cqe);
-	if (ret >= 0) {
-		ret = cqe->res < 0 ? cqe->res : 0;
-		io_uring_cqe_seen(&ring, cqe);
-	}
-	io_uring_queue_exit(&ring);
-	return ret;
-}
-
 static int fio_postrx_close_file(struct thread_data *td, struct fio_file *f)
 {
 	struct postrx_data *pd = td->io_ops_data;
@@ -478,7 +452,7 @@ static int fio_postrx_close_file(struct thread_data *td, struct fio_file *f)
 	 * The bytes the completions carried, counted here: fio's io_bytes
 	 * leaves out the first part of a short read that it re-queues.
 	 */
-	ret = postrx_stats(pd->devfd, f->fd, &st);
+	ret = io_uring_postrx_sock_stats(pd->devfd, f->fd, &st);
 	if (ret < 0)
 		log_err("postrx: POSTRX_CMD_STATS: %s\n", strerror(-ret));
 	else

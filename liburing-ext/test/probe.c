@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: MIT
-/* Probing reports what the module serves; exit 77 without postrx. */
+/*
+ * Probing reports what the module serves, and a socket's statistics come
+ * back on a private ring; exit 77 without postrx.
+ */
 #include <errno.h>
 #include <stdio.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "liburing/postrx.h"
 
@@ -30,6 +35,26 @@ int main(void)
 		fprintf(stderr, "probe: bad errno\n");
 		return 1;
 	}
+	/*
+	 * STATS: zeros for a TCP socket nothing was posted on, the kernel's
+	 * refusal for a socket that is not TCP.
+	 */
+	struct postrx_stats st;
+	int devfd = io_uring_postrx_open();
+	int tcp = socket(AF_INET, SOCK_STREAM, 0);
+	int unx[2];
+
+	if (devfd < 0 || tcp < 0 || socketpair(AF_UNIX, SOCK_STREAM, 0, unx) ||
+	    io_uring_postrx_sock_stats(devfd, tcp, &st) || st.completed ||
+	    st.posted ||
+	    io_uring_postrx_sock_stats(devfd, unx[0], &st) != -EPROTONOSUPPORT) {
+		fprintf(stderr, "probe: sock_stats\n");
+		return 1;
+	}
+	close(tcp);
+	close(unx[0]);
+	close(unx[1]);
+	close(devfd);
 	printf("probe: version %u, commands %#llx\n", q.version,
 	       (unsigned long long)q.commands);
 	return 0;

@@ -208,7 +208,7 @@ static int drain(FIXTURE_DATA(fuzz) *self, long *outstanding)
 	return bad;
 }
 
-TEST_F_TIMEOUT(fuzz, random_commands, 900)
+TEST_F_TIMEOUT(fuzz, random_commands, 14400)
 {
 	size_t sqe_size = variant->setup_flags & IORING_SETUP_SQE128 ? 128 : 64;
 	const char *env = getenv("POSTRX_FUZZ_ITERATIONS");

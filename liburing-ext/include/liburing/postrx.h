@@ -106,6 +106,13 @@ int io_uring_postrx_register(struct io_uring *ring, int devfd);
 int io_uring_postrx_probe(struct postrx_query *q);
 
 /*
+ * POSTRX_CMD_STATS of socket @sockfd through @devfd, on a private ring
+ * (the caller's ring may still carry completions of posted buffers): 0
+ * and *st filled, or -errno.
+ */
+int io_uring_postrx_sock_stats(int devfd, int sockfd, struct postrx_stats *st);
+
+/*
  * Drop-in mode for @ring: from now on, at submission, each IORING_OP_RECV
  * SQE on a TCP socket whose buffer lies inside a buffer registered with
  * io_uring_register_buffers() is submitted as POSTRX_CMD_RECV instead.
