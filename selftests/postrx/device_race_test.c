@@ -25,20 +25,7 @@ static const struct px_link pxnic4 = {
 	"pxnic4", AF_INET, "10.99.0.1", true, NULL, "pxnic", 1500,
 };
 
-static pid_t main_pid;
-
-static void __attribute__((constructor)) remember_main(void)
-{
-	main_pid = getpid();
-}
-
-/* The runner wants postrx's references back at 0: pxnic holds one. */
-static void __attribute__((destructor)) pxnic_unload(void)
-{
-	if (getpid() == main_pid)
-		px_sh("ip netns del " PX_NETNS " 2>/dev/null; "
-		      "rmmod pxnic 2>/dev/null");
-}
+PX_UNLOAD_PXNIC_AT_EXIT
 
 /* What the receiver thread found; read by the main thread after join. */
 struct receiver {
@@ -142,14 +129,11 @@ FIXTURE_VARIANT_ADD(drace, module_unloaded)
 
 FIXTURE_SETUP(drace)
 {
-	self->devfd = open(POSTRX_DEVICE_PATH, O_RDWR);
+	const char *why;
+
+	self->devfd = px_open_with_pxnic(&why);
 	if (self->devfd < 0)
-		SKIP(return, "%s: %s", POSTRX_DEVICE_PATH, strerror(errno));
-	if (px_pxnic_load()) {
-		close(self->devfd);
-		self->devfd = -1;
-		SKIP(return, "pxnic.ko cannot be loaded");
-	}
+		SKIP(return, "%s", why);
 	self->mem = px_alloc((size_t)NBUF * BUFSZ);
 	ASSERT_NE(NULL, self->mem);
 }

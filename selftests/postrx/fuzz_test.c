@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Hostile SQEs: random and boundary values in every field a postrx command
- * reads, on 64 and 128 byte SQEs, plain and IOSQE_ASYNC.  Every SQE must
+ * reads, on 64 and 128 byte SQEs, plain and IOSQE_ASYNC; a third of them
+ * fully random, a third valid commands (posts that fill, wait and get
+ * cancelled, stats, cancels), a third valid but for one random field, so
+ * that the checks deep in the module are reached too.  Every SQE must
  * complete exactly once, with a result from the documented set; the kernel
  * must not splat or leak (the runner checks).  Addresses are only ever
  * ones the test owns or ones that cannot be written, so a wrong write by
@@ -164,6 +167,84 @@ static void random_sqe(FIXTURE_DATA(fuzz) *self, struct io_uring_sqe *sqe,
 	sqe->user_data = 1;
 }
 
+/*
+ * A command the module accepts: mostly a post on the connected pair
+ * (WAITALL or not, into either registered half), sometimes a STATS, a
+ * CANCEL (of everything, or of user_data 1, which every fuzzed SQE
+ * carries) or a QUERY.  Such commands drive the state machine (posted,
+ * filled, cancelled, refused) that fully random ones never reach.
+ */
+static void valid_sqe(FIXTURE_DATA(fuzz) *self, struct io_uring_sqe *sqe,
+		      size_t sqe_size)
+{
+	struct postrx_sock_cmd *cmd = (void *)sqe->cmd;
+	unsigned int half = rnd() % 2;
+	uint64_t base = (uintptr_t)self->scratch + half * (SCRATCH / 2);
+	uint32_t len = 1 + rnd() % 65536;
+
+	memset(sqe, 0, sqe_size);
+	sqe->opcode = IORING_OP_URING_CMD;
+	sqe->fd = self->devfd;
+	sqe->user_data = 1;
+	cmd->sockfd = rnd() % 4 ? self->srv : self->cli;
+	switch (rnd() % 16) {
+	case 0:
+		sqe->cmd_op = POSTRX_CMD_STATS;
+		sqe->addr = base;
+		sqe->len = sizeof(struct postrx_stats);
+		break;
+	case 1:
+		sqe->cmd_op = POSTRX_CMD_CANCEL;
+		if (rnd() % 2)
+			cmd->flags = POSTRX_CANCEL_ALL;
+		else
+			sqe->addr = 1;
+		break;
+	case 2:
+		sqe->cmd_op = POSTRX_CMD_QUERY;
+		sqe->addr = base;
+		sqe->len = sizeof(struct postrx_query);
+		break;
+	default:
+		sqe->cmd_op = POSTRX_CMD_RECV;
+		sqe->uring_cmd_flags = IORING_URING_CMD_FIXED;
+		sqe->buf_index = half;
+		sqe->addr = base + rnd() % (SCRATCH / 2 - len + 1);
+		sqe->len = len;
+		cmd->flags = rnd() % 2 ? POSTRX_RECV_WAITALL : 0;
+		break;
+	}
+	if (rnd() % 8 == 0)
+		sqe->flags |= IOSQE_ASYNC;
+}
+
+/* The fields a command reads, as (offset, size) in the SQE. */
+#define SQE_FIELD(f)	{ offsetof(struct io_uring_sqe, f),		\
+			  sizeof(((struct io_uring_sqe *)0)->f) }
+#define CMD_FIELD(f)	{ offsetof(struct io_uring_sqe, cmd) +		\
+			  offsetof(struct postrx_sock_cmd, f),		\
+			  sizeof(((struct postrx_sock_cmd *)0)->f) }
+
+static const struct { size_t off, size; } fields[] = {
+	SQE_FIELD(flags), SQE_FIELD(ioprio), SQE_FIELD(fd), SQE_FIELD(cmd_op),
+	SQE_FIELD(addr), SQE_FIELD(len), SQE_FIELD(uring_cmd_flags),
+	SQE_FIELD(buf_index), SQE_FIELD(file_index), CMD_FIELD(sockfd),
+	CMD_FIELD(flags), CMD_FIELD(resv),
+};
+
+/* One field of a valid command replaced by the same field of a random one. */
+static void mutated_sqe(FIXTURE_DATA(fuzz) *self, struct io_uring_sqe *sqe,
+			size_t sqe_size)
+{
+	uint8_t bad[128];
+	size_t i = rnd() % (sizeof(fields) / sizeof(fields[0]));
+
+	random_sqe(self, (void *)bad, sqe_size);
+	valid_sqe(self, sqe, sqe_size);
+	memcpy((uint8_t *)sqe + fields[i].off, bad + fields[i].off,
+	       fields[i].size);
+}
+
 static void cancel_all(FIXTURE_DATA(fuzz) *self, int sockfd)
 {
 	struct io_uring_sqe *c = io_uring_get_sqe(&self->ring);
@@ -175,7 +256,31 @@ static void cancel_all(FIXTURE_DATA(fuzz) *self, int sockfd)
 	c->user_data = 2;
 }
 
-static long idle_waits;	/* drain rounds that found nothing within 100 ms */
+static long idle_waits;	/* drain rounds that found nothing within 10 ms */
+
+/* How the commands ended, for the log: bytes, 0, or errno e < 256. */
+static long with_data, with_zero, with_errno[256];
+
+static void count(int res)
+{
+	if (res > 0)
+		with_data++;
+	else if (res == 0)
+		with_zero++;
+	else if (-res < 256)
+		with_errno[-res]++;
+}
+
+static void print_results(void)
+{
+	unsigned int e;
+
+	printf("# results: data %ld, 0 %ld", with_data, with_zero);
+	for (e = 1; e < 256; e++)
+		if (with_errno[e])
+			printf(", %s %ld", strerrorname_np(e), with_errno[e]);
+	printf("\n");
+}
 
 /*
  * Collect every outstanding completion.  Buffers still posted (WAITALL
@@ -191,7 +296,7 @@ static int drain(FIXTURE_DATA(fuzz) *self, long *outstanding)
 		__u64 ud;
 		int res;
 
-		if (tries++ > 600) {
+		if (tries++ > 6000) {	/* a minute */
 			fprintf(stderr, "# %ld completions missing\n", *outstanding);
 			return bad + 1;
 		}
@@ -200,13 +305,14 @@ static int drain(FIXTURE_DATA(fuzz) *self, long *outstanding)
 		cancel_all(self, self->cli);
 		io_uring_submit(&self->ring);
 		while (*outstanding > 0) {
-			if (px_wait_cqe(&self->ring, 100, &ud, &res)) {
+			if (px_wait_cqe(&self->ring, 10, &ud, &res)) {
 				idle_waits++;
 				break;
 			}
 			if (ud != 1)
 				continue;
 			(*outstanding)--;
+			count(res);
 			if (!allowed(res)) {
 				fprintf(stderr, "# undocumented result %d\n", res);
 				bad++;
@@ -253,7 +359,20 @@ TEST_F_TIMEOUT(fuzz, random_commands, 14400)
 
 	memset(junk, 'x', sizeof(junk));
 	for (i = 0; i < n; i++) {
-		random_sqe(self, io_uring_get_sqe(&self->ring), sqe_size);
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&self->ring);
+
+		/* A third each: random, valid, valid but for one field. */
+		switch (rnd() % 3) {
+		case 0:
+			random_sqe(self, sqe, sqe_size);
+			break;
+		case 1:
+			valid_sqe(self, sqe, sqe_size);
+			break;
+		default:
+			mutated_sqe(self, sqe, sqe_size);
+			break;
+		}
 		outstanding++;
 		if (i % 32 != 31 && i != n - 1)
 			continue;
@@ -285,6 +404,7 @@ TEST_F_TIMEOUT(fuzz, random_commands, 14400)
 	EXPECT_EQ(0, bad);
 	printf("# %ld hostile commands, each completed once, in %ld s (%ld idle waits)\n",
 	       n, (long)(time(NULL) - start), idle_waits);
+	print_results();
 }
 
 TEST_HARNESS_MAIN

@@ -132,6 +132,45 @@ static inline int px_pxnic_load(void)
 	return px_sh(cmd) ? -1 : 0;
 }
 
+/*
+ * /dev/postrx opened and pxnic loaded: the descriptor, or -1 with *@why
+ * saying which is missing (the caller SKIPs).
+ */
+static inline int px_open_with_pxnic(const char **why)
+{
+	int fd = open(POSTRX_DEVICE_PATH, O_RDWR);
+
+	*why = POSTRX_DEVICE_PATH " cannot be opened";
+	if (fd < 0)
+		return -1;
+	*why = "pxnic.ko cannot be loaded";
+	if (px_pxnic_load()) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * The runner wants postrx's references back at 0 after each program, and
+ * pxnic holds one.  A program that loads pxnic says PX_UNLOAD_PXNIC_AT_EXIT
+ * once: tests run in children of the harness (which leave with _exit()),
+ * forked senders return through main's destructors too, so only the
+ * process that started the program unloads.
+ */
+#define PX_UNLOAD_PXNIC_AT_EXIT						\
+static pid_t px_main_pid;						\
+static void __attribute__((constructor)) px_remember_main(void)		\
+{									\
+	px_main_pid = getpid();						\
+}									\
+static void __attribute__((destructor)) px_unload_pxnic(void)		\
+{									\
+	if (getpid() == px_main_pid)					\
+		px_sh("ip netns del " PX_NETNS " 2>/dev/null; "		\
+		      "rmmod pxnic 2>/dev/null");			\
+}
+
 /* Create the sender's namespace and the veth pair; 0 on success. */
 static inline int px_link_up(const struct px_link *l)
 {

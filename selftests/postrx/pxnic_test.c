@@ -18,7 +18,8 @@
 #define SEED2	0x77e1
 #define MIB	(1024 * 1024)
 
-static pid_t main_pid;
+PX_UNLOAD_PXNIC_AT_EXIT
+
 /* max_flows_per_user to restore after a test that changed it, or -1. */
 static long saved_flow_quota = -1;
 
@@ -51,23 +52,6 @@ static void faults_off(void)
 
 	for (i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++)
 		fault_set(knobs[i], 0);
-}
-
-/*
- * The runner wants postrx's references back to 0 after each program, and
- * pxnic holds one.  Tests run in children of the harness (which leave with
- * _exit()): the main process unloads at the end.
- */
-static void __attribute__((destructor)) pxnic_unload(void)
-{
-	if (getpid() == main_pid)
-		px_sh("ip netns del " PX_NETNS " 2>/dev/null; "
-		      "rmmod pxnic 2>/dev/null");
-}
-
-static void __attribute__((constructor)) remember_main(void)
-{
-	main_pid = getpid();
 }
 
 FIXTURE(px)
@@ -103,6 +87,8 @@ FIXTURE_VARIANT_ADD(px, v4_mtu65535)
 
 FIXTURE_SETUP(px)
 {
+	const char *why;
+
 	self->fd = -1;
 	self->sender = 0;
 	self->devfd = -1;
@@ -112,14 +98,9 @@ FIXTURE_SETUP(px)
 	 */
 	if (px_scale() > 1 && variant->link.mtu != 1500)
 		SKIP(return, "the debug kernel runs the MTU 1500 variant only");
-	self->devfd = open(POSTRX_DEVICE_PATH, O_RDWR);
+	self->devfd = px_open_with_pxnic(&why);
 	if (self->devfd < 0)
-		SKIP(return, "%s: %s", POSTRX_DEVICE_PATH, strerror(errno));
-	if (px_pxnic_load()) {
-		close(self->devfd);
-		self->devfd = -1;
-		SKIP(return, "pxnic.ko cannot be loaded");
-	}
+		SKIP(return, "%s", why);
 	faults_off();
 	px_sender_delay_us = 0;
 	px_sender_zerocopy = false;
