@@ -14,6 +14,7 @@
  * (POSTRX_LONG=1) runs 1000 of each.
  */
 #include <pthread.h>
+#include <time.h>
 
 #include "kselftest_harness.h"
 #include "postrx_net.h"
@@ -200,11 +201,16 @@ static int one_round(FIXTURE_DATA(drace) *self,
 TEST_F_TIMEOUT(drace, teardown_against_placement, 14400)
 {
 	unsigned int rounds = px_long() ? 1000 : px_scale() > 1 ? 2 : 20;
+	time_t start = time(NULL);
 	unsigned int i;
 	int fails = 0;
 
-	for (i = 0; i < rounds; i++)
+	for (i = 0; i < rounds; i++) {
 		fails += one_round(self, variant, i);
+		if ((i + 1) % 100 == 0)
+			fprintf(stderr, "# %u rounds in %ld s, %d failures\n",
+				i + 1, (long)(time(NULL) - start), fails);
+	}
 	EXPECT_EQ(0, fails);
 	printf("# %u rounds of '%s' against placement in flight\n", rounds,
 	       variant->how);
