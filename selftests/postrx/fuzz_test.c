@@ -201,9 +201,10 @@ static void valid_sqe(FIXTURE_DATA(fuzz) *self, struct io_uring_sqe *sqe,
 			sqe->addr = 1;
 		break;
 	case 2:
-		sqe->cmd_op = POSTRX_CMD_QUERY;
+		sqe->cmd_op = POSTRX_CMD_QUERY;	/* names no socket */
 		sqe->addr = base;
 		sqe->len = sizeof(struct postrx_query);
+		cmd->sockfd = 0;
 		break;
 	default:
 		sqe->cmd_op = POSTRX_CMD_RECV;
