@@ -361,7 +361,7 @@ TEST_F_TIMEOUT(px, device_faults, 14400)
 	/*
 	 * Every 5th segment in the default run; the long run moves 1 GiB per
 	 * knob and takes every 100th (a fifth of the placed segments dropped
-	 * would hold TCP to a crawl for hours): thousands of faults each.
+	 * would hold TCP to a crawl for hours): still hundreds per knob.
 	 */
 	int every = px_long() ? 100 : 5;
 	struct postrx_stats st;
