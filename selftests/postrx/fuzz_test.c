@@ -259,13 +259,16 @@ static void cancel_all(FIXTURE_DATA(fuzz) *self, int sockfd)
 
 static long idle_waits;	/* drain rounds that found nothing within 10 ms */
 
-/* How the commands ended, for the log: bytes, 0, or errno e < 256. */
-static long with_data, with_zero, with_errno[256];
+/*
+ * How the commands ended, for the log: a positive result (bytes received,
+ * stats or query bytes written, buffers cancelled), 0, or errno e < 256.
+ */
+static long with_positive, with_zero, with_errno[256];
 
 static void count(int res)
 {
 	if (res > 0)
-		with_data++;
+		with_positive++;
 	else if (res == 0)
 		with_zero++;
 	else if (-res < 256)
@@ -276,7 +279,7 @@ static void print_results(void)
 {
 	unsigned int e;
 
-	printf("# results: data %ld, 0 %ld", with_data, with_zero);
+	printf("# results: positive %ld, 0 %ld", with_positive, with_zero);
 	for (e = 1; e < 256; e++)
 		if (with_errno[e])
 			printf(", %s %ld", strerrorname_np(e), with_errno[e]);
