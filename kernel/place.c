@@ -14,6 +14,8 @@
  *    device again, so a duplicate or forged segment arriving after the real
  *    one cannot change bytes the consumer will trust;
  *  - only inside the receive window TCP advertised;
+ *  - only while the socket's read side is open: shutdown(SHUT_RD) ends
+ *    the ranges, as recv() returns 0, but TCP goes on receiving;
  *  - the claim happens under chan->place_lock; the device's write follows
  *    outside it, marked in flight, with BH disabled so that it cannot be
  *    preempted.  Completion (taking a range off the channel) and a
@@ -24,8 +26,9 @@
  * Bytes the device placed ahead of the consumer are remembered as spans
  * (merged when contiguous, so an in-order stream has one).  If ranges must
  * end before the consumer reaches those bytes while the stream goes on
- * (cancel, ring exit), the bytes would be left in memory that goes back to
- * the application, or the mapping of the later ranges shifts under them.
+ * (cancel, ring exit, shutdown(SHUT_RD)), the bytes would be left in memory
+ * that goes back to the application, or the mapping of the later ranges
+ * shifts under them.
  * postrx_place_unwind() therefore copies them into kernel memory first
  * ("bounce"); the consumer then copies those bytes from the bounce copy
  * when the skb that carried them comes in.
@@ -174,6 +177,14 @@ int postrx_place_begin(struct postrx_flow *flow, u32 seq, u32 len,
 		goto err_unlock;
 	err = -EBUSY;
 	if (chan->place_inflight)
+		goto err_unlock;
+	/*
+	 * shutdown(SHUT_RD) ended the ranges while TCP goes on receiving;
+	 * postrx_shutdown() saved what was placed before, and nothing is
+	 * placed after (sk_shutdown is set before it takes place_lock).
+	 */
+	err = -ESHUTDOWN;
+	if (READ_ONCE(chan->sk->sk_shutdown) & RCV_SHUTDOWN)
 		goto err_unlock;
 	err = -EALREADY;
 	if (before(seq, chan->claim_next) ||

@@ -498,6 +498,27 @@ static int postrx_disconnect(struct sock *sk, int flags)
 	return postrx_base_prot(sk)->disconnect(sk, flags);
 }
 
+/*
+ * ->shutdown(), from inet_shutdown() with the socket locked, after it set
+ * sk_shutdown.  SHUT_RD ends the posted ranges as recv() returns 0 (our
+ * ->sk_state_change() settles them next), yet TCP goes on receiving: bytes
+ * a device placed ahead into those ranges, whose skbs TCP has not queued
+ * yet (out of order, or in the backlog behind our lock), would be read
+ * later from memory back in the application's hands.  Save them first, as
+ * a cancel does; place.c claims nothing once the read side is shut.
+ */
+static void postrx_shutdown(struct sock *sk, int how)
+{
+	struct postrx_chan *chan = postrx_rx_chan(sk);
+
+	if (chan && (how & RCV_SHUTDOWN)) {
+		postrx_place_unwind(chan);
+		postrx_rx_service(chan, false);
+		postrx_place_resume(chan);
+	}
+	postrx_base_prot(sk)->shutdown(sk, how);
+}
+
 static int postrx_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 			  int flags, int *addr_len)
 {
@@ -537,6 +558,7 @@ int postrx_rx_init(void)
 		postrx_prots[i] = *postrx_base_prots[i];
 		postrx_prots[i].close = postrx_close;
 		postrx_prots[i].disconnect = postrx_disconnect;
+		postrx_prots[i].shutdown = postrx_shutdown;
 		postrx_prots[i].recvmsg = postrx_recvmsg;
 		postrx_prots[i].setsockopt = postrx_setsockopt;
 		postrx_prots[i].getsockopt = postrx_getsockopt;

@@ -524,6 +524,94 @@ TEST_F_TIMEOUT(px, cancel_while_placed_ahead, 900)
  * process's buffers: buffers are named by index in the poster's own ring,
  * and a flow is installed only through its own socket.)
  */
+/*
+ * shutdown(SHUT_RD) ends the posted buffers as recv() would return 0, but
+ * TCP goes on receiving, and buffers posted later take what comes, as
+ * recv() would.  Bytes the device placed ahead (reordering holds segments
+ * back) in buffers that ended must not be read later from memory that went
+ * back to the application and was posted and overwritten again: they are
+ * the stream's, byte for byte, in every buffer that comes back.
+ */
+static int shutdown_rd_round(FIXTURE_DATA(px) *self,
+			     const FIXTURE_VARIANT(px) *variant,
+			     uint8_t *mem, size_t bufsize, unsigned int nbufs,
+			     size_t total)
+{
+	unsigned int posted = 0, completed = 0, i;
+	bool shut = false;
+	size_t off = 0;
+
+	if (start(self, variant, total, PX_END_CLOSE) < 0)
+		return -1;
+	for (i = 0; i < nbufs; i++)
+		px_prep_recv(&self->ring, self->devfd, self->fd,
+			     mem + i * bufsize, bufsize, 0, POSTRX_RECV_WAITALL,
+			     posted++);
+	io_uring_submit(&self->ring);
+	while (completed < posted) {
+		unsigned int slot;
+		__u64 ud;
+		int res;
+
+		if (px_wait_cqe(&self->ring, 60000, &ud, &res)) {
+			fprintf(stderr, "# stuck at %zu of %zu\n", off, total);
+			return -1;
+		}
+		if (ud != completed || res < 0) {
+			fprintf(stderr, "# completion %llu (expected %u): %d\n",
+				(unsigned long long)ud, completed, res);
+			return -1;
+		}
+		completed++;
+		slot = ud % nbufs;
+		if (px_verify(SEED, off, mem + slot * bufsize, res) != -1) {
+			fprintf(stderr, "# wrong bytes at %zu (%s shutdown)\n",
+				off + px_verify(SEED, off,
+						mem + slot * bufsize, res),
+				shut ? "after" : "before");
+			return -1;
+		}
+		off += res;
+		if (!shut && off >= total / 3) {
+			if (shutdown(self->fd, SHUT_RD))
+				return -1;
+			shut = true;
+		}
+		/* After the whole stream only its end comes: stop posting. */
+		if (off == total)
+			continue;
+		/* 0: nothing queued just now; the sender is still at it. */
+		if (!res)
+			usleep(1000);
+		px_prep_recv(&self->ring, self->devfd, self->fd,
+			     mem + slot * bufsize, bufsize, 0,
+			     POSTRX_RECV_WAITALL, posted++);
+		io_uring_submit(&self->ring);
+	}
+	stop(self);
+	return off == total ? 0 : -1;
+}
+
+TEST_F_TIMEOUT(px, shutdown_rd_while_placed_ahead, 900)
+{
+	const size_t bufsize = 256 * 1024, total = 8 * MIB / px_scale();
+	const unsigned int nbufs = 8, rounds = px_scale() > 1 ? 2 : 20;
+	uint8_t *mem = px_alloc(bufsize * nbufs);
+	struct iovec iov = { mem, bufsize * nbufs };
+	unsigned int i;
+	int err = 0;
+
+	ASSERT_NE(NULL, mem);
+	ASSERT_EQ(0, io_uring_register_buffers(&self->ring, &iov, 1));
+	fault_set("fault_reorder", 3);
+	for (i = 0; i < rounds && !err; i++)
+		err = shutdown_rd_round(self, variant, mem, bufsize, nbufs,
+					total);
+	EXPECT_EQ(0, err);
+	io_uring_unregister_buffers(&self->ring);
+	munmap(mem, bufsize * nbufs);
+}
+
 TEST_F_TIMEOUT(px, two_flows_isolated, 600)
 {
 	const size_t total = 8 * MIB / px_scale();
