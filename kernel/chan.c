@@ -52,6 +52,23 @@ void postrx_chan_put(struct postrx_chan *chan)
 }
 
 /*
+ * Whether claim_next still marks bytes claimed ahead of the reader: after
+ * a cancel left placed bytes (now bounced) ahead of copied_seq, a new
+ * first range must not let the device write them again (place.c's rule).
+ * Only a claim_next inside the window counts: one left from long ago,
+ * before the stream moved on through plain reads, may look ahead once the
+ * sequence space wraps.
+ */
+static bool postrx_claim_ahead(struct postrx_chan *chan)
+{
+	const struct tcp_sock *tp = tcp_sk(chan->sk);
+	u32 wnd_end = READ_ONCE(tp->rcv_wup) + READ_ONCE(tp->rcv_wnd);
+
+	return after(chan->claim_next, chan->rx_next) &&
+	       !after(chan->claim_next, wnd_end);
+}
+
+/*
  * Queue @r behind every range posted before it.  The first range of an
  * empty channel starts where TCP's reader is now: nothing else reads the
  * socket while ranges are posted, so from here the consumer alone moves
@@ -70,7 +87,8 @@ int postrx_chan_post(struct postrx_chan *chan, struct postrx_range *r)
 	spin_lock_bh(&chan->place_lock);
 	if (list_empty(&chan->ranges)) {
 		chan->rx_next = READ_ONCE(tcp_sk(chan->sk)->copied_seq);
-		chan->claim_next = chan->rx_next;
+		if (!postrx_claim_ahead(chan))
+			chan->claim_next = chan->rx_next;
 		chan->nr_placed = 0;
 	}
 	list_add_tail(&r->node, &chan->ranges);
