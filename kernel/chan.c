@@ -29,6 +29,8 @@ struct postrx_chan *postrx_chan_alloc(struct sock *sk, struct file *devfile)
 	sock_hold(sk);
 	chan->sk = sk;
 	chan->devfile = get_file(devfile);
+	/* Nothing claimed yet: not 0, which may lie ahead in the window. */
+	chan->claim_next = READ_ONCE(tcp_sk(sk)->copied_seq);
 	return chan;
 }
 
