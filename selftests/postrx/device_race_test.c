@@ -36,6 +36,8 @@ struct receiver {
 	uint8_t *mem;
 	uint64_t bytes;		/* stream bytes received, in order */
 	unsigned int posted, completed;
+	unsigned int posted_after_shut;
+	bool shut;		/* set by the main thread after shutdown() */
 	int fails;
 };
 
@@ -81,7 +83,10 @@ static void *receive(void *arg)
 		/*
 		 * After shutdown(SHUT_RD) TCP still queues what arrives (until
 		 * the device is gone), and a buffer re-posted after the one
-		 * that ended takes it, as recv() would: the bytes go on.
+		 * that ended takes it, as recv() would: the bytes go on.  When
+		 * the sender lives on (namespace deleted: its process keeps
+		 * it), the stream may never pause long enough for a buffer to
+		 * end empty: post NBUF more after the shutdown, then stop.
 		 */
 		if (res > 0) {
 			if (px_verify(r->seed, r->bytes,
@@ -94,6 +99,9 @@ static void *receive(void *arg)
 		} else {
 			ended = true;
 		}
+		if (__atomic_load_n(&r->shut, __ATOMIC_ACQUIRE) &&
+		    r->posted_after_shut++ >= NBUF)
+			ended = true;
 		if (!ended)
 			post_one(r, slot);
 	}
@@ -183,6 +191,7 @@ static int one_round(FIXTURE_DATA(drace) *self,
 	}
 	/* With the device gone nothing comes: end the stream ourselves. */
 	shutdown(r.fd, SHUT_RD);
+	__atomic_store_n(&r.shut, true, __ATOMIC_RELEASE);
 	pthread_join(th, NULL);
 	fails += r.fails;
 	if (r.completed != r.posted) {
