@@ -112,6 +112,12 @@ $(BUILD)/selftests/rxlat $(BUILD)/selftests/rxscale: $(BUILD)/selftests/%: \
 selftests: $(SELFTESTS) $(TOOLS) $(BUILD)/selftests/rxbench liburing-ext
 selftests: $(BUILD)/selftests/rxlat $(BUILD)/selftests/rxscale
 
+# copycost: the copy sequences' cost on the bench clock (no libraries).
+selftests: $(BUILD)/selftests/copycost
+$(BUILD)/selftests/copycost: bench/copycost.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) -o $@ $<
+
 # postrx-recv and postrx-send (tools/postrx-recv/), linked like rxbench.
 selftests: $(BUILD)/tools/postrx-recv $(BUILD)/tools/postrx-send
 $(BUILD)/tools/%: tools/postrx-recv/%.c tools/postrx-recv/stream.h uapi/linux/postrx.h $(LIBEXT_DEPS)

@@ -123,6 +123,30 @@ def ratio(v, b):
     return f"{v / b:.2f}x" if v is not None and b else "-"
 
 
+# bench/copycost.c's sequences, by who uses them on the bench's CPU model.
+COPY_SEQS = (("rep_movsq", "rep movsq: copy_to_user(), so recv() and IORING_OP_RECV"),
+             ("loop32", "four 8-byte moves per 32 bytes: the kernel's memcpy(), so postrx's copy at receive"),
+             ("rep_movsb", "rep movsb: both, on a CPU with FSRM"))
+
+
+def copy_costs(runs):
+    """Median seconds per GiB of each copy sequence on the guest clock."""
+    by = defaultdict(list)
+    for r in runs:
+        by[r["path"]].append(r["s_per_gib"])
+    return {k: {"s_per_gib": round(median(v), 4), "runs": len(v)} for k, v in by.items()}
+
+
+def copy_table(costs):
+    if not costs:
+        return ""
+    out = ["", "Copy cost on the bench's clock (`bench/copycost`, 4 KiB at a time, guest time per GiB):", ""]
+    for k, what in COPY_SEQS:
+        if k in costs:
+            out.append(f'- {what}: {costs[k]["s_per_gib"]} s/GiB')
+    return "\n".join(out) + "\n"
+
+
 def tables(records, scale, iperf):
     base = {(r["link"], r["size"]): r for r in records if r["path"] == "epoll"}
     out = ["| link | path | size | Gbit/s (median, min-max) | receive CPU s/GiB (median, min-max) | vs epoll "
@@ -289,13 +313,15 @@ def main():
     for r in runs["iperf3"]:
         iperf[r["link"]].append(r["throughput_gbps"])
     iperf = {l: {"throughput_gbps": median(v), "runs": len(v)} for l, v in iperf.items()}
+    costs = copy_costs(runs["copycost"])
     env = {"kernel": kernel, "cpu": "qemu64, 2 vCPUs", "accel": "tcg -icount shift=0,sleep=off",
            "date": time.strftime("%Y-%m-%d")}
     with open(os.path.join(outdir, "latest.json"), "w") as f:
-        json.dump({"env": env, "records": records, "scale": scale, "iperf3": iperf}, f, indent=1)
+        json.dump({"env": env, "records": records, "scale": scale, "iperf3": iperf,
+                   "copy_cost": costs}, f, indent=1)
     head = headline(records, scale)
     table = "Headline: postrx against recv() with epoll.\n\n" + head + "\nAll records:\n\n" + \
-        tables(records, scale, iperf)
+        tables(records, scale, iperf) + copy_table(costs)
     open(os.path.join(outdir, "latest.md"), "w").write(table)
     if docs:
         into_docs(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs", "bench.md"), table)
