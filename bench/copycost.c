@@ -20,7 +20,6 @@
  * Prints one bench record per sequence:
  *	BENCH {"kind": "copycost", "path": NAME, "s_per_gib": S}
  */
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

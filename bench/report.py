@@ -130,7 +130,9 @@ COPY_SEQS = (("rep_movsq", "rep movsq: copy_to_user(), so recv() and IORING_OP_R
 
 
 def copy_costs(runs):
-    """Median seconds per GiB of each copy sequence on the guest clock."""
+    """Median seconds per GiB of each copy sequence on the guest clock.
+    Under -icount two guests may print the very same line, which
+    read_logs() counts once: "runs" is a floor, the median is unchanged."""
     by = defaultdict(list)
     for r in runs:
         by[r["path"]].append(r["s_per_gib"])
