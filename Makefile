@@ -172,7 +172,8 @@ demo: module selftests
 	@bash selftests/vm/run.sh --kernel stock --timeout 600 -- demo.sh
 
 # Receive paths side by side over veth, under -icount (DESIGN.md 7).
-# QUICK=1: 64 MiB per run, 3 runs.  Results in bench/results/.
+# QUICK=1: 64 MiB per run, one run each.  Results in bench/results/
+# (RXBENCH_OUT=DIR: elsewhere; see docs/bench.md).
 bench: module selftests
 	@bash bench/run.sh
 

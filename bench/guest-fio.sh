@@ -152,6 +152,8 @@ if path == 'fio_postrx':
                          re.search(r'^postrx: received_bytes=.*', text, re.M).group(0)))
     got = int(st['received_bytes'])
     extra = {'copied_bytes': int(st['copied_rx_bytes']) + int(st['copied_late_bytes']),
+             'copied_rx_bytes': int(st['copied_rx_bytes']),
+             'copied_late_bytes': int(st['copied_late_bytes']),
              'placed_bytes': int(st['placed_bytes'])}
 else:
     got = (rd['total_ios'] - rd['short_ios']) * bs

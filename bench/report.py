@@ -58,6 +58,23 @@ def copied(r):
     return r["bytes"] if r["path"] in COPY_PATHS else r.get("copied_bytes", 0)
 
 
+def split_copies(rs, key):
+    """Median of postrx's count KEY over the runs; None for paths that
+    have no such split (recv() copies everything when it is called)."""
+    if not rs[0]["path"].startswith(("postrx", "fio_postrx")) or key not in rs[0]:
+        return None
+    return int(median([r[key] for r in rs]))
+
+
+def copies(r):
+    """The table's placed / copied cell; postrx's copies split as at
+    receive + late."""
+    cell = f'{r.get("placed_bytes", "-")} / {r.get("copied_bytes", "-")}'
+    if r.get("copied_rx_bytes") is not None:
+        cell += f' ({r["copied_rx_bytes"]} + {r["copied_late_bytes"]})'
+    return cell
+
+
 def throughput_records(runs):
     groups = defaultdict(list)
     for r in runs:
@@ -83,6 +100,10 @@ def throughput_records(runs):
             "acks": int(median([r.get("acks", 0) for r in rs])),
             "placed_bytes": int(median([r.get("placed_bytes", 0) for r in rs])),
             "copied_bytes": int(median([copied(r) for r in rs])),
+            # postrx's own split: copied in the receive softirq, or late,
+            # when a buffer was posted for bytes TCP had queued already.
+            "copied_rx_bytes": split_copies(rs, "copied_rx_bytes"),
+            "copied_late_bytes": split_copies(rs, "copied_late_bytes"),
             "bytes": rs[0]["bytes"],
             "lat_p50_us": None, "lat_p99_us": None,
             "runs": len(rs),
@@ -152,7 +173,7 @@ def copy_table(costs):
 def tables(records, scale, iperf):
     base = {(r["link"], r["size"]): r for r in records if r["path"] == "epoll"}
     out = ["| link | path | size | Gbit/s (median, min-max) | receive CPU s/GiB (median, min-max) | vs epoll "
-           "| whole machine CPU s/GiB | vs epoll | device CPU s/GiB | placed / copied bytes "
+           "| whole machine CPU s/GiB | vs epoll | device CPU s/GiB | placed / copied (at receive + late) bytes "
            "| latency p50 / p99 us | runs |",
            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in records:
@@ -163,7 +184,7 @@ def tables(records, scale, iperf):
             f'| {fmt(r.get("throughput_gbps"), r.get("throughput_spread"))} '
             f'| {fmt(r.get("cpu_s_per_gib"), r.get("cpu_spread"))} | {ratio(r.get("cpu_s_per_gib"), b.get("cpu_s_per_gib"))} '
             f'| {fmt(r.get("total_cpu_s_per_gib"))} | {ratio(r.get("total_cpu_s_per_gib"), b.get("total_cpu_s_per_gib"))} '
-            f'| {fmt(r.get("device_cpu_s_per_gib"))} | {r.get("placed_bytes", "-")} / {r.get("copied_bytes", "-")} '
+            f'| {fmt(r.get("device_cpu_s_per_gib"))} | {copies(r)} '
             f'| {lat} | {r.get("runs", 0)} |')
     if scale:
         out += ["", "Scale run: many sockets at once (`rxscale`); postrx, and recv() with epoll as the baseline.", "",

@@ -7,6 +7,8 @@
 # 5 runs, four sizes, 2000 round trips and 1 to 10,000 sockets (3 runs).  RXBENCH_LINKS,
 # RXBENCH_PATHS, RXBENCH_SIZES, RXBENCH_LAT_ROUNDS and RXBENCH_SCALE
 # narrow the matrix (SIZES=none, LAT_ROUNDS=0, SCALE=none: none of them).
+# RXBENCH_OUT: where the report goes (bench/results, which is tracked: a
+# QUICK run there replaces the recorded full run's files).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 if [ "${QUICK:-0}" = 1 ]; then
@@ -19,7 +21,7 @@ fi
 env="RXBENCH_BYTES=${RXBENCH_BYTES:-1073741824} RXBENCH_REPS=${RXBENCH_REPS:-5}"
 for v in RXBENCH_LINKS RXBENCH_PATHS RXBENCH_SIZES RXBENCH_LAT_ROUNDS \
 	 RXBENCH_SCALE RXBENCH_SCALE_PATHS RXBENCH_SCALE_REPS RXBENCH_IPERF3 RXBENCH_FIO \
-	 RXBENCH_FIO_SIZES; do
+	 RXBENCH_FIO_SIZES RXBENCH_COPYCOST; do
 	[ -n "${!v:-}" ] && env="$env $v=\"${!v}\""
 done
 vmdir=${RXBENCH_VM_DIR:-$top/build/vm/bench}
@@ -28,15 +30,17 @@ vmdir=${RXBENCH_VM_DIR:-$top/build/vm/bench}
 # runs too; without it, 159 GiB of the same runs did not
 # (docs/reliability.md). The later -cpu replaces run.sh's.
 bash "$top/scripts/deps.sh" bench >/dev/null
-mkdir -p "$top/bench/results"
+out=${RXBENCH_OUT:-$top/bench/results}
+mkdir -p "$out"
 POSTRX_VM_DIR=$vmdir \
 POSTRX_QEMU_EXTRA="-icount shift=0,sleep=off -cpu qemu64,-cx16" \
 POSTRX_GUEST_ENV="$env" \
 	bash "$top/selftests/vm/run.sh" --kernel stock --mem 3072 --timeout 14400 \
 	--test-timeout 14000 -- bench/guest-bench.sh || true
 # Debian's python3, where the plotting library was installed; a full run
-# (not QUICK) also puts its tables into docs/bench.md.
+# (not QUICK) into bench/results also puts its tables into docs/bench.md.
 docs=--docs
 [ "${QUICK:-0}" = 1 ] && docs=
-/usr/bin/python3 "$top/bench/report.py" $docs "$top/bench/results" \
+[ -n "${RXBENCH_OUT:-}" ] && docs=
+/usr/bin/python3 "$top/bench/report.py" $docs "$out" \
 	"$(cat "$top/build/.deps")" "$vmdir/console.log"

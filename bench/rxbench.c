@@ -466,8 +466,6 @@ static int do_recv(const char *path, int port, size_t total, size_t bufsize)
 	b1 = busy_seconds();
 	s1 = task_seconds(sender) + sender_extra_seconds();
 	e1 = engine_seconds();
-	if (!strcmp(path, "tcp_zerocopy"))
-		st.copied_rx_bytes = zc_copied;
 
 	secs = t1 - t0;
 	gib = got / (double)(1ULL << 30);
@@ -475,12 +473,16 @@ static int do_recv(const char *path, int port, size_t total, size_t bufsize)
 	       "\"seconds\": %.4f, \"throughput_gbps\": %.3f, "
 	       "\"cpu_s_per_gib\": %.4f, \"sender_cpu_s\": %.4f, "
 	       "\"device_cpu_s_per_gib\": %.4f, "
-	       "\"copied_bytes\": %llu, \"placed_bytes\": %llu, "
+	       "\"copied_bytes\": %llu, \"copied_rx_bytes\": %llu, "
+	       "\"copied_late_bytes\": %llu, \"placed_bytes\": %llu, "
 	       "\"mapped_bytes\": %zu}\n",
 	       path, bufsize, got, secs, got * 8 / secs / 1e9,
 	       ((b1 - b0) - (s1 - s0) - (e1 - e0)) / gib, s1 - s0,
 	       (e1 - e0) / gib,
-	       (unsigned long long)(st.copied_rx_bytes + st.copied_late_bytes),
+	       (unsigned long long)(st.copied_rx_bytes +
+				    st.copied_late_bytes + zc_copied),
+	       (unsigned long long)st.copied_rx_bytes,
+	       (unsigned long long)st.copied_late_bytes,
 	       (unsigned long long)st.placed_bytes, zc_mapped);
 	close(fd);
 	close(lfd);
