@@ -18,7 +18,8 @@
 #
 # Throughput is the bytes over the receiving job's run time as fio reports
 # it (from the accepted connection to the last block; milliseconds).  CPU
-# is measured as rxbench does: busy time of all CPUs (/proc/stat) from the
+# is measured as rxbench does: busy time of all CPUs (wall time minus
+# /proc/stat's idle and iowait) from the
 # sender's start until both fio processes have exited, minus the sender's
 # whole CPU time (its fio processes, from getrusage), minus the run time of
 # the sender's device NAPI threads and the device engines (pxnic).  What
@@ -42,8 +43,11 @@ fio_measure='
 import os, resource, subprocess, sys, time
 
 def busy():
-    v = [int(x) for x in open("/proc/stat").readline().split()[1:9]]
-    return (sum(v) - v[3] - v[4]) / os.sysconf("SC_CLK_TCK")
+    # As rxbench: wall time of each CPU minus its exact idle and iowait.
+    wall = time.monotonic()
+    cpus = [l.split() for l in open("/proc/stat") if l[:3] == "cpu" and l[3].isdigit()]
+    idle = sum(int(c[4]) + int(c[5]) for c in cpus)
+    return len(cpus) * wall - idle / os.sysconf("SC_CLK_TCK")
 
 def tasks(pids):
     s = 0

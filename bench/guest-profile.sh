@@ -8,6 +8,9 @@
 #   POSTRX_QEMU_EXTRA="-icount shift=0,sleep=off" \
 #   POSTRX_GUEST_ENV='RXBENCH_LINKS=pxnic RXBENCH_PATHS="epoll postrx"' \
 #	selftests/vm/run.sh --kernel stock --mem 3072 -- bench/guest-profile.sh
+#
+# RXBENCH_PROFILE=counters instead takes every task's exact run time
+# and /proc/stat's fields over an unprofiled run (counters_profile() below).
 set -u
 bin=$POSTRX_BIN/rxbench
 bytes=${RXBENCH_BYTES:-$((256 << 20))}
@@ -37,7 +40,7 @@ link_up() {
 # The sender runs as "rxsend", so that its samples can be told from the
 # receiver's; the report's "receive side" leaves out the sender, its
 # device's NAPI thread, the device engines and perf itself.
-profile() {
+perf_profile() {
 	rm -f /tmp/rx.out /tmp/perf.data
 	ln -sf "$bin" /tmp/rxsend	# a link: its rpath follows the target
 	"$bin" recv "$2" $port "$bytes" "$3" >/tmp/rx.out &
@@ -66,6 +69,77 @@ profile() {
 	done
 }
 
+# Every task's exact run time (schedstat, ns), one line per thread:
+# "tid comm ns"; and the "cpu" line of /proc/stat.
+task_times() {
+	for t in /proc/[0-9]*/task/[0-9]*; do
+		read -r ns _ <"$t/schedstat" && read -r c <"$t/comm" &&
+			echo "${t##*/} $c $ns"
+	done 2>/dev/null
+}
+
+# RXBENCH_PROFILE=counters: no sampling, so nothing is slowed; the same
+# run with every task's exact run time and /proc/stat's fields before and
+# after.  Where the receive side's busy time goes by task, and how much
+# of it no task was charged with: interrupts and softirqs on an idle CPU
+# run in the idle task, whose run time /proc does not show.
+counters_profile() {
+	rm -f /tmp/rx.out
+	ln -sf "$bin" /tmp/rxsend
+	rm -f /tmp/sender.pid
+	RXBENCH_SENDER_PIDFILE=/tmp/sender.pid \
+		"$bin" recv "$2" $port "$bytes" "$3" >/tmp/rx.out &
+	rx=$!
+	while ! grep -q ready /tmp/rx.out 2>/dev/null; do sleep 0.05; done
+	task_times >/tmp/t0
+	{ head -1 /proc/stat; cat /proc/uptime; } >/tmp/s0
+	ip netns exec pxtx sh -c "echo \$\$ >/tmp/sender.pid;
+		exec /tmp/rxsend send 10.99.0.1 $port $bytes" >/dev/null 2>&1
+	wait $rx || return 1
+	{ head -1 /proc/stat; cat /proc/uptime; } >/tmp/s1
+	task_times >/tmp/t1
+	json=$(grep '^{' /tmp/rx.out)
+	echo "# ==== $1 $2 $3: $json"
+	# The receiver and the sender have exited by now: their run times
+	# come from rxbench.
+	app=$(echo "$json" | sed 's/.*"app_cpu_s": \([0-9.]*\).*/\1/')
+	snd=$(echo "$json" | sed 's/.*"sender_cpu_s": \([0-9.]*\).*/\1/')
+	awk -v app="$app" -v snd="$snd" \
+	    -v gib="$(awk "BEGIN { print $bytes / 2^30 }")" '
+	FNR == 1 { f++ }
+	f == 1 && FNR == 1 { for (i = 2; i <= 9; i++) s0[i] = $i; next }
+	f == 1 { up0 = $1; next }
+	f == 2 && FNR == 1 { for (i = 2; i <= 9; i++) s1[i] = $i; next }
+	f == 2 { up1 = $1; next }
+	f == 3 { t0[$1] = $3; next }
+	f == 4 && ($1 in t0) && $3 - t0[$1] > 1e6 {
+		c = $2; sub(/[0-9]+$/, "", c)	# per-CPU threads as one
+		run[c] += ($3 - t0[$1]) / 1e9; tot += ($3 - t0[$1]) / 1e9
+	}
+	END {
+		n = split("user nice system idle iowait irq softirq", k, " ")
+		for (i = 1; i <= n; i++)
+			printf "#   stat %-8s %8.4f s/GiB\n", k[i], (s1[i + 1] - s0[i + 1]) / 100 / gib
+		busy = 0
+		for (i = 2; i <= 9; i++) if (i != 5 && i != 6) busy += s1[i] - s0[i]
+		busy /= 100
+		# Idle and iowait are exact (NO_HZ idle time), the busy
+		# fields sampled by the tick: busy time also as what the
+		# CPUs did not spend idle.
+		ncpu = 0
+		while ((getline l < "/proc/cpuinfo") > 0)
+			if (l ~ /^processor/) ncpu++
+		wbusy = (up1 - up0) * ncpu - (s1[5] - s0[5] + s1[6] - s0[6]) / 100
+		printf "#   busy (wall x %d CPUs - idle - iowait) %.4f s/GiB\n", ncpu, wbusy / gib
+		run["rxbench (receiver)"] = app
+		run["rxsend (sender)"] = snd
+		tot += run["rxbench (receiver)"] + run["rxsend (sender)"]
+		for (c in run) printf "#   task %-20s %8.4f s/GiB\n", c, run[c] / gib
+		printf "#   busy (stat) %.4f s/GiB, tasks %.4f s/GiB, no task %.4f s/GiB\n",
+		       busy / gib, tot / gib, (busy - tot) / gib
+	}' /tmp/s0 /tmp/s1 /tmp/t0 /tmp/t1
+}
+
 echo "TAP version 13"
 grep -q '^pxnic ' /proc/modules ||
 	insmod "$(dirname "$POSTRX_KO")/pxnic/pxnic.ko"
@@ -77,7 +151,7 @@ for link in $links; do
 		for path in $paths; do
 			n=$((n + 1))
 			port=$((port + 1))
-			if profile "$link" "$path" "$size"; then
+			if "${RXBENCH_PROFILE:-perf}_profile" "$link" "$path" "$size"; then
 				echo "ok $n profile $link $path $size"
 			else
 				echo "not ok $n profile $link $path $size"

@@ -11,8 +11,8 @@
  *
  * The receiver accepts one connection, receives BYTES into BUFSIZE buffers
  * and prints one line of JSON.  CPU time is measured precisely: busy time
- * of all CPUs from /proc/stat (total minus idle; idle is exact with NO_HZ)
- * over the transfer, minus the sender's own run time from its schedstat
+ * of all CPUs (wall time minus /proc/stat's idle and iowait, which are
+ * exact with NO_HZ; busy_seconds()) over the transfer, minus the sender's own run time from its schedstat
  * (the sender writes its pid to RXBENCH_SENDER_PIDFILE before it connects)
  * and its device's NAPI thread (RXBENCH_SENDER_TASKS), and the device
  * engine's (RXBENCH_ENGINE_PIDS, pxnic).  What remains is the
@@ -421,7 +421,7 @@ static int do_recv(const char *path, int port, size_t total, size_t bufsize)
 {
 	struct postrx_stats st = { 0 };
 	char sender_buf[32], *sender;
-	double t0, t1, b0, b1, s0, s1, e0, e1, secs, gib;
+	double t0, t1, b0, b1, s0, s1, e0, e1, a0, a1, secs, gib;
 	size_t region;
 	int lfd, fd;
 	size_t got;
@@ -448,6 +448,7 @@ static int do_recv(const char *path, int port, size_t total, size_t bufsize)
 	b0 = busy_seconds();
 	s0 = task_seconds(sender) + sender_extra_seconds();
 	e0 = engine_seconds();
+	a0 = task_seconds("self");
 	if (!strcmp(path, "epoll"))
 		got = recv_epoll(fd, buf, bufsize, total);
 	else if (!strcmp(path, "uring_recv"))
@@ -466,18 +467,20 @@ static int do_recv(const char *path, int port, size_t total, size_t bufsize)
 	b1 = busy_seconds();
 	s1 = task_seconds(sender) + sender_extra_seconds();
 	e1 = engine_seconds();
+	a1 = task_seconds("self");
 
 	secs = t1 - t0;
 	gib = got / (double)(1ULL << 30);
 	printf("{\"path\": \"%s\", \"size\": %zu, \"bytes\": %zu, "
 	       "\"seconds\": %.4f, \"throughput_gbps\": %.3f, "
 	       "\"cpu_s_per_gib\": %.4f, \"sender_cpu_s\": %.4f, "
+	       "\"app_cpu_s\": %.4f, "
 	       "\"device_cpu_s_per_gib\": %.4f, "
 	       "\"copied_bytes\": %llu, \"copied_rx_bytes\": %llu, "
 	       "\"copied_late_bytes\": %llu, \"placed_bytes\": %llu, "
 	       "\"mapped_bytes\": %zu}\n",
 	       path, bufsize, got, secs, got * 8 / secs / 1e9,
-	       ((b1 - b0) - (s1 - s0) - (e1 - e0)) / gib, s1 - s0,
+	       ((b1 - b0) - (s1 - s0) - (e1 - e0)) / gib, s1 - s0, a1 - a0,
 	       (e1 - e0) / gib,
 	       (unsigned long long)(st.copied_rx_bytes +
 				    st.copied_late_bytes + zc_copied),
