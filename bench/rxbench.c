@@ -139,6 +139,14 @@ static int do_send(const char *host, int port, size_t total)
 			die("write", errno);
 		off += n;
 	}
+	/*
+	 * Live until the receiver has closed: it reads this process's run
+	 * time when the last byte is in, and the process is gone from /proc
+	 * once its parent reaps it.
+	 */
+	shutdown(fd, SHUT_WR);
+	while (read(fd, buf, chunk) > 0)
+		;
 	close(fd);
 	return 0;
 }
