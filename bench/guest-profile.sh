@@ -70,7 +70,7 @@ perf_profile() {
 }
 
 # Every task's exact run time (schedstat, ns), one line per thread:
-# "tid comm ns"; and the "cpu" line of /proc/stat.
+# "tid comm ns".
 task_times() {
 	for t in /proc/[0-9]*/task/[0-9]*; do
 		read -r ns _ <"$t/schedstat" && read -r c <"$t/comm" &&
@@ -135,8 +135,8 @@ counters_profile() {
 		run["rxsend (sender)"] = snd
 		tot += run["rxbench (receiver)"] + run["rxsend (sender)"]
 		for (c in run) printf "#   task %-20s %8.4f s/GiB\n", c, run[c] / gib
-		printf "#   busy (stat) %.4f s/GiB, tasks %.4f s/GiB, no task %.4f s/GiB\n",
-		       busy / gib, tot / gib, (busy - tot) / gib
+		printf "#   busy (stat) %.4f s/GiB, (wall) %.4f s/GiB, tasks %.4f s/GiB, no task %.4f s/GiB\n",
+		       busy / gib, wbusy / gib, tot / gib, (wbusy - tot) / gib
 	}' /tmp/s0 /tmp/s1 /tmp/t0 /tmp/t1
 }
 
