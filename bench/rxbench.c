@@ -12,12 +12,13 @@
  * The receiver accepts one connection, receives BYTES into BUFSIZE buffers
  * and prints one line of JSON.  CPU time is measured precisely: busy time
  * of all CPUs (wall time minus /proc/stat's idle and iowait, which are
- * exact with NO_HZ; busy_seconds()) over the transfer, minus the sender's own run time from its schedstat
- * (the sender writes its pid to RXBENCH_SENDER_PIDFILE before it connects)
- * and its device's NAPI thread (RXBENCH_SENDER_TASKS), and the device
- * engine's (RXBENCH_ENGINE_PIDS, pxnic).  What remains is the
- * receive side: the application, softirq and completions.  RXBENCH_SEND_ZC
- * makes the sender use MSG_ZEROCOPY.
+ * exact with NO_HZ; busy_seconds()) over the transfer, minus the sender's
+ * own run time from its schedstat (the sender writes its pid to
+ * RXBENCH_SENDER_PIDFILE before it connects) and its device's NAPI thread
+ * (RXBENCH_SENDER_TASKS), and the device engine's (RXBENCH_ENGINE_PIDS,
+ * pxnic).  What remains is the receive side: the application, softirq and
+ * completions; the application's own run time is reported apart
+ * (app_cpu_s).  RXBENCH_SEND_ZC makes the sender use MSG_ZEROCOPY.
  */
 #include <arpa/inet.h>
 #include <errno.h>
