@@ -179,6 +179,20 @@ static inline int tcp_connect(const char *host, int port)
 }
 
 /* A listening socket on PORT, IPv6 with IPv4-mapped addresses. */
+/*
+ * A sender's end of a stream: send FIN, then live until the receiver has
+ * closed.  The receiver reads the sender's run time from /proc/PID/
+ * schedstat when the last byte is in; a sender that exited before then
+ * could be reaped, and its run time charged to the receive side.
+ */
+static inline void sender_close(int fd, char *scratch, size_t len)
+{
+	shutdown(fd, SHUT_WR);
+	while (read(fd, scratch, len) > 0)
+		;
+	close(fd);
+}
+
 static inline int tcp_listen(int port, int backlog)
 {
 	struct sockaddr_in6 a = { .sin6_family = AF_INET6,

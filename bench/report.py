@@ -59,11 +59,13 @@ def copied(r):
 
 
 def split_copies(rs, key):
-    """Median of postrx's count KEY over the runs; None for paths that
-    have no such split (recv() copies everything when it is called)."""
-    if not rs[0]["path"].startswith(("postrx", "fio_postrx")) or key not in rs[0]:
+    """Median of postrx's count KEY over the runs that report it (logs
+    from before the split have none); None for paths that have no such
+    split (recv() copies everything when it is called)."""
+    vals = [r[key] for r in rs if key in r]
+    if not rs[0]["path"].startswith(("postrx", "fio_postrx")) or not vals:
         return None
-    return int(median([r[key] for r in rs]))
+    return int(median(vals))
 
 
 def copies(r):

@@ -140,15 +140,7 @@ static int do_send(const char *host, int port, size_t total)
 			die("write", errno);
 		off += n;
 	}
-	/*
-	 * Live until the receiver has closed: it reads this process's run
-	 * time when the last byte is in, and the process is gone from /proc
-	 * once its parent reaps it.
-	 */
-	shutdown(fd, SHUT_WR);
-	while (read(fd, buf, chunk) > 0)
-		;
-	close(fd);
+	sender_close(fd, buf, chunk);
 	return 0;
 }
 
@@ -457,7 +449,7 @@ static int do_recv(const char *path, int port, size_t total, size_t bufsize)
 	b0 = busy_seconds();
 	s0 = task_seconds(sender) + sender_extra_seconds();
 	e0 = engine_seconds();
-	a0 = task_seconds("self");
+	a0 = task_seconds("self");	/* this thread: rxbench has no other */
 	if (!strcmp(path, "epoll"))
 		got = recv_epoll(fd, buf, bufsize, total);
 	else if (!strcmp(path, "uring_recv"))

@@ -294,17 +294,8 @@ static int do_send(const char *host, int port, long sockets, size_t total,
 	for (off = 0; off < per; off += chunk)
 		for (i = 0; i < sockets; i++)
 			write_all(fds[i], buf, per - off < chunk ? per - off : chunk);
-	/*
-	 * Live until the receiver has closed, as rxbench's sender does: the
-	 * receiver reads this process's run time when the last byte is in.
-	 */
 	for (i = 0; i < sockets; i++)
-		shutdown(fds[i], SHUT_WR);
-	for (i = 0; i < sockets; i++) {
-		while (read(fds[i], buf, chunk) > 0)
-			;
-		close(fds[i]);
-	}
+		sender_close(fds[i], buf, chunk);
 	return 0;
 }
 
