@@ -413,6 +413,23 @@ void postrx_place_unwind(struct postrx_chan *chan)
 	spin_unlock_bh(&chan->place_lock);
 }
 
+/*
+ * True if no device placed or is placing bytes ahead of the consumer:
+ * ranges may then end early without saving anything.  Socket locked.
+ */
+bool postrx_place_none_ahead(struct postrx_chan *chan)
+{
+	bool none;
+
+	if (!chan->steered)
+		return true;
+	spin_lock_bh(&chan->place_lock);
+	none = !chan->place_inflight && !chan->nr_placed &&
+	       !after(chan->claim_next, chan->rx_next);
+	spin_unlock_bh(&chan->place_lock);
+	return none;
+}
+
 void postrx_place_resume(struct postrx_chan *chan)
 {
 	if (!chan->steered)

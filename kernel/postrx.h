@@ -187,6 +187,7 @@ void postrx_place_wait(struct postrx_chan *chan);
 void postrx_place_consumed(struct postrx_chan *chan);
 void postrx_place_unwind(struct postrx_chan *chan);
 void postrx_place_resume(struct postrx_chan *chan);
+bool postrx_place_none_ahead(struct postrx_chan *chan);
 void postrx_bounce_consumed(struct postrx_chan *chan);
 void postrx_bounce_free(struct postrx_chan *chan);
 u32 postrx_bounce_find(struct postrx_chan *chan, u32 seq, struct page *page,

@@ -242,6 +242,27 @@ static int postrx_actor(read_descriptor_t *desc, struct sk_buff *skb,
 }
 
 /*
+ * An error on a connection that TCP carries on with (an ICMP error with
+ * IP_RECVERR set): recv() returns the bytes it has, reports the error once
+ * (sock_error() clears it) and reads on.  So do we: the error completes
+ * the first range that holds no bytes, and the stream goes on into the
+ * ranges behind it.  Ending a range early moves the stream offset of every
+ * range behind it, which is safe only while no device placed bytes ahead
+ * of the consumer (ending ranges under placement needs the bounce copies
+ * of process context): until then the error waits, as it would for a
+ * recv() still copying, and the ranges keep filling.
+ */
+static void postrx_rx_soft_error(struct postrx_chan *chan)
+{
+	struct postrx_range *r;
+
+	r = list_first_entry_or_null(&chan->ranges, struct postrx_range, node);
+	if (!r || r->filled || !postrx_place_none_ahead(chan))
+		return;
+	postrx_chan_finish(r, sock_error(chan->sk));
+}
+
+/*
  * The consumer: move what TCP has queued into the posted ranges, then
  * complete what recv() would return now.  @late tells that the caller is
  * the poster catching up with data that was queued before its buffer.
@@ -250,8 +271,6 @@ static int postrx_actor(read_descriptor_t *desc, struct sk_buff *skb,
 void postrx_rx_service(struct postrx_chan *chan, bool late)
 {
 	struct sock *sk = chan->sk;
-	bool queue_empty, eof;
-	int err;
 
 	if (!list_empty(&chan->ranges)) {
 		struct postrx_actor_ctx ctx = { .chan = chan, .late = late };
@@ -262,11 +281,19 @@ void postrx_rx_service(struct postrx_chan *chan, bool late)
 	if (list_empty(&chan->ranges))
 		return;
 
-	queue_empty = skb_queue_empty(&sk->sk_receive_queue);
-	err = queue_empty ? -READ_ONCE(sk->sk_err) : 0;
-	eof = queue_empty && ((READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN) ||
-			      sk->sk_state == TCP_CLOSE);
-	postrx_chan_settle(chan, err, eof);
+	if (!skb_queue_empty(&sk->sk_receive_queue)) {
+		postrx_chan_settle(chan, 0, false);
+		return;
+	}
+	/* The connection is over: end of stream, or the error that ended it. */
+	if ((READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN) ||
+	    sk->sk_state == TCP_CLOSE) {
+		postrx_chan_settle(chan, -READ_ONCE(sk->sk_err), true);
+		return;
+	}
+	postrx_chan_settle(chan, 0, false);
+	if (READ_ONCE(sk->sk_err))
+		postrx_rx_soft_error(chan);
 }
 
 /*
@@ -293,6 +320,16 @@ static bool postrx_rx_worth_reading(struct postrx_chan *chan)
 
 	r = list_first_entry_or_null(&chan->ranges, struct postrx_range, node);
 	if (!r || !(r->flags & POSTRX_RECV_WAITALL))
+		return true;
+	/*
+	 * Someone sleeps on the socket: perhaps a reader that entered
+	 * recv() or splice() before the first post (postrx_recvmsg() turns
+	 * later ones away) and waits in sk_wait_data().  Whatever it finds
+	 * queued when it wakes (a signal, a timeout, any wakeup), it takes,
+	 * and the ranges would lose those bytes.  Leave it nothing: what is
+	 * queued while ranges are posted goes into them at once.
+	 */
+	if (skwq_has_sleeper(rcu_dereference(sk->sk_wq)))
 		return true;
 	/* End of stream or an error settles every range now. */
 	if ((READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN) || READ_ONCE(sk->sk_err))
@@ -481,21 +518,38 @@ static void postrx_close(struct sock *sk, long timeout)
 }
 
 /*
- * ->disconnect(): connect(AF_UNSPEC) drops the connection and may start a
- * new one; the posted ranges belonged to the old stream.  Called with the
- * socket locked.
+ * ->disconnect(): connect(AF_UNSPEC) drops the connection; the socket may
+ * then connect again or listen.  The posted ranges belonged to the old
+ * stream: end them, and give the socket back everything it had, as close
+ * does.  A socket never carries our proto or callbacks without a channel:
+ * a listener made from it, and every socket accepted from that listener
+ * (sk_clone_lock() copies sk_prot and the callbacks, but not a
+ * SK_USER_DATA_NOCOPY channel), is plain TCP, and holds nothing of this
+ * module.  A later post attaches a new channel.  Called with the socket
+ * locked, from a system call on the socket's file.
  */
 static int postrx_disconnect(struct sock *sk, int flags)
 {
+	const struct proto *base = postrx_base_prot(sk);
 	struct postrx_chan *chan = postrx_rx_chan(sk);
+	int ret;
 
 	if (chan) {
 		postrx_rx_service(chan, false);
 		/* The flow's 5-tuple belonged to the old connection. */
 		postrx_flow_uninstall(chan);
 		postrx_chan_finish_all(chan, -ECONNABORTED);
+		postrx_rx_detach(chan);
 	}
-	return postrx_base_prot(sk)->disconnect(sk, flags);
+	ret = base->disconnect(sk, flags);
+	/*
+	 * The attachment's reference.  The caller's file holds the socket,
+	 * and the final fput() of /dev/postrx is deferred, so this frees
+	 * nothing that is still running.
+	 */
+	if (chan)
+		postrx_chan_put(chan);
+	return ret;
 }
 
 /*

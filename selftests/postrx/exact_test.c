@@ -1,0 +1,483 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The stream stays exact, and the socket stays the application's, against
+ * what else can happen to a socket with posted buffers:
+ *
+ *  - a reader blocked in recv() before the first post, woken while the
+ *    buffers wait for data (it must find nothing to take);
+ *  - a transient error (an ICMP host unreachable with IP_RECVERR): it is
+ *    reported once, and the stream goes on;
+ *  - connect(AF_UNSPEC), then listen() and accept(): the listener and its
+ *    children are plain TCP sockets that outlive the module;
+ *  - POSTRX_CMD_CANCEL of one empty buffer: the order of completions that
+ *    docs/uapi.md promises.
+ */
+#include <linux/icmp.h>
+#include <linux/if_packet.h>
+#include <linux/if_ether.h>
+#include <netinet/ip.h>
+#include <pthread.h>
+#include <sys/syscall.h>
+
+#include "kselftest_harness.h"
+#include "postrx_net.h"
+
+#define SEED 0xe8ac7
+
+static const struct px_link lo4 = {
+	.name = "lo4", .family = AF_INET, .rx_addr = "127.0.0.1",
+};
+
+FIXTURE(ex)
+{
+	struct io_uring ring;
+	int devfd, lfd, port, fd, peer;
+	uint8_t *buf;
+};
+
+FIXTURE_SETUP(ex)
+{
+	struct iovec iov;
+
+	self->devfd = open(POSTRX_DEVICE_PATH, O_RDWR);
+	if (self->devfd < 0)
+		SKIP(return, "%s: %s", POSTRX_DEVICE_PATH, strerror(errno));
+	ASSERT_EQ(0, io_uring_queue_init(64, &self->ring, 0));
+	self->buf = px_alloc(1 << 20);
+	iov.iov_base = self->buf;
+	iov.iov_len = 1 << 20;
+	ASSERT_EQ(0, io_uring_register_buffers(&self->ring, &iov, 1));
+	self->lfd = px_listen(&lo4, &self->port);
+	ASSERT_GE(self->lfd, 0);
+	self->peer = px_connect(&lo4, self->port);
+	ASSERT_GE(self->peer, 0);
+	self->fd = accept(self->lfd, NULL, NULL);
+	ASSERT_GE(self->fd, 0);
+}
+
+FIXTURE_TEARDOWN(ex)
+{
+	if (self->devfd < 0)
+		return;
+	if (self->fd >= 0)
+		close(self->fd);
+	close(self->peer);
+	close(self->lfd);
+	io_uring_queue_exit(&self->ring);
+	close(self->devfd);
+}
+
+static void send_stream(int fd, uint64_t off, size_t n)
+{
+	uint8_t *tmp = malloc(n);
+
+	px_pattern(SEED, off, tmp, n);
+	if (write(fd, tmp, n) != (ssize_t)n)
+		abort();
+	free(tmp);
+}
+
+static int post(struct io_uring *ring, int devfd, int fd, void *buf,
+		__u32 len, __u32 flags, __u64 ud)
+{
+	if (!px_prep_recv(ring, devfd, fd, buf, len, 0, flags, ud))
+		return -1;
+	return io_uring_submit(ring) == 1 ? 0 : -1;
+}
+
+static int cancel(struct io_uring *ring, int devfd, int fd, __u64 user_data)
+{
+	struct io_uring_sqe *sqe;
+
+	sqe = postrx_get_cmd_sqe(ring, devfd, POSTRX_CMD_CANCEL,
+				 (void *)(uintptr_t)user_data, 0);
+	((struct postrx_sock_cmd *)sqe->cmd)->sockfd = fd;
+	sqe->user_data = 1000;
+	return io_uring_submit(ring) == 1 ? 0 : -1;
+}
+
+static int wait_posted(struct io_uring *ring, int devfd, int fd,
+		       __u32 posted)
+{
+	struct postrx_stats st;
+	int i;
+
+	for (i = 0; i < 2000; i++) {
+		if (px_stats(ring, devfd, fd, &st) != sizeof(st))
+			return -1;
+		if (st.posted == posted)
+			return 0;
+		usleep(1000);
+	}
+	return -1;
+}
+
+/* ---- a reader blocked in recv() before the first post */
+
+struct blocked_reader {
+	int fd;
+	ssize_t ret;
+	int err;
+	bool started;
+};
+
+static void on_signal(int sig)
+{
+}
+
+static void *reader_main(void *arg)
+{
+	struct blocked_reader *br = arg;
+	static char tmp[1 << 16];
+
+	__atomic_store_n(&br->started, true, __ATOMIC_RELEASE);
+	br->ret = recv(br->fd, tmp, sizeof(tmp), 0);
+	br->err = errno;
+	return NULL;
+}
+
+/*
+ * The reader sleeps in recv() when the buffer is posted; data comes, less
+ * than the WAITALL buffer wants; a signal wakes the reader.  It must find
+ * nothing (EINTR), and the buffer must hold the stream from its first byte.
+ */
+TEST_F_TIMEOUT(ex, reader_blocked_before_post, 120)
+{
+	struct sigaction sa = { .sa_handler = on_signal };	/* no SA_RESTART */
+	struct blocked_reader br = { .fd = self->fd };
+	const size_t len = 1 << 20, first = 10000;
+	pthread_t th;
+	__u64 ud;
+	int res;
+
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+	ASSERT_EQ(0, pthread_create(&th, NULL, reader_main, &br));
+	while (!__atomic_load_n(&br.started, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	usleep(200000);		/* into sk_wait_data() */
+
+	ASSERT_EQ(0, post(&self->ring, self->devfd, self->fd, self->buf, len,
+			  POSTRX_RECV_WAITALL, 1));
+	ASSERT_EQ(0, wait_posted(&self->ring, self->devfd, self->fd, 1));
+	send_stream(self->peer, 0, first);
+	usleep(200000);
+	pthread_kill(th, SIGUSR1);
+	pthread_join(th, NULL);
+	EXPECT_EQ(-1, br.ret);
+	EXPECT_EQ(EINTR, br.err);
+
+	send_stream(self->peer, first, len - first);
+	ASSERT_EQ(0, px_wait_cqe(&self->ring, 20000, &ud, &res));
+	EXPECT_EQ(1, ud);
+	EXPECT_EQ((int)len, res);
+	EXPECT_EQ(-1, px_verify(SEED, 0, self->buf, len));
+}
+
+/* ---- a transient error */
+
+/*
+ * The IP and TCP headers of the next segment @fd sends, as a packet
+ * socket on lo sees them: what an ICMP error about that segment quotes.
+ * @kick makes it send one (an ACK of data written to its peer).
+ */
+static int capture_segment(int fd, int peer, uint8_t *quote, size_t qlen)
+{
+	struct sockaddr_in me;
+	socklen_t alen = sizeof(me);
+	struct sockaddr_ll ll = {
+		.sll_family = AF_PACKET,
+		.sll_protocol = htons(ETH_P_IP),
+		.sll_ifindex = 1,	/* lo */
+	};
+	struct timeval tv = { 5, 0 };
+	uint8_t pkt[2048];
+	int ps, i;
+
+	if (getsockname(fd, (void *)&me, &alen))
+		return -1;
+	ps = socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_IP));
+	if (ps < 0)
+		return -1;
+	if (bind(ps, (void *)&ll, sizeof(ll)) ||
+	    setsockopt(ps, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)))
+		goto err;
+	send_stream(peer, 0, 100);
+	for (i = 0; i < 100; i++) {
+		ssize_t n = recv(ps, pkt, sizeof(pkt), 0);
+		const struct iphdr *iph = (void *)pkt;
+		const uint16_t *ports;
+
+		if (n < 0)
+			goto err;
+		if (n < 40 || iph->protocol != IPPROTO_TCP)
+			continue;
+		ports = (const uint16_t *)(pkt + iph->ihl * 4);
+		if (ports[0] != me.sin_port)
+			continue;
+		memcpy(quote, pkt, qlen);	/* IP header + 8 bytes of TCP */
+		close(ps);
+		return 0;
+	}
+err:
+	close(ps);
+	return -1;
+}
+
+static uint16_t inet_csum(const void *data, size_t len)
+{
+	const uint16_t *p = data;
+	uint32_t sum = 0;
+
+	for (; len > 1; len -= 2)
+		sum += *p++;
+	if (len)
+		sum += *(const uint8_t *)p;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return ~sum;
+}
+
+/* Send "host unreachable" about the segment @quote to 127.0.0.1. */
+static int send_host_unreach(const uint8_t *quote, size_t qlen)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET };
+	uint8_t msg[sizeof(struct icmphdr) + 64];
+	struct icmphdr *icmp = (void *)msg;
+	int s, ret;
+
+	inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+	memset(msg, 0, sizeof(msg));
+	icmp->type = ICMP_DEST_UNREACH;
+	icmp->code = ICMP_HOST_UNREACH;
+	memcpy(msg + sizeof(*icmp), quote, qlen);
+	icmp->checksum = inet_csum(msg, sizeof(*icmp) + qlen);
+	s = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
+	if (s < 0)
+		return -1;
+	ret = sendto(s, msg, sizeof(*icmp) + qlen, 0, (void *)&to, sizeof(to));
+	close(s);
+	return ret == (ssize_t)(sizeof(*icmp) + qlen) ? 0 : -1;
+}
+
+/*
+ * recv() reports a soft error once and reads on; a posted buffer takes
+ * the error the same way, and the buffers behind it and posted later
+ * receive the rest of the stream.
+ */
+TEST_F_TIMEOUT(ex, transient_error_reported_once, 120)
+{
+	uint8_t quote[20 + 8];
+	int one = 1, res, i;
+	__u64 ud;
+
+	ASSERT_EQ(0, setsockopt(self->fd, SOL_IP, IP_RECVERR, &one,
+				sizeof(one)));
+	ASSERT_EQ(0, post(&self->ring, self->devfd, self->fd, self->buf, 4096,
+			  0, 0));
+	ASSERT_EQ(0, post(&self->ring, self->devfd, self->fd,
+			  self->buf + 4096, 4096, 0, 1));
+	ASSERT_EQ(0, wait_posted(&self->ring, self->devfd, self->fd, 2));
+	/* The 100 bytes fill buffer 0; their ACK is the segment quoted. */
+	ASSERT_EQ(0, capture_segment(self->fd, self->peer, quote,
+				     sizeof(quote)));
+	ASSERT_EQ(0, px_wait_cqe(&self->ring, 10000, &ud, &res));
+	EXPECT_EQ(0, ud);
+	EXPECT_EQ(100, res);
+	usleep(100000);
+
+	ASSERT_EQ(0, send_host_unreach(quote, sizeof(quote)));
+	/* STATS runs the consumer: the error goes to buffer 1, once. */
+	for (i = 0; i < 100; i++) {
+		struct postrx_stats st;
+
+		ASSERT_EQ(sizeof(st), px_stats(&self->ring, self->devfd,
+					       self->fd, &st));
+		if (!st.posted)
+			break;
+		usleep(10000);
+	}
+	ASSERT_EQ(0, px_wait_cqe(&self->ring, 10000, &ud, &res));
+	EXPECT_EQ(1, ud);
+	EXPECT_EQ(-EHOSTUNREACH, res);
+
+	/* The stream goes on, into buffers posted after the error. */
+	ASSERT_EQ(0, post(&self->ring, self->devfd, self->fd, self->buf,
+			  1 << 16, POSTRX_RECV_WAITALL, 2));
+	ASSERT_EQ(0, post(&self->ring, self->devfd, self->fd,
+			  self->buf + (1 << 16), 4096, 0, 3));
+	send_stream(self->peer, 100, (1 << 16) + 300);
+	ASSERT_EQ(0, px_wait_cqe(&self->ring, 10000, &ud, &res));
+	EXPECT_EQ(2, ud);
+	EXPECT_EQ(1 << 16, res);
+	EXPECT_EQ(-1, px_verify(SEED, 100, self->buf, 1 << 16));
+	ASSERT_EQ(0, px_wait_cqe(&self->ring, 10000, &ud, &res));
+	EXPECT_EQ(3, ud);
+	EXPECT_EQ(300, res);
+	EXPECT_EQ(-1, px_verify(SEED, 100 + (1 << 16), self->buf + (1 << 16),
+				300));
+}
+
+/* ---- cancel order */
+
+/*
+ * docs/uapi.md: a buffer cancelled while it holds no data completes at
+ * once, ahead of earlier buffers still waiting; completions with data
+ * come in posting order.
+ */
+TEST_F_TIMEOUT(ex, cancel_empty_completes_first, 120)
+{
+	int res, i;
+	__u64 ud;
+
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, post(&self->ring, self->devfd, self->fd,
+				  self->buf + i * 4096, 4096,
+				  POSTRX_RECV_WAITALL, i));
+	ASSERT_EQ(0, wait_posted(&self->ring, self->devfd, self->fd, 4));
+	ASSERT_EQ(0, cancel(&self->ring, self->devfd, self->fd, 2));
+	/* The cancel's own result and buffer 2's, before any other. */
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, px_wait_cqe(&self->ring, 10000, &ud, &res));
+		if (ud == 1000) {
+			EXPECT_EQ(1, res);
+		} else {
+			EXPECT_EQ(2, ud);
+			EXPECT_EQ(-ECANCELED, res);
+		}
+	}
+	send_stream(self->peer, 0, 3 * 4096);
+	for (i = 0; i < 3; i++) {
+		__u64 want = i < 2 ? i : 3;
+
+		ASSERT_EQ(0, px_wait_cqe(&self->ring, 10000, &ud, &res));
+		EXPECT_EQ(want, ud);
+		EXPECT_EQ(4096, res);
+		EXPECT_EQ(-1, px_verify(SEED, i * 4096, self->buf + want * 4096,
+					4096));
+	}
+}
+
+/* ---- listen after connect(AF_UNSPEC) */
+
+static int load_module(void)
+{
+	const char *ko = getenv("POSTRX_KO");
+	int fd, ret;
+
+	fd = open(ko, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ret = syscall(SYS_finit_module, fd, "", 0);
+	close(fd);
+	return ret && errno != EEXIST ? -1 : 0;
+}
+
+/* Unload postrx; asynchronous teardown may hold it for a moment. */
+static int unload_module(void)
+{
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		if (!syscall(SYS_delete_module, "postrx", O_NONBLOCK))
+			return 0;
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EBUSY)
+			return -1;
+		usleep(10000);
+	}
+	return -1;
+}
+
+static int wait_readable(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, ms) == 1 && (p.revents & POLLIN) ? 0 : -1;
+}
+
+/*
+ * A socket that had buffers posted, disconnected and made a listener: the
+ * listener is woken for a connection, its children are plain TCP sockets
+ * (closing one is ordinary), and a child outlives the module: after rmmod
+ * postrx it still receives.
+ */
+TEST(listen_after_disconnect)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	struct sockaddr unspec = { .sa_family = AF_UNSPEC };
+	socklen_t alen = sizeof(a);
+	int devfd, lfd, port, c, s, d = -1, child[2], res, i;
+	struct io_uring ring;
+	struct iovec iov;
+	uint8_t *buf, tmp[1000];
+	pid_t pid;
+	__u64 ud;
+
+	if (geteuid() != 0 || !getenv("POSTRX_KO"))
+		SKIP(return, "needs root and POSTRX_KO (unloads the module)");
+	devfd = open(POSTRX_DEVICE_PATH, O_RDWR);
+	ASSERT_GE(devfd, 0);
+	ASSERT_EQ(0, io_uring_queue_init(8, &ring, 0));
+	buf = px_alloc(1 << 16);
+	iov.iov_base = buf;
+	iov.iov_len = 1 << 16;
+	ASSERT_EQ(0, io_uring_register_buffers(&ring, &iov, 1));
+
+	/* c: bound to a port of its own, connected, a buffer posted. */
+	lfd = px_listen(&lo4, &port);
+	ASSERT_GE(lfd, 0);
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+	ASSERT_EQ(0, bind(c, (void *)&a, sizeof(a)));
+	a.sin_port = htons(port);
+	ASSERT_EQ(0, connect(c, (void *)&a, sizeof(a)));
+	s = accept(lfd, NULL, NULL);
+	ASSERT_GE(s, 0);
+	ASSERT_EQ(0, post(&ring, devfd, c, buf, 4096, POSTRX_RECV_WAITALL, 1));
+	send_stream(s, 0, 10);
+	ASSERT_EQ(0, wait_posted(&ring, devfd, c, 1));
+
+	ASSERT_EQ(0, connect(c, &unspec, sizeof(unspec)));
+	ASSERT_EQ(0, px_wait_cqe(&ring, 10000, &ud, &res));
+	EXPECT_EQ(1, ud);
+	EXPECT_EQ(10, res);
+	close(s);
+	close(lfd);
+
+	/* c listens on its own port; a connection must wake it. */
+	ASSERT_EQ(0, listen(c, 8));
+	ASSERT_EQ(0, getsockname(c, (void *)&a, &alen));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		usleep(300000);
+		d = socket(AF_INET, SOCK_STREAM, 0);
+		_exit(connect(d, (void *)&a, sizeof(a)) ? 1 : 0);
+	}
+	EXPECT_EQ(0, wait_readable(c, 10000));
+	EXPECT_EQ(0, px_wait_child(pid));
+
+	/* Two children: one closed now, one kept past rmmod. */
+	for (i = 0; i < 2; i++) {
+		if (i) {
+			d = socket(AF_INET, SOCK_STREAM, 0);
+			ASSERT_EQ(0, connect(d, (void *)&a, sizeof(a)));
+		}
+		child[i] = accept(c, NULL, NULL);
+		ASSERT_GE(child[i], 0);
+	}
+	close(child[0]);
+	close(c);
+	io_uring_queue_exit(&ring);
+	close(devfd);
+
+	ASSERT_EQ(0, unload_module());
+	send_stream(d, 0, sizeof(tmp));
+	EXPECT_EQ((ssize_t)sizeof(tmp), recv(child[1], tmp, sizeof(tmp),
+					      MSG_WAITALL));
+	EXPECT_EQ(-1, px_verify(SEED, 0, tmp, sizeof(tmp)));
+	close(child[1]);
+	close(d);
+	ASSERT_EQ(0, load_module());
+}
+
+TEST_HARNESS_MAIN
