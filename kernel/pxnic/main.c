@@ -346,6 +346,17 @@ static int pxnic_newlink(struct net *src_net, struct net_device *dev,
 	struct net *net;
 	int err;
 
+	/*
+	 * A pair costs two kernel threads and registers with postrx, and
+	 * its fault knobs can make it misbehave at will: a test device, for
+	 * the machine's administrator only.  capable() asks the initial
+	 * user namespace, so CAP_NET_ADMIN over a netns of one's own (an
+	 * unprivileged user namespace) is not enough; rtnl_newlink() only
+	 * checked that one.
+	 */
+	if (!capable(CAP_NET_ADMIN))
+		return -EPERM;
+
 	if (data && data[VETH_INFO_PEER]) {
 		struct nlattr *nla_peer = data[VETH_INFO_PEER];
 

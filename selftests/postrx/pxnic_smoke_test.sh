@@ -238,6 +238,14 @@ result $? "deleting the netns mid-stream removes both devices"
 kill $cli $srv 2>/dev/null
 wait $cli $srv 2>/dev/null
 
+# A test device is for the machine's administrator: CAP_NET_ADMIN over a
+# namespace of one's own (an unprivileged user namespace) is not enough.
+out=$(unshare -Urn ip link add px8 type pxnic peer name px9 2>&1)
+rc=$?
+echo "# in a user namespace: ${out:-created}"
+[ $rc != 0 ] && echo "$out" | grep -q "Operation not permitted"
+result $? "pxnic refuses a pair from an unprivileged user namespace (EPERM)"
+
 # A second pair, left for rmmod to delete.
 ip link add px2 type pxnic peer name px3 &&
 	ip link set px2 up && ip link set px3 up
