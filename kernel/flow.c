@@ -174,6 +174,7 @@ void postrx_flow_install(struct postrx_chan *chan)
 	}
 	flow = kzalloc(sizeof(*flow), GFP_KERNEL_ACCOUNT);
 	if (!flow) {
+		chan->flow_err = -ENOMEM;
 		postrx_user_uncharge(user, POSTRX_CHARGE_FLOW);
 		goto out_unlock;
 	}
