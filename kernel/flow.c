@@ -68,21 +68,31 @@ int postrx_dev_register(struct net_device *dev,
 }
 EXPORT_SYMBOL_GPL(postrx_dev_register);
 
-/* Take @flow out of its device and its channel, and free it. */
+/*
+ * Take @flow out of its channel and its device, and free it.  The channel
+ * lets go first: from then on postrx_place_begin() refuses the flow, and
+ * a device write in flight has ended.  The driver may still hold the flow
+ * in an RCU read-side section (its classifier lookup) when flow_del
+ * returns; such a holder only reaches flow->chan and chan->place_lock and
+ * finds the flow gone.  So the flow is freed after a grace period
+ * (kfree_rcu), and so is the channel (postrx_chan_release()): nobody
+ * waits for a grace period here, under the flow mutex and perhaps RTNL.
+ */
 static void postrx_flow_remove(struct postrx_flow *flow)
 {
 	struct postrx_chan *chan = flow->chan;
 
 	lockdep_assert_held(&postrx_flow_mutex);
+	spin_lock_bh(&chan->place_lock);
+	chan->flow = NULL;
+	postrx_place_wait(chan);
+	spin_unlock_bh(&chan->place_lock);
+
 	list_del(&flow->node);
 	flow->pdev->ops->flow_del(flow->pdev->dev, flow);
 
-	spin_lock_bh(&chan->place_lock);
-	chan->flow = NULL;
-	spin_unlock_bh(&chan->place_lock);
-
 	postrx_user_uncharge(flow->user, POSTRX_CHARGE_FLOW);
-	kfree(flow);
+	kfree_rcu(flow, rcu);
 	postrx_chan_put(chan);
 }
 

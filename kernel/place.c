@@ -302,6 +302,20 @@ void postrx_place_consumed(struct postrx_chan *chan)
 	}
 }
 
+/*
+ * Bounce copies are charged to the memory cgroup of the task that made
+ * them (GFP_KERNEL_ACCOUNT).  Their volume is bounded by what a device
+ * may place ahead: the receive window.  They are not added to the
+ * socket's sk_rmem_alloc: TCP would count them against the receive
+ * buffer and could drop the very segments whose arrival frees them.
+ * Socket locked.
+ */
+static void postrx_bounce_del(struct postrx_bounce *b)
+{
+	list_del(&b->node);
+	kfree(b);
+}
+
 void postrx_bounce_consumed(struct postrx_chan *chan)
 {
 	struct postrx_bounce *b, *tmp;
@@ -309,8 +323,7 @@ void postrx_bounce_consumed(struct postrx_chan *chan)
 	list_for_each_entry_safe(b, tmp, &chan->bounce, node) {
 		if (after(b->seq + b->len, chan->rx_next))
 			break;
-		list_del(&b->node);
-		kfree(b);
+		postrx_bounce_del(b);
 	}
 }
 
@@ -318,10 +331,8 @@ void postrx_bounce_free(struct postrx_chan *chan)
 {
 	struct postrx_bounce *b, *tmp;
 
-	list_for_each_entry_safe(b, tmp, &chan->bounce, node) {
-		list_del(&b->node);
-		kfree(b);
-	}
+	list_for_each_entry_safe(b, tmp, &chan->bounce, node)
+		postrx_bounce_del(b);
 }
 
 /*
@@ -350,21 +361,22 @@ u32 postrx_bounce_find(struct postrx_chan *chan, u32 seq, struct page *page,
 }
 
 /* Copy one span's bytes out of the ranges into bounce entries. */
-static void postrx_bounce_span(struct postrx_chan *chan, u32 seq, u32 len)
+static int postrx_bounce_span(struct postrx_chan *chan, u32 seq, u32 len,
+			      gfp_t gfp)
 {
 	struct postrx_place pl;
 	unsigned int i;
 
 	while (len) {
 		if (postrx_place_map(chan, seq, len, &pl) || !pl.len)
-			return;
+			return 0;
 		for (i = 0; i < pl.nr_dst; i++) {
 			struct bio_vec *bv = &pl.dst[i];
 			struct postrx_bounce *b;
 
-			/* Small, process context, and losing it loses data. */
-			b = kmalloc(struct_size(b, data, bv->bv_len),
-				    GFP_KERNEL | __GFP_NOFAIL);
+			b = kmalloc(struct_size(b, data, bv->bv_len), gfp);
+			if (!b)
+				return -ENOMEM;
 			b->seq = seq;
 			b->len = bv->bv_len;
 			b->page = bv->bv_page;
@@ -377,6 +389,7 @@ static void postrx_bounce_span(struct postrx_chan *chan, u32 seq, u32 len)
 		}
 		len -= pl.len;
 	}
+	return 0;
 }
 
 /*
@@ -384,15 +397,20 @@ static void postrx_bounce_span(struct postrx_chan *chan, u32 seq, u32 len)
  * placed in them or behind them, and the stream goes on.  Stop placement,
  * and keep a kernel copy of every such byte.  Called with the socket
  * locked (lock_sock: the consumer cannot run) in process context; the
- * caller ends the ranges, then calls postrx_place_resume().
+ * caller ends the ranges, then calls postrx_place_resume() (also after a
+ * failure).  @gfp without __GFP_NOFAIL lets it fail with -ENOMEM, having
+ * changed nothing: a cancel then fails and the ranges stay posted.  Paths
+ * that cannot fail (shutdown) pass __GFP_NOFAIL.
  */
-void postrx_place_unwind(struct postrx_chan *chan)
+int postrx_place_unwind(struct postrx_chan *chan, gfp_t gfp)
 {
 	struct postrx_span spans[POSTRX_MAX_SPANS];
+	struct list_head *mark = chan->bounce.prev;
 	unsigned int i, n;
+	int err = 0;
 
 	if (!chan->steered)
-		return;
+		return 0;
 	spin_lock_bh(&chan->place_lock);
 	chan->place_paused = true;
 	/* A write already claimed ends as a span to save like the others. */
@@ -405,12 +423,26 @@ void postrx_place_unwind(struct postrx_chan *chan)
 	 * Paused: the device writes nothing now, and the consumer waits for
 	 * the socket lock, so the ranges and their bytes hold still.
 	 */
-	for (i = 0; i < n; i++)
-		postrx_bounce_span(chan, spans[i].seq, spans[i].len);
+	for (i = 0; i < n && !err; i++)
+		err = postrx_bounce_span(chan, spans[i].seq, spans[i].len,
+					 gfp | __GFP_NOWARN);
+	if (err) {
+		/* Undo: the copies made here go, the spans stay. */
+		while (chan->bounce.prev != mark) {
+			struct postrx_bounce *b;
+
+			b = list_last_entry(&chan->bounce, struct postrx_bounce,
+					    node);
+			chan->bounced_bytes -= b->len;
+			postrx_bounce_del(b);
+		}
+		return err;
+	}
 
 	spin_lock_bh(&chan->place_lock);
 	chan->nr_placed = 0;
 	spin_unlock_bh(&chan->place_lock);
+	return 0;
 }
 
 /*

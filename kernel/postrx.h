@@ -64,6 +64,7 @@ struct postrx_flow {
 	struct postrx_chan	*chan;
 	struct postrx_user	*user;		/* charged for this flow */
 	struct postrx_flow_key	key;
+	struct rcu_head		rcu;		/* drivers look flows up under RCU */
 };
 
 /* Stream bytes a device placed ahead of the consumer. */
@@ -185,7 +186,7 @@ void postrx_range_init_cursor(struct postrx_range *r);
 void postrx_place_claim(struct postrx_chan *chan, u32 seq, u32 n);
 void postrx_place_wait(struct postrx_chan *chan);
 void postrx_place_consumed(struct postrx_chan *chan);
-void postrx_place_unwind(struct postrx_chan *chan);
+int postrx_place_unwind(struct postrx_chan *chan, gfp_t gfp);
 void postrx_place_resume(struct postrx_chan *chan);
 bool postrx_place_none_ahead(struct postrx_chan *chan);
 void postrx_bounce_consumed(struct postrx_chan *chan);

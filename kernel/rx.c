@@ -509,6 +509,8 @@ static void postrx_close(struct sock *sk, long timeout)
 		postrx_flow_uninstall(chan);
 		postrx_chan_finish_all(chan, -ECANCELED);
 		postrx_rx_detach(chan);
+		/* Nothing will consume them now; free them with the lock. */
+		postrx_bounce_free(chan);
 	}
 	release_sock(sk);
 
@@ -540,6 +542,7 @@ static int postrx_disconnect(struct sock *sk, int flags)
 		postrx_flow_uninstall(chan);
 		postrx_chan_finish_all(chan, -ECONNABORTED);
 		postrx_rx_detach(chan);
+		postrx_bounce_free(chan);
 	}
 	ret = base->disconnect(sk, flags);
 	/*
@@ -566,7 +569,8 @@ static void postrx_shutdown(struct sock *sk, int how)
 	struct postrx_chan *chan = postrx_rx_chan(sk);
 
 	if (chan && (how & RCV_SHUTDOWN)) {
-		postrx_place_unwind(chan);
+		/* shutdown() cannot fail: the copies must be made. */
+		postrx_place_unwind(chan, GFP_KERNEL_ACCOUNT | __GFP_NOFAIL);
 		postrx_rx_service(chan, false);
 		postrx_place_resume(chan);
 	}

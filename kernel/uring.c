@@ -278,9 +278,13 @@ static int postrx_recv_cancel(struct io_uring_cmd *ioucmd)
 	/* What is queued goes into the ranges before one ends. */
 	if (r->state == POSTRX_RANGE_POSTED)
 		postrx_rx_service(chan, false);
+	/*
+	 * Without memory for the bounce copies the range stays posted:
+	 * io_uring calls again until every cancelable command is gone.
+	 */
 	if (r->state == POSTRX_RANGE_POSTED) {
-		postrx_place_unwind(chan);
-		postrx_chan_end(r, -ECANCELED);
+		if (!postrx_place_unwind(chan, GFP_KERNEL_ACCOUNT))
+			postrx_chan_end(r, -ECANCELED);
 		postrx_place_resume(chan);
 	}
 	release_sock(chan->sk);
@@ -366,8 +370,11 @@ static int postrx_cmd_cancel(struct io_uring_cmd *ioucmd,
 		 * stream goes on, so save bytes placed ahead first.
 		 */
 		postrx_rx_service(chan, false);
-		postrx_place_unwind(chan);
+		/* No memory to save them: cancel nothing. */
+		ret = postrx_place_unwind(chan, GFP_KERNEL_ACCOUNT);
 		list_for_each_entry_safe(r, tmp, &chan->ranges, node) {
+			if (ret)
+				break;
 			if (!postrx_cancel_match(r, ctx, cmd.flags, user_data))
 				continue;
 			postrx_chan_end(r, -ECANCELED);
@@ -377,6 +384,8 @@ static int postrx_cmd_cancel(struct io_uring_cmd *ioucmd,
 	}
 	postrx_unlock_sock(sock);
 
+	if (ret)
+		return ret;
 	return n ? n : -ENOENT;
 }
 

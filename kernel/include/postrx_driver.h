@@ -9,8 +9,12 @@
  * ->flow_add() with the flow's key; the driver programs its classifier so
  * that segments matching the key are handed to postrx_place_begin().
  * postrx calls ->flow_del() when the socket is closed, or when the device
- * unregisters; after ->flow_del() returns the driver makes no further call
- * with that flow.
+ * unregisters.  Before it does, postrx stops accepting the flow: a call
+ * with it that begins after that fails with -ENOENT, and a write in flight
+ * has ended.  The flow's memory stays valid for an RCU grace period after
+ * ->flow_del() returns, so a driver that finds flows under rcu_read_lock()
+ * (or with BH disabled) needs no grace period of its own: it unpublishes
+ * the flow and frees its own entry with kfree_rcu().
  *
  * For each classified segment with payload, the driver asks for the
  * destination:
@@ -88,8 +92,9 @@ struct postrx_dev_ops {
 	int	(*flow_add)(struct net_device *dev, struct postrx_flow *flow,
 			    const struct postrx_flow_key *key);
 	/*
-	 * Remove @flow.  Process context, may sleep.  On return no call of
-	 * the device with @flow is running or will start.
+	 * Remove @flow from the classifier.  Process context, may sleep,
+	 * but need not wait: postrx already refuses the flow and frees it
+	 * only after an RCU grace period (see above).
 	 */
 	void	(*flow_del)(struct net_device *dev, struct postrx_flow *flow);
 };

@@ -381,7 +381,8 @@ static struct sk_buff *pxnic_build_placed(struct pxnic_priv *priv,
  * fallback (-ESRCH: no flow; else postrx_place_begin()'s errno).
  *
  * rcu_read_lock() is held from the lookup to postrx_place_end(): that is
- * what lets ->flow_del (flow.c) wait for us.  The page references are
+ * what keeps the flow's memory valid after a concurrent ->flow_del
+ * (flow.c; postrx then refuses the flow).  The page references are
  * taken while the write is still marked in flight (before
  * postrx_place_end()), so the destination cannot complete and be
  * unregistered before the skb owns its pages.

@@ -11,9 +11,10 @@
  * Locking and lifetimes: lookups run under rcu_read_lock() and the engine
  * keeps that lock until it is done with the flow (postrx_place_end()).
  * Adds and deletes take the table spinlock (process context only: the
- * engine never takes it).  ->flow_del unlinks the entry under the lock,
- * then waits for an RCU grace period, so on return no engine call with
- * that flow is running or can start, as postrx_driver.h requires.
+ * engine never takes it).  ->flow_del unlinks the entry under the lock
+ * and frees it after a grace period; an engine that found the flow before
+ * may still call postrx with it, which postrx refuses (postrx_driver.h),
+ * so nobody waits for a grace period on the close of a socket.
  */
 #include <linux/hash.h>
 #include <linux/jhash.h>
@@ -28,6 +29,7 @@ struct pxnic_flow_entry {
 	struct hlist_node	by_flow;	/* under the table lock */
 	struct postrx_flow_key	key;
 	struct postrx_flow	*flow;
+	struct rcu_head		rcu;
 };
 
 static u32 pxnic_key_hash(const struct pxnic_flows *ft,
@@ -169,13 +171,8 @@ static void pxnic_flow_del(struct net_device *dev, struct postrx_flow *flow)
 	if (!fe)
 		return;	/* never installed: the engine cannot have it */
 
-	/*
-	 * The engine holds rcu_read_lock() from lookup to
-	 * postrx_place_end(): after the grace period it has let go of
-	 * @flow and can no longer find it.
-	 */
-	synchronize_rcu();
-	kfree(fe);
+	/* An engine lookup may still be reading the entry. */
+	kfree_rcu(fe, rcu);
 }
 
 const struct postrx_dev_ops pxnic_postrx_ops = {
