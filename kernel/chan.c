@@ -93,6 +93,9 @@ int postrx_chan_post(struct postrx_chan *chan, struct postrx_range *r)
 			chan->claim_next = chan->rx_next;
 		chan->nr_placed = 0;
 	}
+	/* Readers between the ranges may have taken bounced bytes. */
+	if (!list_empty(&chan->bounce))
+		postrx_bounce_consumed(chan, chan->rx_next);
 	list_add_tail(&r->node, &chan->ranges);
 	spin_unlock_bh(&chan->place_lock);
 	WRITE_ONCE(chan->nr_posted, chan->nr_posted + 1);
@@ -137,7 +140,7 @@ void postrx_chan_fill(struct postrx_chan *chan, struct postrx_range *r,
 		postrx_place_consumed(chan);
 		spin_unlock_bh(&chan->place_lock);
 		if (!list_empty(&chan->bounce))
-			postrx_bounce_consumed(chan);
+			postrx_bounce_consumed(chan, chan->rx_next);
 	} else {
 		r->filled += n;
 		chan->rx_next += n;

@@ -30,11 +30,8 @@
  * that goes back to the application, or the mapping of the later ranges
  * shifts under them.
  * postrx_place_unwind() therefore copies them into kernel memory first
- * ("bounce"); the consumer then copies those bytes from the bounce copy
- * when the skb that carried them comes in.
+ * and re-points what TCP holds at the copies (bounce.c).
  */
-#include <linux/highmem.h>
-#include <linux/slab.h>
 #include <linux/postrx.h>
 #include <net/tcp.h>
 
@@ -302,90 +299,23 @@ void postrx_place_consumed(struct postrx_chan *chan)
 	}
 }
 
-/*
- * Bounce copies are charged to the memory cgroup of the task that made
- * them (GFP_KERNEL_ACCOUNT).  Their volume is bounded by what a device
- * may place ahead: the receive window.  They are not added to the
- * socket's sk_rmem_alloc: TCP would count them against the receive
- * buffer and could drop the very segments whose arrival frees them.
- * Socket locked.
- */
-static void postrx_bounce_del(struct postrx_bounce *b)
-{
-	list_del(&b->node);
-	kfree(b);
-}
-
-void postrx_bounce_consumed(struct postrx_chan *chan)
-{
-	struct postrx_bounce *b, *tmp;
-
-	list_for_each_entry_safe(b, tmp, &chan->bounce, node) {
-		if (after(b->seq + b->len, chan->rx_next))
-			break;
-		postrx_bounce_del(b);
-	}
-}
-
-void postrx_bounce_free(struct postrx_chan *chan)
-{
-	struct postrx_bounce *b, *tmp;
-
-	list_for_each_entry_safe(b, tmp, &chan->bounce, node)
-		postrx_bounce_del(b);
-}
-
-/*
- * The bounce copy of the bytes at @seq that a device placed at @page/@off,
- * if any: returns how many bytes from @*src are those, 0 if none.  Socket
- * locked.
- */
-u32 postrx_bounce_find(struct postrx_chan *chan, u32 seq, struct page *page,
-		       u32 off, const u8 **src)
-{
-	struct postrx_bounce *b;
-
-	list_for_each_entry(b, &chan->bounce, node) {
-		u32 d = seq - b->seq;
-
-		if (before(seq, b->seq))
-			break;
-		if (d >= b->len)
-			continue;
-		if (b->page != page || b->off + d != off)
-			return 0;
-		*src = b->data + d;
-		return b->len - d;
-	}
-	return 0;
-}
-
 /* Copy one span's bytes out of the ranges into bounce entries. */
-static int postrx_bounce_span(struct postrx_chan *chan, u32 seq, u32 len,
+static int postrx_bounce_span(struct postrx_chan *chan,
+			      struct postrx_bounce_pack *pk, u32 seq, u32 len,
 			      gfp_t gfp)
 {
 	struct postrx_place pl;
 	unsigned int i;
+	int err;
 
 	while (len) {
 		if (postrx_place_map(chan, seq, len, &pl) || !pl.len)
 			return 0;
 		for (i = 0; i < pl.nr_dst; i++) {
-			struct bio_vec *bv = &pl.dst[i];
-			struct postrx_bounce *b;
-
-			b = kmalloc(struct_size(b, data, bv->bv_len), gfp);
-			if (!b)
-				return -ENOMEM;
-			b->seq = seq;
-			b->len = bv->bv_len;
-			b->page = bv->bv_page;
-			b->off = bv->bv_offset;
-			memcpy_from_page(b->data, bv->bv_page, bv->bv_offset,
-					 bv->bv_len);
-			list_add_tail(&b->node, &chan->bounce);
-			chan->bounced_bytes += bv->bv_len;
-			seq += bv->bv_len;
+			err = postrx_bounce_add(chan, pk, seq, &pl.dst[i], gfp);
+			if (err)
+				return err;
+			seq += pl.dst[i].bv_len;
 		}
 		len -= pl.len;
 	}
@@ -395,17 +325,21 @@ static int postrx_bounce_span(struct postrx_chan *chan, u32 seq, u32 len,
 /*
  * Ranges are about to end before the consumer reached bytes a device
  * placed in them or behind them, and the stream goes on.  Stop placement,
- * and keep a kernel copy of every such byte.  Called with the socket
- * locked (lock_sock: the consumer cannot run) in process context; the
- * caller ends the ranges, then calls postrx_place_resume() (also after a
- * failure).  @gfp without __GFP_NOFAIL lets it fail with -ENOMEM, having
- * changed nothing: a cancel then fails and the ranges stay posted.  Paths
- * that cannot fail (shutdown) pass __GFP_NOFAIL.
+ * keep a kernel copy of every such byte, and re-point every frag TCP holds
+ * for them at the copy (bounce.c), all before any range completes: the
+ * completion may reach the application, on another CPU, as soon as it is
+ * queued.  Called with the socket locked (lock_sock: the consumer cannot
+ * run) in process context; the caller ends the ranges, then calls
+ * postrx_place_resume() (also after a failure).  @gfp without __GFP_NOFAIL
+ * lets it fail with -ENOMEM, having changed nothing: a cancel then fails
+ * and the ranges stay posted.  Paths that cannot fail (shutdown) pass
+ * __GFP_NOFAIL.
  */
 int postrx_place_unwind(struct postrx_chan *chan, gfp_t gfp)
 {
 	struct postrx_span spans[POSTRX_MAX_SPANS];
 	struct list_head *mark = chan->bounce.prev;
+	struct postrx_bounce_pack pk = {};
 	unsigned int i, n;
 	int err = 0;
 
@@ -424,20 +358,15 @@ int postrx_place_unwind(struct postrx_chan *chan, gfp_t gfp)
 	 * the socket lock, so the ranges and their bytes hold still.
 	 */
 	for (i = 0; i < n && !err; i++)
-		err = postrx_bounce_span(chan, spans[i].seq, spans[i].len,
+		err = postrx_bounce_span(chan, &pk, spans[i].seq, spans[i].len,
 					 gfp | __GFP_NOWARN);
+	postrx_bounce_pack_done(&pk);
 	if (err) {
 		/* Undo: the copies made here go, the spans stay. */
-		while (chan->bounce.prev != mark) {
-			struct postrx_bounce *b;
-
-			b = list_last_entry(&chan->bounce, struct postrx_bounce,
-					    node);
-			chan->bounced_bytes -= b->len;
-			postrx_bounce_del(b);
-		}
+		postrx_bounce_drop_since(chan, mark);
 		return err;
 	}
+	postrx_bounce_repoint(chan);
 
 	spin_lock_bh(&chan->place_lock);
 	chan->nr_placed = 0;

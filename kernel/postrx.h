@@ -75,7 +75,8 @@ struct postrx_span {
 
 /*
  * A kernel copy of placed bytes whose range ended before the consumer got
- * to them (place.c); page/off say where the device had put them.
+ * to them (bounce.c): page/off say where the device had put them,
+ * bpage/boff where the copy is.
  */
 struct postrx_bounce {
 	struct list_head	node;		/* chan->bounce, in seq order */
@@ -83,7 +84,14 @@ struct postrx_bounce {
 	u32			len;
 	struct page		*page;
 	u32			off;
-	u8			data[];
+	struct page		*bpage;		/* referenced */
+	u32			boff;
+};
+
+/* Fills bounce pages one after the other (postrx_place_unwind()). */
+struct postrx_bounce_pack {
+	struct page	*page;
+	u32		used;
 };
 
 /*
@@ -181,6 +189,18 @@ void postrx_chan_finish_all(struct postrx_chan *chan, int res);
 void postrx_flow_install(struct postrx_chan *chan);
 void postrx_flow_uninstall(struct postrx_chan *chan);
 
+/* bounce.c */
+int postrx_bounce_add(struct postrx_chan *chan, struct postrx_bounce_pack *pk,
+		      u32 seq, const struct bio_vec *bv, gfp_t gfp);
+void postrx_bounce_pack_done(struct postrx_bounce_pack *pk);
+void postrx_bounce_drop_since(struct postrx_chan *chan, struct list_head *mark);
+void postrx_bounce_consumed(struct postrx_chan *chan, u32 seq);
+void postrx_bounce_free(struct postrx_chan *chan);
+const struct postrx_bounce *postrx_bounce_find(struct postrx_chan *chan,
+					       u32 seq, struct page *page,
+					       u32 off, u32 *d);
+void postrx_bounce_repoint(struct postrx_chan *chan);
+
 /* place.c */
 void postrx_range_init_cursor(struct postrx_range *r);
 void postrx_place_claim(struct postrx_chan *chan, u32 seq, u32 n);
@@ -189,10 +209,6 @@ void postrx_place_consumed(struct postrx_chan *chan);
 int postrx_place_unwind(struct postrx_chan *chan, gfp_t gfp);
 void postrx_place_resume(struct postrx_chan *chan);
 bool postrx_place_none_ahead(struct postrx_chan *chan);
-void postrx_bounce_consumed(struct postrx_chan *chan);
-void postrx_bounce_free(struct postrx_chan *chan);
-u32 postrx_bounce_find(struct postrx_chan *chan, u32 seq, struct page *page,
-		       u32 off, const u8 **src);
 
 /* rx.c */
 int postrx_rx_init(void);

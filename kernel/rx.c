@@ -144,26 +144,26 @@ static int postrx_take(struct postrx_chan *chan, struct postrx_range *r,
 		while (offset < fend && offset < end) {
 			size_t fpos = skb_frag_off(frag) + offset - start;
 			u32 s = seq + offset - (end - n);
+			const struct postrx_bounce *b = NULL;
 			struct page *fpage, *dpage;
-			const u8 *src;
-			u32 foff, doff, k, b;
+			u32 foff, doff, k, d;
 
 			fpage = nth_page(skb_frag_page(frag), fpos >> PAGE_SHIFT);
 			foff = offset_in_page(fpos);
 			k = min3(fend, end, offset + (u32)(PAGE_SIZE - foff)) -
 			    offset;
 			k = min(k, postrx_iter_dst(&r->iter, &dpage, &doff));
-			b = 0;
 			if (!list_empty(&chan->bounce))
 				b = postrx_bounce_find(chan, s, fpage, foff,
-						       &src);
+						       &d);
 			/*
 			 * A bounced frag first: its memory went back to the
 			 * application, even if it is posted again here.
 			 */
 			if (b) {
-				k = min(k, b);
-				if (copy_to_iter(src, k, &r->iter) != k)
+				k = min(k, b->len - d);
+				if (copy_page_to_iter(b->bpage, b->boff + d, k,
+						      &r->iter) != k)
 					return -EFAULT;
 			} else if (fpage == dpage && foff == doff) {
 				iov_iter_advance(&r->iter, k);
@@ -379,6 +379,13 @@ static void postrx_data_ready(struct sock *sk)
 	rcu_read_lock();
 	chan = rcu_dereference_sk_user_data(sk);
 	if (likely(chan)) {
+		/*
+		 * Segments that were on their way when ranges ended early
+		 * reach the receive queue here, before any reader can look:
+		 * re-point what they carry of the ended ranges (bounce.c).
+		 */
+		if (unlikely(!list_empty(&chan->bounce)))
+			postrx_bounce_repoint(chan);
 		postrx_rx_poll(chan);
 		/*
 		 * Wake ordinary readers only when no range is posted: what
@@ -520,39 +527,41 @@ static void postrx_close(struct sock *sk, long timeout)
 }
 
 /*
- * ->disconnect(): connect(AF_UNSPEC) drops the connection; the socket may
- * then connect again or listen.  The posted ranges belonged to the old
- * stream: end them, and give the socket back everything it had, as close
- * does.  A socket never carries our proto or callbacks without a channel:
- * a listener made from it, and every socket accepted from that listener
- * (sk_clone_lock() copies sk_prot and the callbacks, but not a
- * SK_USER_DATA_NOCOPY channel), is plain TCP, and holds nothing of this
- * module.  A later post attaches a new channel.  Called with the socket
- * locked, from a system call on the socket's file.
+ * ->disconnect(): connect(AF_UNSPEC) drops the connection and may start a
+ * new one; the posted ranges belonged to the old stream.  The channel and
+ * our hooks stay until close, as always (see postrx_get_port() for why the
+ * socket may not listen).  Called with the socket locked.
  */
 static int postrx_disconnect(struct sock *sk, int flags)
 {
-	const struct proto *base = postrx_base_prot(sk);
 	struct postrx_chan *chan = postrx_rx_chan(sk);
-	int ret;
 
 	if (chan) {
 		postrx_rx_service(chan, false);
 		/* The flow's 5-tuple belonged to the old connection. */
 		postrx_flow_uninstall(chan);
 		postrx_chan_finish_all(chan, -ECONNABORTED);
-		postrx_rx_detach(chan);
 		postrx_bounce_free(chan);
 	}
-	ret = base->disconnect(sk, flags);
-	/*
-	 * The attachment's reference.  The caller's file holds the socket,
-	 * and the final fput() of /dev/postrx is deferred, so this frees
-	 * nothing that is still running.
-	 */
-	if (chan)
-		postrx_chan_put(chan);
-	return ret;
+	return postrx_base_prot(sk)->disconnect(sk, flags);
+}
+
+/*
+ * ->get_port(): bind() and listen().  A socket with a channel may not
+ * listen (-EBUSY): every socket accepted from it would be cloned with our
+ * proto and callbacks (sk_clone_lock()) but without the channel
+ * (SK_USER_DATA_NOCOPY), and so without the reference that keeps this
+ * module loaded while they run its code.  Detaching at disconnect instead
+ * would leave a system call already inside one of our proto wrappers on
+ * another thread running module code that nothing pins any more.
+ * inet_csk_listen_start() sets TCP_LISTEN before it asks for the port and
+ * undoes it on failure; bind() asks in TCP_CLOSE.
+ */
+static int postrx_get_port(struct sock *sk, unsigned short snum)
+{
+	if (sk->sk_state == TCP_LISTEN)
+		return -EBUSY;
+	return postrx_base_prot(sk)->get_port(sk, snum);
 }
 
 /*
@@ -616,6 +625,7 @@ int postrx_rx_init(void)
 		postrx_prots[i] = *postrx_base_prots[i];
 		postrx_prots[i].close = postrx_close;
 		postrx_prots[i].disconnect = postrx_disconnect;
+		postrx_prots[i].get_port = postrx_get_port;
 		postrx_prots[i].shutdown = postrx_shutdown;
 		postrx_prots[i].recvmsg = postrx_recvmsg;
 		postrx_prots[i].setsockopt = postrx_setsockopt;

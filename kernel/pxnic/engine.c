@@ -387,6 +387,20 @@ static struct sk_buff *pxnic_build_placed(struct pxnic_priv *priv,
  * postrx_place_end()), so the destination cannot complete and be
  * unregistered before the skb owns its pages.
  */
+/*
+ * A packet tap on the device (tcpdump, an ETH_P_ALL packet socket, a
+ * socket bound to this device for a protocol) keeps a clone of every skb
+ * it sees and reads it later, when the buffer the frags point into may
+ * have gone back to the application (DESIGN invariant 7).  While one is
+ * attached the device places nothing: the payload goes in ordinary
+ * buffers, and the consumer copies it.  Correct, only slower.
+ */
+static bool pxnic_tapped(struct net_device *dev)
+{
+	return dev_nit_active(dev) ||
+	       !list_empty(&dev->ptype_specific);
+}
+
 static int pxnic_place(struct pxnic_priv *priv, const struct sk_buff *tx,
 		       const struct pxnic_seg *s, struct pxnic_claim *c)
 {
@@ -395,6 +409,8 @@ static int pxnic_place(struct pxnic_priv *priv, const struct sk_buff *tx,
 	bool bad = false;
 	int err;
 
+	if (pxnic_tapped(priv->dev))
+		return -EPIPE;
 	rcu_read_lock();
 	flow = pxnic_flow_lookup(&priv->flows, &s->key);
 	if (!flow) {
@@ -599,6 +615,9 @@ static void pxnic_count_fallback(struct pxnic_priv *priv, int err)
 	case -ENOENT:
 		pxnic_stat_inc(priv, PXNIC_STAT_RX_FALLBACK_GONE);
 		break;
+	case -EPIPE:
+		pxnic_stat_inc(priv, PXNIC_STAT_RX_FALLBACK_TAPPED);
+		return;
 	default:
 		pxnic_stat_inc(priv, PXNIC_STAT_RX_FALLBACK_OTHER);
 		return;
