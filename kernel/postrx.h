@@ -125,6 +125,7 @@ struct postrx_chan {
 	u32			claim_next;	/* no claim below this */
 	unsigned int		nr_placed;
 	struct postrx_span	placed[POSTRX_MAX_SPANS];
+	int			stream_err;	/* -EBADMSG: see place.c */
 
 	/* What the socket had before we attached; restored at close. */
 	const struct proto	*base_prot;
@@ -184,6 +185,9 @@ void postrx_flow_uninstall(struct postrx_chan *chan);
 void postrx_range_init_cursor(struct postrx_range *r);
 void postrx_place_claim(struct postrx_chan *chan, u32 seq, u32 n);
 void postrx_place_wait(struct postrx_chan *chan);
+u32 postrx_place_span_at(struct postrx_chan *chan, u32 seq, u32 len,
+			 bool *placed);
+void postrx_place_conflict(struct postrx_chan *chan);
 void postrx_place_consumed(struct postrx_chan *chan);
 void postrx_place_unwind(struct postrx_chan *chan);
 void postrx_place_resume(struct postrx_chan *chan);
