@@ -16,6 +16,19 @@
  *  - only inside the receive window TCP advertised;
  *  - only while the socket's read side is open: shutdown(SHUT_RD) ends
  *    the ranges, as recv() returns 0, but TCP goes on receiving;
+ *  - bytes the device placed are final.  The claim keeps the device from
+ *    writing them twice, but TCP may still hand the consumer another copy
+ *    of them: a retransmission after the placed skb was lost, or a later
+ *    duplicate that TCP preferred (tcp_data_queue_ofo() lets a segment
+ *    that covers an out-of-order one replace it, and a copy accepted after
+ *    the placed skb was dropped is simply new data to TCP).  Where the
+ *    consumer meets such a copy over placed bytes it compares instead of
+ *    copying: equal bytes are a retransmission; different ones mean that
+ *    one of two checksum-valid copies of the same stream bytes is forged,
+ *    and nothing tells which.  The channel then fails with -EBADMSG
+ *    (postrx_place_conflict()): no completed buffer ever holds bytes that
+ *    disagree with what the device verified and placed, and no bytes that
+ *    TCP refused stand in for the stream either;
  *  - the claim happens under chan->place_lock; the device's write follows
  *    outside it, marked in flight, with BH disabled so that it cannot be
  *    preempted.  Completion (taking a range off the channel) and a
@@ -183,6 +196,9 @@ int postrx_place_begin(struct postrx_flow *flow, u32 seq, u32 len,
 	err = -ESHUTDOWN;
 	if (READ_ONCE(chan->sk->sk_shutdown) & RCV_SHUTDOWN)
 		goto err_unlock;
+	err = -EBADMSG;
+	if (chan->stream_err)
+		goto err_unlock;
 	err = -EALREADY;
 	if (before(seq, chan->claim_next) ||
 	    before(seq, READ_ONCE(tp->rcv_nxt)))
@@ -252,6 +268,50 @@ void postrx_place_wait(struct postrx_chan *chan)
 		cpu_relax();
 		spin_lock(&chan->place_lock);
 	}
+}
+
+/*
+ * How many of the @len bytes from @seq are all inside the spans a device
+ * placed, or all outside them; *@placed says which.  The consumer asks
+ * about bytes it has claimed, so their spans no longer change; the lock
+ * is for the array, which the device may append to meanwhile.
+ */
+u32 postrx_place_span_at(struct postrx_chan *chan, u32 seq, u32 len,
+			 bool *placed)
+{
+	unsigned int i;
+	u32 n = len;
+
+	*placed = false;
+	spin_lock_bh(&chan->place_lock);
+	for (i = 0; i < chan->nr_placed; i++) {
+		const struct postrx_span *s = &chan->placed[i];
+
+		if (!after(s->seq + s->len, seq))
+			continue;
+		if (!after(s->seq, seq)) {
+			*placed = true;
+			n = min(len, s->seq + s->len - seq);
+		} else if (before(s->seq, seq + len)) {
+			n = s->seq - seq;
+		}
+		break;
+	}
+	spin_unlock_bh(&chan->place_lock);
+	return n;
+}
+
+/*
+ * TCP handed the consumer bytes that differ from those the device placed
+ * for the same stream positions (see the rules above).  The stream cannot
+ * be trusted from here: fail the channel, and place nothing more.  Socket
+ * locked.
+ */
+void postrx_place_conflict(struct postrx_chan *chan)
+{
+	spin_lock_bh(&chan->place_lock);
+	chan->stream_err = -EBADMSG;
+	spin_unlock_bh(&chan->place_lock);
 }
 
 /*

@@ -134,6 +134,7 @@ struct postrx_chan {
 	u32			claim_next;	/* no claim below this */
 	unsigned int		nr_placed;
 	struct postrx_span	placed[POSTRX_MAX_SPANS];
+	int			stream_err;	/* -EBADMSG: see place.c */
 
 	/* What the socket had before we attached; restored at close. */
 	const struct proto	*base_prot;
@@ -205,6 +206,9 @@ void postrx_bounce_repoint(struct postrx_chan *chan);
 void postrx_range_init_cursor(struct postrx_range *r);
 void postrx_place_claim(struct postrx_chan *chan, u32 seq, u32 n);
 void postrx_place_wait(struct postrx_chan *chan);
+u32 postrx_place_span_at(struct postrx_chan *chan, u32 seq, u32 len,
+			 bool *placed);
+void postrx_place_conflict(struct postrx_chan *chan);
 void postrx_place_consumed(struct postrx_chan *chan);
 int postrx_place_unwind(struct postrx_chan *chan, gfp_t gfp);
 void postrx_place_resume(struct postrx_chan *chan);

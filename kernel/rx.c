@@ -22,6 +22,7 @@
  * (recvmsg(), TCP_ZEROCOPY_RECEIVE) and refuses to let kTLS or
  * IPV6_ADDRFORM replace the proto under us.
  */
+#include <linux/highmem.h>
 #include <linux/kernel.h>
 #include <linux/tcp.h>
 #include <net/tcp.h>
@@ -108,6 +109,33 @@ static u32 postrx_iter_dst(const struct iov_iter *iter, struct page **page,
 }
 
 /*
+ * Bytes at @seq that the device placed, met in another skb's frag
+ * (@fpage/@foff): a retransmission, or a copy that TCP kept instead of the
+ * placed one.  Never copy over placed bytes (place.c): compare.  Trims *@k
+ * to bytes that are all placed or all not; returns 0 if they are not
+ * placed, 1 if they are and equal, -EBADMSG if they differ.
+ */
+static int postrx_take_placed(struct postrx_chan *chan, u32 seq, u32 *k,
+			      struct page *fpage, u32 foff,
+			      struct page *dpage, u32 doff)
+{
+	bool placed, same;
+	u8 *f, *d;
+
+	if (!READ_ONCE(chan->nr_placed))
+		return 0;
+	*k = postrx_place_span_at(chan, seq, *k, &placed);
+	if (!placed)
+		return 0;
+	f = kmap_local_page(fpage);
+	d = kmap_local_page(dpage);
+	same = !memcmp(f + foff, d + doff, *k);
+	kunmap_local(d);
+	kunmap_local(f);
+	return same ? 1 : -EBADMSG;
+}
+
+/*
  * Take @n bytes of @skb at @offset (stream position @seq) into @r on a
  * steered channel.  Frag by frag: a frag that is exactly the destination
  * (same page and offset) carries bytes a device already placed there, so
@@ -168,9 +196,16 @@ static int postrx_take(struct postrx_chan *chan, struct postrx_range *r,
 			} else if (fpage == dpage && foff == doff) {
 				iov_iter_advance(&r->iter, k);
 				placed += k;
-			} else if (skb_copy_datagram_iter(skb, offset, &r->iter,
-							  k)) {
-				return -EFAULT;
+			} else {
+				ret = postrx_take_placed(chan, s, &k, fpage,
+							 foff, dpage, doff);
+				if (ret < 0)
+					return ret;
+				if (ret)
+					iov_iter_advance(&r->iter, k);
+				else if (skb_copy_datagram_iter(skb, offset,
+								&r->iter, k))
+					return -EFAULT;
 			}
 			offset += k;
 		}
@@ -230,6 +265,11 @@ static int postrx_actor(read_descriptor_t *desc, struct sk_buff *skb,
 						  &r->iter, n)) {
 			placed = -EFAULT;
 		}
+		if (placed == -EBADMSG) {
+			postrx_place_conflict(chan);
+			desc->error = placed;
+			break;
+		}
 		/* A bvec destination cannot fault: only a bug fails here. */
 		if (WARN_ON_ONCE(placed < 0)) {
 			desc->error = -EFAULT;
@@ -272,7 +312,7 @@ void postrx_rx_service(struct postrx_chan *chan, bool late)
 {
 	struct sock *sk = chan->sk;
 
-	if (!list_empty(&chan->ranges)) {
+	if (!list_empty(&chan->ranges) && !chan->stream_err) {
 		struct postrx_actor_ctx ctx = { .chan = chan, .late = late };
 		read_descriptor_t desc = { .arg.data = &ctx, .count = 1 };
 
@@ -280,6 +320,14 @@ void postrx_rx_service(struct postrx_chan *chan, bool late)
 	}
 	if (list_empty(&chan->ranges))
 		return;
+	/*
+	 * TCP contradicted bytes the device placed (place.c): what the
+	 * ranges hold is exact, nothing after it can be trusted.
+	 */
+	if (chan->stream_err) {
+		postrx_chan_finish_all(chan, chan->stream_err);
+		return;
+	}
 
 	if (!skb_queue_empty(&sk->sk_receive_queue)) {
 		postrx_chan_settle(chan, 0, false);

@@ -591,6 +591,47 @@ static inline int px_wait_cqe(struct io_uring *ring, int ms, __u64 *user_data,
  * stream @seed; returns the bytes received before end of stream, or a
  * negative value on the first error (printed).
  */
+/*
+ * Say how @buf (stream offset @off) differs from the stream: each stretch
+ * of wrong bytes, its length, and whether it is the bitwise complement of
+ * the stream (what pxnic's fault_forge delivers).  At most 8 stretches.
+ */
+static inline void px_describe_diff(uint64_t seed, uint64_t off,
+				    const uint8_t *buf, size_t len)
+{
+	uint8_t *want = malloc(len);
+	unsigned int shown = 0;
+	size_t i = 0;
+
+	if (!want)
+		return;
+	px_pattern(seed, off, want, len);
+	while (i < len && shown < 8) {
+		size_t j;
+		bool inv = true;
+
+		if (buf[i] == want[i]) {
+			i++;
+			continue;
+		}
+		for (j = i; j < len && buf[j] != want[j]; j++)
+			inv &= buf[j] == (uint8_t)~want[j];
+		fprintf(stderr, "# stream differs at byte %llu: %zu bytes%s\n",
+			(unsigned long long)(off + i), j - i,
+			inv ? ", the complement of the stream" : "");
+		shown++;
+		i = j;
+	}
+	free(want);
+}
+
+/*
+ * How the last px_stream() ended: the first failed completion's result (0
+ * if none failed), and how many bytes were verified before it.
+ */
+static int px_stream_err;
+static uint64_t px_stream_verified;
+
 static inline int64_t px_stream(struct io_uring *ring, int devfd, int sockfd,
 				size_t bufsize, unsigned int nbufs,
 				__u32 flags, uint64_t seed)
@@ -603,6 +644,8 @@ static inline int64_t px_stream(struct io_uring *ring, int devfd, int sockfd,
 	int64_t ret = -1;
 	bool eof = false;
 
+	px_stream_err = 0;
+	px_stream_verified = 0;
 	fifo = calloc(nbufs + 1, sizeof(*fifo));
 	if (!mem || !fifo || io_uring_register_buffers(ring, &iov, 1))
 		goto out;
@@ -632,6 +675,7 @@ static inline int64_t px_stream(struct io_uring *ring, int devfd, int sockfd,
 		if (res < 0) {
 			fprintf(stderr, "# buffer %llu: %s\n",
 				(unsigned long long)ud, strerror(-res));
+			px_stream_err = res;
 			goto out;
 		}
 		if (res > (int)bufsize || (eof && res)) {
@@ -650,11 +694,11 @@ static inline int64_t px_stream(struct io_uring *ring, int devfd, int sockfd,
 		int64_t bad = px_verify(seed, off, mem + ud * bufsize, res);
 
 		if (bad >= 0) {
-			fprintf(stderr, "# stream differs at byte %lld\n",
-				(long long)bad);
+			px_describe_diff(seed, off, mem + ud * bufsize, res);
 			goto out;
 		}
 		off += res;
+		px_stream_verified = off;
 		if (eof)
 			continue;
 		if (!px_prep_recv(ring, devfd, sockfd, mem + ud * bufsize,

@@ -383,6 +383,67 @@ TEST_F_TIMEOUT(px, device_faults, 14400)
 	}
 }
 
+/*
+ * All of the device's fault knobs at once, GRO on: placed segments
+ * dropped, duplicated, held back, and forged in-window duplicates with
+ * every byte flipped.  Together they make what no knob makes alone: TCP
+ * keeps a forged copy of bytes the device already placed (a placed segment
+ * lost or held back, the forged copy then taken as the first, or merged
+ * into a longer segment that replaces the placed one out of order).  A
+ * completed buffer must never hold the forged bytes: every stream either
+ * ends exact, or postrx catches the contradiction and fails it with
+ * -EBADMSG, every byte completed before that exact.  New connections
+ * follow until 32 MiB (the long suite: 1 GiB) were received and verified.
+ */
+TEST_F_TIMEOUT(px, device_faults_combined, 14400)
+{
+	static const struct { const char *knob; int every; } faults[] = {
+		{ "fault_drop_placed", 50 },
+		{ "fault_dup", 5 },
+		{ "fault_reorder", 3 },
+		{ "fault_forge", 11 },
+		{ "fault_stall_us", 20 },
+	};
+	size_t total = px_fault_volume(32 * MIB), done = 0;
+	unsigned int i, streams = 0, caught = 0;
+	struct postrx_stats st;
+	__u64 ud;
+	int res;
+
+	if (variant->link.mtu != 1500)
+		SKIP(return, "the MTU 1500 variant carries the fault knobs");
+	ASSERT_EQ(0, px_sh("ethtool -K px0 gro on"));
+	for (i = 0; i < sizeof(faults) / sizeof(faults[0]); i++)
+		fault_set(faults[i].knob, faults[i].every);
+	while (done < total) {
+		size_t want = total - done;
+		int ret;
+
+		ASSERT_LT(streams++, 1000);
+		ret = streamed(self, variant, want, 256 * 1024, 8,
+			       POSTRX_RECV_WAITALL, &st);
+		stop(self);
+		if (!ret) {
+			done += want;
+			continue;
+		}
+		/* Only a caught contradiction may end a stream early. */
+		ASSERT_EQ(-EBADMSG, px_stream_err);
+		done += px_stream_verified;
+		caught++;
+		/*
+		 * The buffers behind it completed too, -EBADMSG each (the
+		 * STATS command that streamed() sent may be among them).
+		 */
+		while (!px_wait_cqe(&self->ring, 2000, &ud, &res))
+			if (ud != ~0ULL)
+				ASSERT_EQ(-EBADMSG, res);
+	}
+	fprintf(stderr, "# %zu bytes verified over %u streams, %u ended by a forged copy (-EBADMSG)\n",
+		done, streams, caught);
+	px_sh("ethtool -S px0 | sed -n 's/^ *\\(rx_fault_[a-z]*\\): /# \\1 /p'");
+}
+
 TEST_F_TIMEOUT(px, packet_socket_and_gro, 600)
 {
 	struct postrx_stats st;
