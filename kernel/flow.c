@@ -16,6 +16,13 @@
  * Lifetime: a flow holds a reference on its channel; the channel outlives
  * every flow that points at it, and drivers stop using a flow before
  * flow_del returns.
+ *
+ * Fairness: a device's classifier is shared by every user of the machine,
+ * and a user with thousands of sockets could take all of it, pushing
+ * everyone else to the copy path.  So besides max_flows_per_user over all
+ * devices (user.c), no user may hold more than flow_share_percent of one
+ * device's table; beyond that its sockets receive by copy and STATS
+ * reports -EDQUOT.
  */
 #include <linux/ipv6.h>
 #include <linux/mutex.h>
@@ -25,11 +32,25 @@
 
 #include "postrx.h"
 
+static unsigned int flow_share_percent = 50;
+module_param(flow_share_percent, uint, 0644);
+MODULE_PARM_DESC(flow_share_percent,
+		 "share of one device's flow table a single user may hold");
+
 struct postrx_dev {
 	struct list_head		node;	/* in postrx_devs */
 	struct net_device		*dev;
 	const struct postrx_dev_ops	*ops;
+	unsigned int			max_flows;
 	struct list_head		flows;
+	struct list_head		users;	/* postrx_dev_user */
+};
+
+/* The flows one user has installed on one device. */
+struct postrx_dev_user {
+	struct list_head	node;		/* in pdev->users */
+	struct postrx_user	*user;
+	unsigned int		flows;
 };
 
 static DEFINE_MUTEX(postrx_flow_mutex);
@@ -48,18 +69,21 @@ static struct postrx_dev *postrx_dev_find(const struct net *net, int ifindex)
 }
 
 int postrx_dev_register(struct net_device *dev,
-			const struct postrx_dev_ops *ops)
+			const struct postrx_dev_ops *ops,
+			unsigned int max_flows)
 {
 	struct postrx_dev *pdev;
 
-	if (!ops || !ops->flow_add || !ops->flow_del)
+	if (!ops || !ops->flow_add || !ops->flow_del || !max_flows)
 		return -EINVAL;
 	pdev = kzalloc(sizeof(*pdev), GFP_KERNEL);
 	if (!pdev)
 		return -ENOMEM;
 	pdev->dev = dev;
 	pdev->ops = ops;
+	pdev->max_flows = max_flows;
 	INIT_LIST_HEAD(&pdev->flows);
+	INIT_LIST_HEAD(&pdev->users);
 
 	mutex_lock(&postrx_flow_mutex);
 	list_add_tail(&pdev->node, &postrx_devs);
@@ -67,6 +91,51 @@ int postrx_dev_register(struct net_device *dev,
 	return 0;
 }
 EXPORT_SYMBOL_GPL(postrx_dev_register);
+
+/*
+ * @user's share of @pdev, counted with one more flow; NULL with *@err
+ * set if the user already holds its share.  Under the flow mutex.
+ */
+static struct postrx_dev_user *postrx_dev_user_get(struct postrx_dev *pdev,
+						   struct postrx_user *user,
+						   int *err)
+{
+	unsigned int share = mult_frac(pdev->max_flows,
+				       READ_ONCE(flow_share_percent), 100);
+	struct postrx_dev_user *du;
+
+	lockdep_assert_held(&postrx_flow_mutex);
+	list_for_each_entry(du, &pdev->users, node)
+		if (du->user == user)
+			goto found;
+	du = kzalloc(sizeof(*du), GFP_KERNEL_ACCOUNT);
+	if (!du) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	du->user = user;
+	list_add(&du->node, &pdev->users);
+found:
+	if (du->flows >= max(share, 1U)) {
+		if (!du->flows) {
+			list_del(&du->node);
+			kfree(du);
+		}
+		*err = -EDQUOT;
+		return NULL;
+	}
+	du->flows++;
+	return du;
+}
+
+static void postrx_dev_user_put(struct postrx_dev_user *du)
+{
+	lockdep_assert_held(&postrx_flow_mutex);
+	if (--du->flows)
+		return;
+	list_del(&du->node);
+	kfree(du);
+}
 
 /*
  * Take @flow out of its channel and its device, and free it.  The channel
@@ -91,6 +160,7 @@ static void postrx_flow_remove(struct postrx_flow *flow)
 	list_del(&flow->node);
 	flow->pdev->ops->flow_del(flow->pdev->dev, flow);
 
+	postrx_dev_user_put(flow->dev_user);
 	postrx_user_uncharge(flow->user, POSTRX_CHARGE_FLOW);
 	kfree_rcu(flow, rcu);
 	postrx_chan_put(chan);
@@ -118,6 +188,7 @@ void postrx_dev_unregister(struct net_device *dev)
 		postrx_flow_remove(flow);
 	list_del(&pdev->node);
 	mutex_unlock(&postrx_flow_mutex);
+	WARN_ON_ONCE(!list_empty(&pdev->users));
 	kfree(pdev);
 }
 EXPORT_SYMBOL_GPL(postrx_dev_unregister);
@@ -165,6 +236,7 @@ static int postrx_flow_ifindex(struct sock *sk)
 void postrx_flow_install(struct postrx_chan *chan)
 {
 	struct sock *sk = chan->sk;
+	struct postrx_dev_user *du;
 	struct postrx_flow *flow;
 	struct postrx_user *user;
 	struct postrx_dev *pdev;
@@ -182,13 +254,21 @@ void postrx_flow_install(struct postrx_chan *chan)
 		chan->flow_err = PTR_ERR(user);
 		goto out_unlock;
 	}
+	du = postrx_dev_user_get(pdev, user, &ret);
+	if (!du) {
+		chan->flow_err = ret;
+		postrx_user_uncharge(user, POSTRX_CHARGE_FLOW);
+		goto out_unlock;
+	}
 	flow = kzalloc(sizeof(*flow), GFP_KERNEL_ACCOUNT);
 	if (!flow) {
 		chan->flow_err = -ENOMEM;
+		postrx_dev_user_put(du);
 		postrx_user_uncharge(user, POSTRX_CHARGE_FLOW);
 		goto out_unlock;
 	}
 	flow->user = user;
+	flow->dev_user = du;
 	flow->pdev = pdev;
 	flow->chan = chan;
 	postrx_flow_key_of(sk, &flow->key);
@@ -210,6 +290,7 @@ void postrx_flow_install(struct postrx_chan *chan)
 		chan->flow = NULL;
 		spin_unlock_bh(&chan->place_lock);
 		chan->flow_err = ret;
+		postrx_dev_user_put(du);
 		postrx_user_uncharge(user, POSTRX_CHARGE_FLOW);
 		kfree(flow);
 		postrx_chan_put(chan);

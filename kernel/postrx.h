@@ -45,6 +45,7 @@ struct io_uring_cmd;
 #define POSTRX_MAX_SPANS	16	/* placed spans ahead of the consumer */
 
 struct postrx_dev;
+struct postrx_dev_user;
 struct postrx_user;
 
 /* What user.c counts per user. */
@@ -63,6 +64,7 @@ struct postrx_flow {
 	struct postrx_dev	*pdev;
 	struct postrx_chan	*chan;
 	struct postrx_user	*user;		/* charged for this flow */
+	struct postrx_dev_user	*dev_user;	/* ... and its share of pdev */
 	struct postrx_flow_key	key;
 	struct rcu_head		rcu;		/* drivers look flows up under RCU */
 };

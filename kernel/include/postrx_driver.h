@@ -109,8 +109,13 @@ struct postrx_place {
 	struct bio_vec	dst[POSTRX_PLACE_MAX_DST];
 };
 
+/*
+ * @max_flows: how many flows the device's classifier holds; no user may
+ * take more than postrx.flow_share_percent of them (flow.c).
+ */
 int postrx_dev_register(struct net_device *dev,
-			const struct postrx_dev_ops *ops);
+			const struct postrx_dev_ops *ops,
+			unsigned int max_flows);
 void postrx_dev_unregister(struct net_device *dev);
 
 /*

@@ -323,7 +323,7 @@ static int pxnic_attach(struct net_device *dev)
 	struct pxnic_priv *priv = netdev_priv(dev);
 	int err;
 
-	err = postrx_dev_register(dev, &pxnic_postrx_ops);
+	err = postrx_dev_register(dev, &pxnic_postrx_ops, priv->flows.max);
 	if (err)
 		return err;
 	priv->postrx_registered = true;

@@ -22,6 +22,7 @@ PX_UNLOAD_PXNIC_AT_EXIT
 
 /* max_flows_per_user to restore after a test that changed it, or -1. */
 static long saved_flow_quota = -1;
+static long saved_flow_share = -1;
 
 static void sysfs_write(const char *path, const char *val)
 {
@@ -115,6 +116,10 @@ FIXTURE_TEARDOWN(px)
 	if (self->devfd < 0)
 		return;
 	faults_off();
+	if (saved_flow_share >= 0) {
+		px_postrx_param("flow_share_percent", saved_flow_share);
+		saved_flow_share = -1;
+	}
 	if (saved_flow_quota >= 0) {
 		px_postrx_param("max_flows_per_user", saved_flow_quota);
 		saved_flow_quota = -1;
@@ -305,6 +310,115 @@ TEST_F_TIMEOUT(px, flow_quota, 300)
 			      POSTRX_RECV_WAITALL, &st));
 	EXPECT_EQ(1, st.flow);
 	EXPECT_GT(st.placed_bytes, 0);
+}
+
+static long pxnic_param(const char *name)
+{
+	char path[128];
+	long val = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/module/pxnic/parameters/%s", name);
+	f = fopen(path, "r");
+	if (f) {
+		if (fscanf(f, "%ld", &val) != 1)
+			val = -1;
+		fclose(f);
+	}
+	return val;
+}
+
+/*
+ * No user may hold more than postrx.flow_share_percent of one device's
+ * flow table, so that one user with many sockets cannot push every other
+ * user to the copy path.  With the share at 5%, root's sockets beyond it
+ * get no flow (STATS -EDQUOT) and receive by copy, exact; another user's
+ * socket still gets a flow, and the device places its stream.
+ */
+TEST_F_TIMEOUT(px, flow_share_per_user, 600)
+{
+	const size_t total = 4 * MIB / px_scale();
+	const int n = 64;
+	long table = pxnic_param("flow_table_size");
+	int fds[64], share, nflow = 0, nquota = 0, i, status, fd2;
+	pid_t senders[64], s2, rx2;
+	uint8_t *mem = px_alloc(n * 4096);
+	struct iovec iov = { mem, n * 4096 };
+	struct postrx_stats st;
+
+	ASSERT_NE(NULL, mem);
+	ASSERT_LT(0, table);
+	share = table * 5 / 100;
+	ASSERT_LT(share, n);
+	saved_flow_share = px_postrx_param("flow_share_percent", 5);
+	ASSERT_LE(0, saved_flow_share);
+	ASSERT_EQ(0, io_uring_register_buffers(&self->ring, &iov, 1));
+	for (i = 0; i < n; i++) {
+		senders[i] = px_sender(&variant->link, self->port, SEED, 4096,
+				       4096, PX_END_HOLD);
+		ASSERT_LT(0, senders[i]);
+		fds[i] = accept(self->lfd, NULL, NULL);
+		ASSERT_LE(0, fds[i]);
+		ASSERT_NE(NULL, px_prep_recv(&self->ring, self->devfd, fds[i],
+					     mem + i * 4096, 4096, 0,
+					     POSTRX_RECV_WAITALL, i));
+		ASSERT_EQ(1, io_uring_submit(&self->ring));
+	}
+	for (i = 0; i < n; i++) {
+		__u64 ud;
+		int res;
+
+		ASSERT_EQ(0, px_wait_cqe(&self->ring, 20000, &ud, &res));
+		ASSERT_LT(ud, (__u64)n);
+		EXPECT_EQ(4096, res);
+		EXPECT_EQ(-1, px_verify(SEED, 0, mem + ud * 4096, 4096));
+	}
+	for (i = 0; i < n; i++) {
+		ASSERT_EQ(64, px_stats(&self->ring, self->devfd, fds[i], &st));
+		nflow += st.flow == 1;
+		nquota += st.flow == -EDQUOT;
+	}
+	fprintf(stderr, "# %d sockets of one user: %d flows, %d over its share of %ld\n",
+		n, nflow, nquota, table);
+	EXPECT_EQ(share, nflow);
+	EXPECT_EQ(n - share, nquota);
+
+	/* Another user, while the first holds its whole share. */
+	s2 = px_sender(&variant->link, self->port, SEED2, total, 65536,
+		       PX_END_CLOSE);
+	ASSERT_LT(0, s2);
+	fd2 = accept(self->lfd, NULL, NULL);
+	ASSERT_LE(0, fd2);
+	rx2 = fork();
+	if (rx2 == 0) {
+		struct io_uring ring2;
+		int64_t got;
+
+		if (setgid(65534) || setuid(65534) ||
+		    io_uring_queue_init(64, &ring2, 0))
+			_exit(2);
+		got = px_stream(&ring2, self->devfd, fd2, 256 * 1024, 4,
+				POSTRX_RECV_WAITALL, SEED2);
+		if (got != (int64_t)total)
+			_exit(3);
+		if (px_stats(&ring2, self->devfd, fd2, &st) != 64)
+			_exit(4);
+		fprintf(stderr, "# the other user: flow %d, placed %llu\n",
+			st.flow, (unsigned long long)st.placed_bytes);
+		_exit(st.flow == 1 && st.placed_bytes > 0 ? 0 : 5);
+	}
+	ASSERT_LT(0, rx2);
+	ASSERT_EQ(rx2, waitpid(rx2, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	EXPECT_EQ(0, px_wait_child(s2));
+	close(fd2);
+	for (i = 0; i < n; i++) {
+		kill(senders[i], SIGKILL);
+		px_wait_child(senders[i]);
+		close(fds[i]);
+	}
+	io_uring_unregister_buffers(&self->ring);
+	munmap(mem, n * 4096);
 }
 
 TEST_F_TIMEOUT(px, recv_semantics, 600)
