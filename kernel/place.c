@@ -310,7 +310,7 @@ u32 postrx_place_span_at(struct postrx_chan *chan, u32 seq, u32 len,
 void postrx_place_conflict(struct postrx_chan *chan)
 {
 	spin_lock_bh(&chan->place_lock);
-	chan->stream_err = -EBADMSG;
+	WRITE_ONCE(chan->stream_err, -EBADMSG);
 	spin_unlock_bh(&chan->place_lock);
 }
 

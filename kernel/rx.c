@@ -88,6 +88,24 @@ static bool postrx_rx_busy(struct sock *sk)
 	return busy;
 }
 
+/*
+ * The error that failed the stream (-EBADMSG: TCP contradicted bytes a
+ * device placed, place.c), or 0.  Nothing read after it can be trusted,
+ * and segments still queued may point into buffers that went back to the
+ * application: ordinary readers get the error too.
+ */
+static int postrx_rx_stream_err(struct sock *sk)
+{
+	struct postrx_chan *chan;
+	int err;
+
+	rcu_read_lock();
+	chan = rcu_dereference_sk_user_data(sk);
+	err = chan ? READ_ONCE(chan->stream_err) : 0;
+	rcu_read_unlock();
+	return err;
+}
+
 struct postrx_actor_ctx {
 	struct postrx_chan	*chan;
 	bool			late;
@@ -637,8 +655,15 @@ static void postrx_shutdown(struct sock *sk, int how)
 static int postrx_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 			  int flags, int *addr_len)
 {
-	if (!(flags & MSG_ERRQUEUE) && postrx_rx_busy(sk))
-		return -EBUSY;
+	int err;
+
+	if (!(flags & MSG_ERRQUEUE)) {
+		if (postrx_rx_busy(sk))
+			return -EBUSY;
+		err = postrx_rx_stream_err(sk);
+		if (err)
+			return err;
+	}
 	return postrx_base_prot(sk)->recvmsg(sk, msg, len, flags, addr_len);
 }
 
