@@ -8,8 +8,11 @@
  * middle of a stream, device and namespace removal, module unload) stays
  * byte-exact, with the stats saying what was placed and what was copied.
  */
+#include <linux/ethtool.h>
 #include <linux/if_packet.h>
+#include <linux/sockios.h>
 #include <net/ethernet.h>
+#include <net/if.h>
 
 #include "kselftest_harness.h"
 #include "postrx_net.h"
@@ -23,6 +26,9 @@ PX_UNLOAD_PXNIC_AT_EXIT
 /* max_flows_per_user to restore after a test that changed it, or -1. */
 static long saved_flow_quota = -1;
 static long saved_flow_share = -1;
+
+/* An ifb device delays what px0 receives (ahead_delay_on()). */
+static bool ahead_ifb;
 
 static void sysfs_write(const char *path, const char *val)
 {
@@ -119,6 +125,10 @@ FIXTURE_TEARDOWN(px)
 	if (saved_flow_share >= 0) {
 		px_postrx_param("flow_share_percent", saved_flow_share);
 		saved_flow_share = -1;
+	}
+	if (ahead_ifb) {
+		px_sh("ip link del pxifb 2>/dev/null");
+		ahead_ifb = false;
 	}
 	if (saved_flow_quota >= 0) {
 		px_postrx_param("max_flows_per_user", saved_flow_quota);
@@ -789,6 +799,535 @@ TEST_F_TIMEOUT(px, shutdown_rd_while_placed_ahead, 900)
 	EXPECT_EQ(0, err);
 	io_uring_unregister_buffers(&self->ring);
 	munmap(mem, bufsize * nbufs);
+}
+
+/*
+ * Bytes the device placed outlive the buffer they were placed in: after a
+ * cancel, shutdown(SHUT_RD) or ring exit ended the buffers, skbs whose
+ * frags point into them may still sit in the device's RX ring, GRO, the
+ * backlog, the out-of-order queue or the receive queue.  postrx's own
+ * consumer reads such bytes from its bounce copies, but with nothing posted
+ * the socket is read by recv(), MSG_PEEK or splice(), and the memory is the
+ * application's again (DESIGN invariant 7).  Each round ends the buffers
+ * while the device places ahead (fault_reorder holds segments back), takes
+ * every completion, then overwrites the whole region at once (and again
+ * and again while it reads) with bytes that differ from what was there,
+ * and reads the rest of the stream from the socket: every byte must be the
+ * stream's, up to its end.
+ */
+enum ahead_end { AHEAD_CANCEL, AHEAD_SHUT_RD, AHEAD_RING_EXIT };
+enum ahead_reader { AHEAD_RECV, AHEAD_PEEK, AHEAD_SPLICE };
+
+static const char * const ahead_end_name[] = { "cancel", "SHUT_RD",
+					       "ring exit" };
+static const char * const ahead_reader_name[] = { "recv", "MSG_PEEK",
+						  "splice" };
+
+struct ahead_round {
+	size_t done;	/* stream bytes in the buffers' completions */
+	size_t read;	/* stream bytes read from the socket after */
+	size_t wrong;	/* of those, bytes that are not the stream's */
+	int64_t first;	/* stream offset of the first wrong byte, or -1 */
+	uint64_t bounced;
+	/*
+	 * At least this many bytes were placed ahead of TCP's receive
+	 * queue when the buffers ended: bounced, yet not taken by the
+	 * ended buffers.
+	 */
+	int64_t ahead;
+};
+
+/* Count the bytes of @buf that differ from stream bytes [@off, +@len). */
+static size_t ahead_count_wrong(uint64_t off, const uint8_t *buf, size_t len,
+				int64_t *first)
+{
+	uint8_t chunk[4096];
+	size_t i, j, n, wrong = 0;
+
+	for (i = 0; i < len; i += n) {
+		n = len - i < sizeof(chunk) ? len - i : sizeof(chunk);
+		px_pattern(SEED, off + i, chunk, n);
+		if (!memcmp(chunk, buf + i, n))
+			continue;
+		for (j = 0; j < n; j++) {
+			if (chunk[j] == buf[i + j])
+				continue;
+			if (*first < 0)
+				*first = off + i + j;
+			wrong++;
+		}
+	}
+	return wrong;
+}
+
+/*
+ * The application writes its buffer again: every byte of @mem becomes
+ * what @snap held there when the buffers ended, XORed with a constant
+ * that is never 0, so no byte keeps the value the device placed in it.
+ */
+static void ahead_overwrite(uint8_t *mem, const uint8_t *snap, size_t len,
+			    unsigned int gen)
+{
+	static const uint64_t x[] = { 0xffffffffffffffffULL,
+				      0x5a5a5a5a5a5a5a5aULL,
+				      0xa5a5a5a5a5a5a5a5ULL,
+				      0x3c3c3c3c3c3c3c3cULL };
+	uint64_t k = x[gen % 4], w;
+	size_t i;
+
+	for (i = 0; i < len; i += 8) {
+		memcpy(&w, snap + i, 8);
+		w ^= k;
+		memcpy(mem + i, &w, 8);
+	}
+}
+
+/*
+ * Hold what px0 receives for a while after the device placed it: ingress
+ * redirected through an ifb device with netem.  Whenever the buffers end
+ * while the stream flows, segments the device placed in them are then
+ * still on their way to TCP (out of order, too, behind those that
+ * fault_reorder holds back): every round meets the case, not only those
+ * that end at the right moment.  0 if it is on; without ifb, mirred or
+ * matchall (the debug kernel has none) rounds run undelayed.
+ */
+static int ahead_delay_on(void)
+{
+	px_sh("ip link del pxifb 2>/dev/null");
+	if (px_sh("ip link add pxifb type ifb 2>/dev/null"))
+		return -1;
+	ahead_ifb = true;
+	return px_sh("ip link set pxifb up && "
+		     "tc qdisc add dev pxifb root netem delay 5ms limit 100000 && "
+		     "tc qdisc add dev px0 handle ffff: ingress && "
+		     "tc filter add dev px0 parent ffff: matchall "
+		     "action mirred egress redirect dev pxifb") ? -1 : 0;
+}
+
+static void ahead_delay_off(void)
+{
+	px_sh("tc qdisc del dev px0 handle ffff: ingress 2>/dev/null; "
+	      "ip link del pxifb 2>/dev/null");
+	ahead_ifb = false;
+}
+
+/*
+ * pxnic's count of bytes placed, from px0's ethtool statistics: an
+ * ioctl, so that polling it does not start a program.  Returns -1 if
+ * the counter is not there.
+ */
+static int64_t px0_placed_bytes(void)
+{
+	static const char name[] = "rx_placed_bytes";
+	struct ethtool_drvinfo di = { .cmd = ETHTOOL_GDRVINFO };
+	struct ethtool_gstrings *gs = NULL;
+	struct ethtool_stats *gst = NULL;
+	struct ifreq ifr = {};
+	int64_t ret = -1;
+	unsigned int i;
+	int fd;
+
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0)
+		return -1;
+	strcpy(ifr.ifr_name, "px0");
+	ifr.ifr_data = (void *)&di;
+	if (ioctl(fd, SIOCETHTOOL, &ifr) || !di.n_stats)
+		goto out;
+	gs = calloc(1, sizeof(*gs) + di.n_stats * ETH_GSTRING_LEN);
+	gst = calloc(1, sizeof(*gst) + di.n_stats * sizeof(__u64));
+	if (!gs || !gst)
+		goto out;
+	gs->cmd = ETHTOOL_GSTRINGS;
+	gs->string_set = ETH_SS_STATS;
+	gs->len = di.n_stats;
+	ifr.ifr_data = (void *)gs;
+	if (ioctl(fd, SIOCETHTOOL, &ifr))
+		goto out;
+	gst->cmd = ETHTOOL_GSTATS;
+	gst->n_stats = di.n_stats;
+	ifr.ifr_data = (void *)gst;
+	if (ioctl(fd, SIOCETHTOOL, &ifr))
+		goto out;
+	for (i = 0; i < gs->len && i < gst->n_stats; i++)
+		if (!strncmp((char *)gs->data + i * ETH_GSTRING_LEN, name,
+			     ETH_GSTRING_LEN))
+			ret = gst->data[i];
+out:
+	free(gs);
+	free(gst);
+	close(fd);
+	return ret;
+}
+
+static int cancel_all(struct io_uring *ring, int devfd, int fd)
+{
+	struct io_uring_sqe *sqe;
+	struct postrx_sock_cmd *cmd;
+
+	sqe = postrx_get_cmd_sqe(ring, devfd, POSTRX_CMD_CANCEL, NULL, 0);
+	if (!sqe)
+		return -1;
+	cmd = (void *)sqe->cmd;
+	cmd->sockfd = fd;
+	cmd->flags = POSTRX_CANCEL_ALL;
+	sqe->user_data = ~1ULL;
+	return io_uring_submit(ring) == 1 ? 0 : -1;
+}
+
+/*
+ * Read what is left of the stream from @fd with @how, from stream offset
+ * @off, until end of stream, overwriting the region every few reads.
+ * After SHUT_RD a read finds 0 whenever nothing is queued (Linux keeps
+ * receiving, and returns what is queued before it looks at the shutdown):
+ * there only the stream's end ends it, or 10 s with no byte.
+ */
+static int ahead_read_rest(int fd, enum ahead_reader how, bool shut,
+			   size_t off, size_t total, uint8_t *mem,
+			   const uint8_t *snap, size_t region,
+			   struct ahead_round *rd)
+{
+	const size_t chunk = 65536;
+	uint8_t *buf = malloc(chunk), *peek = malloc(chunk);
+	struct timeval tv = { 10, 0 };
+	unsigned int reads = 0, idle = 0;
+	int pfd[2] = { -1, -1 }, ret = -1;
+
+	if (!buf || !peek ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)))
+		goto out;
+	if (how == AHEAD_SPLICE && pipe(pfd))
+		goto out;
+	for (;;) {
+		size_t want = total - off < chunk ? total - off : chunk;
+		ssize_t n, m;
+
+		if (!want)
+			want = 1;	/* to see the end of stream */
+		if (how == AHEAD_PEEK) {
+			n = recv(fd, peek, want, MSG_PEEK);
+			if (n > 0) {
+				rd->wrong += ahead_count_wrong(off, peek, n,
+							       &rd->first);
+				m = recv(fd, buf, n, 0);
+				if (m != n) {
+					fprintf(stderr, "# recv after MSG_PEEK of %zd: %zd\n",
+						n, m);
+					goto out;
+				}
+			}
+		} else if (how == AHEAD_SPLICE) {
+			n = splice(fd, NULL, pfd[1], NULL, want, 0);
+			if (n > 0) {
+				/* The pipe holds the pages: write them now. */
+				ahead_overwrite(mem, snap, region, ++reads);
+				m = read(pfd[0], buf, n);
+				if (m != n) {
+					fprintf(stderr, "# read of a pipe holding %zd: %zd\n",
+						n, m);
+					goto out;
+				}
+			}
+		} else {
+			n = recv(fd, buf, want, 0);
+		}
+		/* A child's SIGCHLD, say: nothing was read. */
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			fprintf(stderr, "# %s at %zu: %s\n",
+				ahead_reader_name[how], off, strerror(errno));
+			goto out;
+		}
+		if (n == 0) {
+			if (!shut || off == total || ++idle > 10000)
+				break;
+			usleep(1000);
+			continue;
+		}
+		idle = 0;
+		if (off + n > total) {
+			fprintf(stderr, "# %zd bytes past the stream's end\n",
+				off + n - total);
+			goto out;
+		}
+		rd->wrong += ahead_count_wrong(off, buf, n, &rd->first);
+		off += n;
+		rd->read += n;
+		if (++reads % 4 == 0)
+			ahead_overwrite(mem, snap, region, reads);
+	}
+	ret = off == total ? 0 : -1;
+	if (ret)
+		fprintf(stderr, "# the stream ended at %zu of %zu\n", off,
+			total);
+out:
+	if (pfd[0] >= 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+	}
+	free(buf);
+	free(peek);
+	return ret;
+}
+
+/*
+ * One round: post @nbufs WAITALL buffers of @bufsize ahead, wait for the
+ * first one, end the others as @end says while the device places ahead,
+ * overwrite the region, read the rest with @how.  Returns 0 if every
+ * completion and the whole stream could be checked (wrong bytes are
+ * counted in @rd, not failed here), -1 if not.
+ */
+static int ahead_round(FIXTURE_DATA(px) *self,
+		       const FIXTURE_VARIANT(px) *variant, struct io_uring *qring,
+		       enum ahead_end end, enum ahead_reader how,
+		       uint8_t *mem, uint8_t *snap, size_t bufsize,
+		       unsigned int nbufs, size_t total,
+		       struct ahead_round *rd)
+{
+	const size_t region = bufsize * nbufs;
+	struct iovec iov = { mem, region };
+	struct io_uring ring2, *ring = &self->ring;
+	unsigned int next = 0, cancels = 0, i;
+	struct postrx_stats st;
+	int ret = -1, res = 0;
+	uint64_t before = 0;
+	int64_t base;
+	__u64 ud = 0;
+
+	memset(rd, 0, sizeof(*rd));
+	rd->first = -1;
+	base = px0_placed_bytes();
+	if (start(self, variant, total, PX_END_CLOSE) < 0) {
+		stop(self);
+		return -1;
+	}
+	/*
+	 * The second ring only after the sender is forked: a child that
+	 * inherited the ring's file would keep the ring alive past our
+	 * io_uring_queue_exit().
+	 */
+	if (end == AHEAD_RING_EXIT) {
+		ring = &ring2;
+		if (io_uring_queue_init(64, ring, 0)) {
+			stop(self);
+			return -1;
+		}
+		if (io_uring_register_buffers(ring, &iov, 1))
+			goto out;
+	}
+	for (i = 0; i < nbufs; i++)
+		px_prep_recv(ring, self->devfd, self->fd, mem + i * bufsize,
+			     bufsize, 0, POSTRX_RECV_WAITALL, i);
+	io_uring_submit(ring);
+
+	/* The first buffer: the device places into the ones behind it. */
+	if (px_wait_cqe(ring, 60000, &ud, &res) || ud != 0 ||
+	    res != (int)bufsize) {
+		fprintf(stderr, "# first buffer: ud %llu res %d\n",
+			(unsigned long long)ud, res);
+		goto out;
+	}
+	if (px_verify(SEED, 0, mem, res) != -1) {
+		fprintf(stderr, "# first buffer differs at %lld\n",
+			(long long)px_verify(SEED, 0, mem, res));
+		goto out;
+	}
+	rd->done = res;
+	next = 1;
+
+	/*
+	 * End while the device has placed bytes that TCP has not queued
+	 * yet: STATS takes what is queued into the buffers, so what the
+	 * device placed beyond what the buffers took in place is still on
+	 * its way (delayed, out of order, in the backlog).  Give up waiting
+	 * once the buffers are nearly full; the round then may not meet the
+	 * case, and says so.
+	 */
+	for (i = 0; i < 5000; i++) {
+		int64_t dev = px0_placed_bytes();
+
+		if (px_stats(qring, self->devfd, self->fd, &st) < 0)
+			goto out;
+		before = st.placed_bytes + st.copied_rx_bytes +
+			 st.copied_late_bytes;
+		if (base < 0 || dev < 0 ||
+		    before >= region - 2 * bufsize ||
+		    dev - base > (int64_t)st.placed_bytes)
+			break;
+		usleep(100);
+	}
+
+	switch (end) {
+	case AHEAD_CANCEL:
+		if (cancel_all(ring, self->devfd, self->fd))
+			goto out;
+		cancels = 1;
+		break;
+	case AHEAD_SHUT_RD:
+		if (shutdown(self->fd, SHUT_RD))
+			goto out;
+		break;
+	case AHEAD_RING_EXIT:
+		io_uring_queue_exit(ring);
+		ring = NULL;
+		break;
+	}
+
+	if (ring) {
+		/* Every buffer completes, in order, with the next bytes. */
+		while (next < nbufs || cancels) {
+			if (px_wait_cqe(ring, 60000, &ud, &res)) {
+				fprintf(stderr, "# buffer %u never completed\n",
+					next);
+				goto out;
+			}
+			if (ud == ~1ULL) {
+				cancels = 0;
+				continue;
+			}
+			if (ud != next || res > (int)bufsize ||
+			    (res < 0 && res != -ECANCELED)) {
+				fprintf(stderr, "# completion %llu (expected %u): %d\n",
+					(unsigned long long)ud, next, res);
+				goto out;
+			}
+			if (res > 0) {
+				if (px_verify(SEED, rd->done,
+					      mem + ud * bufsize, res) != -1) {
+					fprintf(stderr, "# buffer %llu differs at %lld\n",
+						(unsigned long long)ud,
+						(long long)px_verify(SEED, rd->done,
+							mem + ud * bufsize, res));
+					goto out;
+				}
+				rd->done += res;
+			}
+			next++;
+		}
+	} else {
+		/*
+		 * The ring's completions went with it: STATS tells how
+		 * many bytes the ended buffers took, once none is posted.
+		 */
+		for (i = 0; i < 10000; i++) {
+			if (px_stats(qring, self->devfd, self->fd,
+				     &st) < 0)
+				goto out;
+			if (!st.posted)
+				break;
+			usleep(1000);
+		}
+		if (st.posted) {
+			fprintf(stderr, "# ring exit left %u buffers posted\n",
+				st.posted);
+			goto out;
+		}
+		rd->done = st.placed_bytes + st.copied_rx_bytes +
+			   st.copied_late_bytes;
+	}
+
+	/* The application takes its memory back at once. */
+	memcpy(snap, mem, region);
+	ahead_overwrite(mem, snap, region, 0);
+
+	if (ahead_read_rest(self->fd, how, end == AHEAD_SHUT_RD, rd->done,
+			    total, mem, snap, region, rd))
+		goto out;
+	if (px_stats(qring, self->devfd, self->fd, &st) < 0)
+		goto out;
+	rd->bounced = st.bounced_bytes;
+	rd->ahead = (int64_t)rd->bounced - (int64_t)(rd->done - before);
+	ret = 0;
+out:
+	if (end == AHEAD_RING_EXIT && ring)
+		io_uring_queue_exit(ring);
+	stop(self);
+	if (end != AHEAD_RING_EXIT)
+		/* Completions of a failed round must not reach the next. */
+		while (!px_wait_cqe(&self->ring, 10, &ud, &res))
+			;
+	return ret;
+}
+
+static void read_after_placed_ahead(struct __test_metadata *_metadata,
+				    FIXTURE_DATA(px) *self,
+				    const FIXTURE_VARIANT(px) *variant,
+				    enum ahead_end end)
+{
+	const size_t bufsize = 256 * 1024, total = 8 * MIB / px_scale();
+	const unsigned int nbufs = 8;
+	const unsigned int rounds = px_scale() > 1 ? 1 : px_long() ? 100 : 5;
+	uint8_t *mem = px_alloc(bufsize * nbufs);
+	uint8_t *snap = px_alloc(bufsize * nbufs);
+	struct iovec iov = { mem, bufsize * nbufs };
+	struct io_uring qring;	/* STATS, apart from the completions */
+	unsigned int how, i;
+	bool delayed;
+
+	ASSERT_NE(NULL, mem);
+	ASSERT_NE(NULL, snap);
+	ASSERT_EQ(0, io_uring_queue_init(8, &qring, 0));
+	if (end != AHEAD_RING_EXIT)
+		ASSERT_EQ(0, io_uring_register_buffers(&self->ring, &iov, 1));
+	fault_set("fault_reorder", 3);
+	delayed = !ahead_delay_on();
+	if (!delayed) {
+		ahead_delay_off();
+		fprintf(stderr, "# no ifb ingress delay here: only rounds that end at the right moment meet the case\n");
+	}
+	for (how = AHEAD_RECV; how <= AHEAD_SPLICE; how++) {
+		unsigned int bad = 0, failed = 0, met = 0;
+		size_t wrong = 0, read = 0;
+
+		for (i = 0; i < rounds; i++) {
+			struct ahead_round rd;
+
+			if (ahead_round(self, variant, &qring, end, how, mem,
+					snap, bufsize, nbufs, total, &rd))
+				failed++;
+			fprintf(stderr, "# %s, %s, round %u: %zu bytes in the buffers, %zu read after, %zu wrong",
+				ahead_end_name[end], ahead_reader_name[how], i,
+				rd.done, rd.read, rd.wrong);
+			if (rd.first >= 0)
+				fprintf(stderr, " (first at %lld)",
+					(long long)rd.first);
+			fprintf(stderr, ", %llu bounced, >= %lld placed ahead\n",
+				(unsigned long long)rd.bounced,
+				(long long)(rd.ahead > 0 ? rd.ahead : 0));
+			met += rd.ahead > 0;
+			bad += rd.wrong != 0;
+			wrong += rd.wrong;
+			read += rd.read;
+		}
+		fprintf(stderr, "# %s, %s: %u of %u rounds read %zu wrong bytes of %zu; %u ended with bytes placed ahead; %u failed otherwise\n",
+			ahead_end_name[end], ahead_reader_name[how], bad,
+			rounds, wrong, read, met, failed);
+		EXPECT_EQ(0, bad);
+		EXPECT_EQ(0, failed);
+	}
+	if (delayed)
+		ahead_delay_off();
+	if (end != AHEAD_RING_EXIT)
+		io_uring_unregister_buffers(&self->ring);
+	io_uring_queue_exit(&qring);
+	munmap(mem, bufsize * nbufs);
+	munmap(snap, bufsize * nbufs);
+}
+
+TEST_F_TIMEOUT(px, cancel_then_read_placed_ahead, 600)
+{
+	read_after_placed_ahead(_metadata, self, variant, AHEAD_CANCEL);
+}
+
+TEST_F_TIMEOUT(px, shutdown_rd_then_read_placed_ahead, 600)
+{
+	read_after_placed_ahead(_metadata, self, variant, AHEAD_SHUT_RD);
+}
+
+TEST_F_TIMEOUT(px, ring_exit_then_read_placed_ahead, 600)
+{
+	read_after_placed_ahead(_metadata, self, variant, AHEAD_RING_EXIT);
 }
 
 TEST_F_TIMEOUT(px, two_flows_isolated, 600)

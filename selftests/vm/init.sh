@@ -75,7 +75,12 @@ for t in $POSTRX_TESTS; do
 	case "$t" in
 	*/*) timeout -s KILL "$POSTRX_TEST_TIMEOUT" /bin/sh "$POSTRX_TOP/$t" ;;
 	*.sh) timeout -s KILL "$POSTRX_TEST_TIMEOUT" /bin/sh "$POSTRX_TOP/selftests/postrx/$t" ;;
-	*) timeout -s KILL "$POSTRX_TEST_TIMEOUT" "$POSTRX_BIN/$t" ;;
+	*)
+		# POSTRX_TEST_ARGS_<program> (other characters than letters,
+		# digits and _ as _): arguments, say a kselftest filter.
+		eval "args=\${POSTRX_TEST_ARGS_$(echo "$t" | tr -c 'A-Za-z0-9_\n' _):-}"
+		# shellcheck disable=SC2086 # split into arguments on purpose
+		timeout -s KILL "$POSTRX_TEST_TIMEOUT" "$POSTRX_BIN/$t" $args ;;
 	esac
 	echo "POSTRX-END $t rc=$?"
 	# Invariant: once a program is gone, so is every reference it made
