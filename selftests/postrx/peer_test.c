@@ -262,8 +262,20 @@ static int bytewise_peer(int fd, void *arg)
 		close(sysfd);
 	}
 	for (i = 0; i < a->total; i++) {
+		int unsent, t;
 		uint8_t c;
 
+		/*
+		 * Let the previous byte leave as a segment of its own before
+		 * writing the next: on a loaded machine the loop outruns the
+		 * stack, and the bytes queued meanwhile go out together.
+		 * Bounded, since the congestion window may hold them back.
+		 */
+		for (t = 0; t < 40; t++) {
+			if (ioctl(fd, SIOCOUTQNSD, &unsent) || !unsent)
+				break;
+			usleep(50);
+		}
 		px_pattern(SEED, i, &c, 1);
 		if (write(fd, &c, 1) != 1)
 			return 52;
