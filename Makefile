@@ -132,18 +132,19 @@ selftests: $(BUILD)/iproute2/link_pxnic.so
 $(BUILD)/iproute2/link_pxnic.so: kernel/pxnic/iproute2/link_pxnic.c
 	$(MAKE) -C kernel/pxnic/iproute2 O=$(BUILD)/iproute2
 
-# The fio ioengine (bench/fio/), built only where fio is installed: it is
-# compiled against the source headers of that very fio version, which
-# scripts/fio-src.sh fetches and configures once under $(CACHE)/src.
-# liburing-ext.a carries the prep helpers and probing (position
-# independent objects), so the engine needs no run-time path.
+# The fio ioengine (bench/fio/), always built: deps.sh installs fio (the
+# stamp is a prerequisite, so fio is there by the time this runs, also on
+# a fresh machine's first make), and fio_test.sh fails without the engine.
+# It is compiled against the source headers of that very fio version,
+# which scripts/fio-src.sh fetches through apt and configures once under
+# $(CACHE)/src.  liburing-ext.a carries the prep helpers and probing
+# (position independent objects), so the engine needs no run-time path.
 FIO_ENGINE	:= $(BUILD)/fio/postrx-engine.so
-ifneq ($(shell command -v fio),)
 selftests: $(FIO_ENGINE)
-endif
 .PHONY: fio-engine
 fio-engine: $(FIO_ENGINE)
-$(FIO_ENGINE): bench/fio/postrx-engine.c scripts/fio-src.sh uapi/linux/postrx.h $(LIBEXT_DEPS)
+$(FIO_ENGINE): bench/fio/postrx-engine.c scripts/fio-src.sh uapi/linux/postrx.h \
+		$(DEPS_STAMP) $(LIBEXT_DEPS)
 	@mkdir -p $(dir $@)
 	fio_src=$$(bash scripts/fio-src.sh $(CACHE)) && \
 	$(CC) $(CFLAGS) $(WARN) -Wno-missing-field-initializers -fPIC -shared \

@@ -200,7 +200,12 @@ for link in $links; do
 	[ "$lat_rounds" -gt 0 ] && latency_runs
 	scale_runs
 	# iperf3 over the same link: the reference for what it carries.
-	if [ "${RXBENCH_IPERF3:-1}" = 1 ] && command -v iperf3 >/dev/null; then
+	# deps.sh installs it: missing, it fails rather than leaving the
+	# reference out of the report.
+	if [ "${RXBENCH_IPERF3:-1}" = 1 ] && ! command -v iperf3 >/dev/null; then
+		n=$((n + 1)) fail=$((fail + 1))
+		echo "not ok $n $link iperf3: not installed (scripts/deps.sh installs it)"
+	elif [ "${RXBENCH_IPERF3:-1}" = 1 ]; then
 		for rep in $(seq 1 "$reps"); do
 			n=$((n + 1))
 			iperf3 -s -1 -p 7299 >/dev/null 2>&1 &

@@ -182,8 +182,11 @@ fio_link() {
 	fio_sizes=${RXBENCH_FIO_SIZES:-$sizes}
 	[ "$fio_sizes" = none ] && return 0
 	mkdir -p $fio_tmp
+	# deps.sh installs fio and make builds the engine: a missing one
+	# is a failed run, not a quietly shorter report.
 	if ! command -v fio >/dev/null || [ ! -e "$fio_engine" ]; then
-		echo "# fio or $fio_engine missing: no fio runs"
+		n=$((n + 1)) fail=$((fail + 1))
+		echo "not ok $n $link fio: fio or $fio_engine missing"
 		return 0
 	fi
 	for fio_bs in $fio_sizes; do

@@ -28,9 +28,11 @@ pick_kver() {
 		done
 }
 
+# dpkg-dev: dpkg-source, for the fio source package (scripts/fio-src.sh).
 tools="build-essential bc bison flex libelf-dev libssl-dev dwarves cpio kmod
        sparse python3 pkg-config qemu-system-x86 liburing-dev fio iperf3
-       busybox-static iproute2 linux-source-6.12 xz-utils zstd ethtool"
+       busybox-static iproute2 linux-source-6.12 xz-utils zstd ethtool
+       dpkg-dev"
 # make bench draws its plots with matplotlib.
 [ "${1:-}" = bench ] && tools="$tools python3-matplotlib"
 

@@ -142,7 +142,7 @@ FIXTURE_SETUP(drace)
 
 	self->devfd = px_open_with_pxnic(&why);
 	if (self->devfd < 0)
-		SKIP(return, "%s", why);
+		PX_NEED("%s", why);
 	self->mem = px_alloc((size_t)NBUF * BUFSZ);
 	ASSERT_NE(NULL, self->mem);
 }

@@ -25,21 +25,27 @@ bytes=$((64 << 20))
 port=7600
 n=0
 fail=0
-skip=0
 result() { # $1 = status, $2 = description
 	n=$((n + 1))
 	if [ "$1" = 0 ]; then echo "ok $n $2"
-	elif [ "$1" = 77 ]; then echo "ok $n $2 # SKIP"; skip=$((skip + 1))
 	else echo "not ok $n $2"; fail=$((fail + 1)); fi
 }
 totals() {
-	echo "# Totals: pass:$((n - fail - skip)) fail:$fail xfail:0 xpass:0 skip:$skip error:0"
+	echo "# Totals: pass:$((n - fail)) fail:$fail xfail:0 xpass:0 skip:0 error:0"
 }
 
 echo "TAP version 13"
-if ! command -v fio >/dev/null || [ ! -e "$engine" ]; then
-	echo "1..0 # SKIP fio or $engine missing"
-	exit 4
+# scripts/deps.sh installs fio and python3, and make builds the engine:
+# none of them is optional, so a missing one fails, it does not skip.
+missing=
+for tool in fio python3; do
+	command -v $tool >/dev/null || missing="$missing $tool (scripts/deps.sh installs it)"
+done
+[ -e "$engine" ] || missing="$missing $engine (make builds it)"
+if [ -n "$missing" ]; then
+	result 1 "fio, python3 and the postrx engine are there; missing:$missing"
+	totals
+	exit 1
 fi
 
 setup_net() {

@@ -84,7 +84,7 @@ FIXTURE_SETUP(fuzz)
 
 	self->devfd = open(POSTRX_DEVICE_PATH, O_RDWR);
 	if (self->devfd < 0)
-		SKIP(return, "%s: %s", POSTRX_DEVICE_PATH, strerror(errno));
+		PX_NEED("%s: %s", POSTRX_DEVICE_PATH, strerror(errno));
 	/* SUBMIT_ALL: a refused SQE must not hold back the ones after it. */
 	ASSERT_EQ(0, io_uring_queue_init(64, &self->ring, variant->setup_flags |
 					 IORING_SETUP_SUBMIT_ALL));

@@ -107,7 +107,7 @@ FIXTURE_SETUP(px)
 		SKIP(return, "the debug kernel runs the MTU 1500 variant only");
 	self->devfd = px_open_with_pxnic(&why);
 	if (self->devfd < 0)
-		SKIP(return, "%s", why);
+		PX_NEED("%s", why);
 	faults_off();
 	px_sender_delay_us = 0;
 	px_sender_zerocopy = false;

@@ -50,7 +50,7 @@ FIXTURE_SETUP(query)
 
 	self->devfd = open(POSTRX_DEVICE_PATH, O_RDWR);
 	if (self->devfd < 0)
-		SKIP(return, "%s: %s", POSTRX_DEVICE_PATH, strerror(errno));
+		PX_NEED("%s: %s", POSTRX_DEVICE_PATH, strerror(errno));
 	ret = io_uring_queue_init(8, &self->ring, variant->setup_flags);
 	ASSERT_EQ(ret, 0);
 	self->fd = self->devfd;
@@ -303,7 +303,7 @@ TEST(iopoll_ring_eopnotsupp)
 
 	fd = open(POSTRX_DEVICE_PATH, O_RDWR);
 	if (fd < 0)
-		SKIP(return, "%s: %s", POSTRX_DEVICE_PATH, strerror(errno));
+		PX_NEED("%s: %s", POSTRX_DEVICE_PATH, strerror(errno));
 	ASSERT_EQ(0, io_uring_queue_init(4, &ring, IORING_SETUP_IOPOLL));
 	ASSERT_NE(NULL, postrx_get_cmd_sqe(&ring, fd, POSTRX_CMD_QUERY, &q,
 					   sizeof(q)));

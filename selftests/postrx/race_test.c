@@ -220,7 +220,7 @@ FIXTURE_SETUP(race)
 {
 	self->devfd = open(POSTRX_DEVICE_PATH, O_RDWR);
 	if (self->devfd < 0)
-		SKIP(return, "%s: %s", POSTRX_DEVICE_PATH, strerror(errno));
+		PX_NEED("%s: %s", POSTRX_DEVICE_PATH, strerror(errno));
 	self->lfd = px_listen(&lo4, &self->port);
 	ASSERT_GE(self->lfd, 0);
 }

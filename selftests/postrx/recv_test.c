@@ -52,7 +52,7 @@ FIXTURE_SETUP(recv)
 	self->sender = 0;
 	self->devfd = open(POSTRX_DEVICE_PATH, O_RDWR);
 	if (self->devfd < 0)
-		SKIP(return, "%s: %s", POSTRX_DEVICE_PATH, strerror(errno));
+		PX_NEED("%s: %s", POSTRX_DEVICE_PATH, strerror(errno));
 	ASSERT_EQ(0, px_link_up(&variant->link));
 	ASSERT_EQ(0, io_uring_queue_init(256, &self->ring, 0));
 	self->lfd = px_listen(&variant->link, &self->port);

@@ -49,7 +49,7 @@ FIXTURE_SETUP(refuse)
 	self->saved_user_limit = -1;
 	self->devfd = open(POSTRX_DEVICE_PATH, O_RDWR);
 	if (self->devfd < 0)
-		SKIP(return, "%s: %s", POSTRX_DEVICE_PATH, strerror(errno));
+		PX_NEED("%s: %s", POSTRX_DEVICE_PATH, strerror(errno));
 	ASSERT_EQ(0, io_uring_queue_init(16, &self->ring, variant->setup_flags));
 	self->buf = px_alloc(1 << 16);
 	iov.iov_base = self->buf;
@@ -186,7 +186,7 @@ TEST_F(refuse, not_connected)
 TEST_F(refuse, ktls_socket_busy)
 {
 	if (setsockopt(self->fd, SOL_TCP, TCP_ULP, "tls", sizeof("tls")))
-		SKIP(return, "no kTLS: %s", strerror(errno));
+		PX_NEED("no kTLS: %s", strerror(errno));
 	EXPECT_EQ(-EBUSY, post(self, self->fd, self->buf, 100, 0));
 	socket_untouched(_metadata, self, 0);
 }
@@ -211,7 +211,7 @@ TEST_F(refuse, sockmap_busy)
 	attr.max_entries = 2;
 	map = bpf(BPF_MAP_CREATE, &attr);
 	if (map < 0)
-		SKIP(return, "no sockmap: %s", strerror(errno));
+		PX_NEED("no sockmap: %s", strerror(errno));
 	memset(&attr, 0, sizeof(attr));
 	attr.map_fd = map;
 	attr.key = (uintptr_t)&key;

@@ -43,7 +43,7 @@ TEST_F_TIMEOUT(scale, thousand_sockets, 600)
 
 	devfd = open(POSTRX_DEVICE_PATH, O_RDWR);
 	if (devfd < 0)
-		SKIP(return, "%s: %s", POSTRX_DEVICE_PATH, strerror(errno));
+		PX_NEED("%s: %s", POSTRX_DEVICE_PATH, strerror(errno));
 	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
 	ASSERT_EQ(0, io_uring_queue_init_params(256, &ring, &p));
 	mem = px_alloc(NSOCK * 2 * 2048);
@@ -130,7 +130,7 @@ FIXTURE_SETUP(netem)
 	self->fd = -1;
 	self->devfd = open(POSTRX_DEVICE_PATH, O_RDWR);
 	if (self->devfd < 0)
-		SKIP(return, "%s: %s", POSTRX_DEVICE_PATH, strerror(errno));
+		PX_NEED("%s: %s", POSTRX_DEVICE_PATH, strerror(errno));
 	ASSERT_EQ(0, px_link_up(&variant->link));
 	ASSERT_EQ(0, io_uring_queue_init(64, &self->ring, 0));
 	self->lfd = px_listen(&variant->link, &self->port);

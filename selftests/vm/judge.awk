@@ -1,6 +1,13 @@
 # Judge a guest console log written by init.sh (see run.sh).
 # Counts kselftest totals per program, falls back to the exit status for
 # programs without one, and scans the kernel log for splats.
+#
+# expected (from run.sh): the programs that must have run, in the order
+# init.sh runs them: vm-setup, each test and its refs-after-<test>, and
+# vm-teardown.  Each one that did not begin, or that began but was not
+# asked for, is one failure: a part that silently goes missing (a test not
+# built, a guest that stops early, a runner that skips a program) fails
+# the run instead of shrinking it.
 
 function finish_prog() {
 	if (!inprog)
@@ -9,8 +16,12 @@ function finish_prog() {
 		failed++
 		printf "# %s: did not finish\n", prog
 	} else if (!totals) {
-		if (rc == 0) passed++
-		else if (rc == 4) skipped++
+		# "1..0 # SKIP reason" with status 0 is a skip too, not a pass.
+		if (rc == 0 && !plan0) passed++
+		else if (rc == 0 || rc == 4) {
+			skipped++
+			printf "# %s: skipped%s\n", prog, plan0 ? ": " plan0 : ""
+		}
 		else { failed++; printf "# %s: exit status %d\n", prog, rc }
 	} else if (rc != 0 && rc != 4 && progfail == 0) {
 		failed++
@@ -28,7 +39,14 @@ function splat(line) {
 
 /^POSTRX-BEGIN / {
 	finish_prog()
-	prog = $2; inprog = 1; rcseen = 0; totals = 0; progfail = 0
+	prog = $2; inprog = 1; rcseen = 0; totals = 0; progfail = 0; plan0 = ""
+	ran[prog]++
+	next
+}
+inprog && /^1\.\.0([^0-9]|$)/ {
+	plan0 = $0
+	sub(/^1\.\.0 *(# *)?(SKIP|skip)? */, "", plan0)
+	if (plan0 == "") plan0 = "no tests planned"
 	next
 }
 /^POSTRX-END / {
@@ -63,6 +81,32 @@ inprog && /^# Totals: / {
 }
 END {
 	finish_prog()
+	# The set that ran against the set that should have run.
+	nexp = split(expected, exp_list, /[ \t\n]+/)
+	nmissing = 0
+	for (i = 1; i <= nexp; i++) {
+		if (exp_list[i] == "")
+			continue
+		want[exp_list[i]] = 1
+		if (!(exp_list[i] in ran)) {
+			nmissing++
+			if (nmissing <= 40)
+				printf "# %s: never ran\n", exp_list[i]
+		}
+	}
+	if (nexp && nmissing) {
+		printf "not ok - %s: %d of the expected programs never ran\n", flavour, nmissing
+		failed += nmissing
+	}
+	for (p in ran) {
+		if (nexp && !(p in want)) {
+			printf "not ok - %s: %s ran but was not expected\n", flavour, p
+			failed++
+		} else if (ran[p] > 1) {
+			printf "not ok - %s: %s ran %d times\n", flavour, p, ran[p]
+			failed++
+		}
+	}
 	if (qrc == 124 || qrc == 137) {
 		printf "# guest killed after %d s timeout\n", timeout
 		failed++

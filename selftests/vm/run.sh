@@ -4,7 +4,9 @@
 #  - each program's kselftest "# Totals:" line (or its exit status),
 #  - the guest's kernel log: any BUG/WARNING/Oops/lockdep/kmemleak report
 #    fails the run,
-#  - a guest that does not finish within --timeout is killed and fails.
+#  - a guest that does not finish within --timeout is killed and fails,
+#  - every program asked for (and init.sh's own checks around them) must
+#    have run: one that never began fails the run.
 # Prints "<kernel>: N passed, N failed, N skipped" last; exits 0 only if
 # nothing failed.
 #
@@ -118,5 +120,12 @@ timeout -k 10 "$timeout" qemu-system-x86_64 \
 qrc=${PIPESTATUS[0]}
 set -e
 
+# What init.sh runs, in its order: judge.awk fails each one that did not.
+expected="vm-setup"
+for t in $tests; do
+	expected="$expected $t refs-after-$t"
+done
+expected="$expected vm-teardown"
+
 exec awk -v flavour="$flavour" -v qrc="$qrc" -v timeout="$timeout" \
-	-f "$top/selftests/vm/judge.awk" "$log"
+	-v expected="$expected" -f "$top/selftests/vm/judge.awk" "$log"
