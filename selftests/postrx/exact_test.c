@@ -41,7 +41,7 @@ FIXTURE_SETUP(ex)
 
 	self->devfd = open(POSTRX_DEVICE_PATH, O_RDWR);
 	if (self->devfd < 0)
-		SKIP(return, "%s: %s", POSTRX_DEVICE_PATH, strerror(errno));
+		PX_NEED("%s: %s", POSTRX_DEVICE_PATH, strerror(errno));
 	ASSERT_EQ(0, io_uring_queue_init(64, &self->ring, 0));
 	self->buf = px_alloc(1 << 20);
 	iov.iov_base = self->buf;
