@@ -168,8 +168,10 @@ check: $(if $(filter stock all,$(KERNEL)),module) \
        $(if $(filter debug all,$(KERNEL)),module-debug) selftests
 	@LONG=$(LONG) bash selftests/vm/check.sh $(KERNEL)
 
+# File to network to file, postrx against plain, under -icount with two
+# NVMe disks (scripts/demo.sh); the table and build/demo/demo.png.
 demo: module selftests
-	@bash selftests/vm/run.sh --kernel stock --timeout 600 -- demo.sh
+	@bash scripts/demo.sh
 
 # Receive paths side by side over veth, under -icount (DESIGN.md 7).
 # QUICK=1: 64 MiB per run, one run each.  Results in bench/results/
