@@ -323,7 +323,7 @@ for mode in "" --plain; do
 	note $work/rx.err $work/tx.err
 	[ $txrc = 1 ] && grep -q "ended early" $work/tx.err && [ $rc = 1 ] &&
 		no_leftovers $dio/out.dat
-	result $? "postrx-send --file $mode: a short file: exit 1, the peer sees a reset, no file"
+	result $? "postrx-send --file ${mode:-(SEND_ZC)}: a short file: exit 1, the peer sees a reset, no file"
 done
 
 # A peer that resets: the receiver finds a different stream and closes.
@@ -336,7 +336,7 @@ for mode in "" --plain; do
 	note $work/tx.err
 	[ $txrc = 1 ] && grep -q "reset" $work/tx.err && [ $rc = 1 ] &&
 		no_leftovers $dio/out.dat
-	result $? "postrx-send --file $mode: the peer resets: exit 1, a message"
+	result $? "postrx-send --file ${mode:-(SEND_ZC)}: the peer resets: exit 1, a message"
 done
 
 bad=0
