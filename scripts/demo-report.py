@@ -45,6 +45,7 @@ def figures(r):
         return {
             "gbps": b["throughput_gbps"],
             "rx_cpu": b["cpu_s_per_gib"],
+            "rx_app": b["app_cpu_s"] / gib,
             "tx_cpu": b["sender_cpu_s"] / gib,
             "device_cpu": b["device_cpu_s_per_gib"],
             "machine_cpu": b["cpu_s_per_gib"] + b["sender_cpu_s"] / gib,
@@ -59,6 +60,7 @@ def figures(r):
     return {
         "gbps": rx["throughput_gbps"],
         "rx_cpu": rx["rx_cpu_s_per_gib"],
+        "rx_app": rx["cpu_s_per_gib"],
         "tx_cpu": rx["tx_cpu_s_per_gib"],
         "device_cpu": rx["device_cpu_s_per_gib"],
         "machine_cpu": rx["machine_cpu_s_per_gib"],
@@ -82,7 +84,7 @@ def summarise(runs):
     out = {}
     for name, k in kinds.items():
         s = {"link": k["link"], "runs": k["runs"], "exact": k["exact"]}
-        for key in ("gbps", "rx_cpu", "tx_cpu", "device_cpu", "machine_cpu",
+        for key in ("gbps", "rx_cpu", "rx_app", "tx_cpu", "device_cpu", "machine_cpu",
                     "copied_rx", "copied_tx", "placed", "bytes"):
             vals = [f[key] for f in k["figs"]]
             if vals:
@@ -129,7 +131,9 @@ def table(summ, wall):
                  "(/proc/stat idle, schedstat), per GiB: send side = the sender "
                  "(all threads) and its NIC's NAPI thread; device = pxnic's "
                  "engines; receive side = everything else (receiver, softirq, "
-                 "NAPI, interrupts, both disks' completions).  Copied: bytes a "
+                 "NAPI, interrupts, both disks' completions; of it the receiver: "
+                 "the receiving process with its io-wq workers, getrusage() or "
+                 "schedstat).  Copied: bytes a "
                  "CPU copied (receive: postrx's STATS, all for recv(); send: "
                  "SEND_ZC notifications that report a copy, all for send()).")
     if wall:
@@ -144,17 +148,18 @@ def section(summ, names, base_name, title):
     if title:
         lines.append("make demo: a %d MiB file from an NVMe disk in one namespace to "
                  "an NVMe disk in the other, under -icount; median of %d runs "
-                 "(min-max)" % (any_run.get("bytes", 0) >> 20,
+                 "(min-max)" % (int(any_run.get("bytes", 0)) >> 20,
                                 max(s["runs"] for s in summ.values())))
     lines.append("")
-    hdr = ["run", "Gbit/s", "receive CPU s/GiB", "send CPU s/GiB",
+    hdr = ["run", "Gbit/s", "receive CPU s/GiB", "of it the receiver", "send CPU s/GiB",
            "device CPU s/GiB", "copied by a CPU, receive", "copied by a CPU, send",
            "placed by the device", "exact"]
     rows = []
     for n in names:
         s = summ[n]
         rows.append([LABEL.get(n, n), spread(s, "gbps", "%.2f"),
-                     spread(s, "rx_cpu", "%.3f"), spread(s, "tx_cpu", "%.3f"),
+                     spread(s, "rx_cpu", "%.3f"), spread(s, "rx_app", "%.3f"),
+                     spread(s, "tx_cpu", "%.3f"),
                      spread(s, "device_cpu", "%.3f"), share(s, "copied_rx"),
                      share(s, "copied_tx"), share(s, "placed"),
                      "%d/%d" % (s["exact"], s["runs"])])
@@ -208,6 +213,7 @@ def plot(summ, path):
                             "plain\n(pxnic)" if n == "plain" else
                             "postrx\n(veth)" if n == "veth" else n for n in names])
         ax.set_title(title, fontsize=10)
+        ax.set_ylim(0, max(v + h for v, h in zip(vals, hi)) * 1.3 or 1)
         for i, n in enumerate(names):
             if key in ("rx_cpu", "tx_cpu"):
                 c = summ[n].get("copied_rx" if key == "rx_cpu" else "copied_tx", 0)

@@ -109,14 +109,18 @@ run() {
 	rxopts= txopts=
 	case $name in
 	plain) rxopts=--plain txopts=--plain ;;
-	# 128 buffers of 1 MiB: what is posted must cover what arrives
-	# while filled buffers wait for their writes, or segments find no
-	# buffer and are copied.
-	*) rxopts="-q 128" ;;
+	# Buffers of 1 MiB, DEMO_RX_QUEUE of them (default 256): what is
+	# posted must cover what arrives while filled buffers wait for
+	# their writes, or segments find no buffer and are copied (with
+	# 128, 10% of a GiB was, in one run).
+	*) rxopts="-q ${DEMO_RX_QUEUE:-256}" ;;
 	esac
 	rm -f $work/sender.pid $dst/out.dat
 	placed0=$(stat_of px0 rx_placed_bytes)
+	# --preallocate: ext4 serialises O_DIRECT writes that extend a
+	# file; a receiver that knows the length allocates it first.
 	"$tools/postrx-recv" -p $port -o $dst/out.dat --json $rxopts \
+		--preallocate $bytes \
 		--sender-pidfile $work/sender.pid --sender-tasks "$senders" \
 		--device-tasks "$engines" >$work/rx.json 2>$work/rx.err &
 	rxpid=$!

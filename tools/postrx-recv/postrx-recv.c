@@ -69,6 +69,7 @@ struct opts {
 	uint64_t qdepth;
 	uint64_t nconn;
 	uint64_t seed;
+	uint64_t prealloc;	/* --preallocate: bytes per file, 0: none */
 	bool v6, waitall, fsync, verify, json, quiet, plain;
 	/* the machine's CPU split (--sender-pidfile, ...): busytime.h */
 	const char *sender_pidfile;
@@ -159,6 +160,10 @@ static const char usage_text[] =
 "                          write with pwrite() instead: the comparison\n"
 "                          without postrx (one -b buffer per connection,\n"
 "                          -q ignored; no /dev/postrx, no io_uring)\n"
+"      --preallocate BYTES allocate each file at this length first (it is\n"
+"                          trimmed to the stream's at the end): O_DIRECT\n"
+"                          writes within the file run side by side, where\n"
+"                          writes that extend it may be serialised (ext4)\n"
 "      --fsync             fsync each file (and its directory) before the\n"
 "                          rename\n"
 "      --verify            check every byte against the postrx test\n"
@@ -256,6 +261,7 @@ static int parse_opt(struct opts *o, int c)
 	case 'J': o->json = true; return 0;
 	case 'Q': o->quiet = true; return 0;
 	case 'P': o->plain = true; return 0;
+	case 'A': return num_arg("--preallocate", optarg, &o->prealloc);
 	case 'T': o->sender_pidfile = optarg; return 0;
 	case 'U': o->roles.sender_tasks = optarg; return 0;
 	case 'D': o->roles.device_tasks = optarg; return 0;
@@ -298,6 +304,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "json", no_argument, NULL, 'J' },
 		{ "quiet", no_argument, NULL, 'Q' },
 		{ "plain", no_argument, NULL, 'P' },
+		{ "preallocate", required_argument, NULL, 'A' },
 		{ "sender-pidfile", required_argument, NULL, 'T' },
 		{ "sender-tasks", required_argument, NULL, 'U' },
 		{ "device-tasks", required_argument, NULL, 'D' },
@@ -763,6 +770,17 @@ static int open_output(struct rx *rx, struct conn *c)
 		return -ENOMEM;
 	c->fd_buf = open(c->part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (c->fd_buf < 0)
+		return -errno;
+	/*
+	 * A file of its final size takes O_DIRECT writes beside each other:
+	 * ext4 waits for each write beyond the end of the file before the
+	 * next (IOMAP_DIO_FORCE_WAIT), so io_uring's writes would go to the
+	 * disk one at a time.  The length is trimmed to the stream's at the
+	 * end.  A file system without fallocate() just does without.
+	 */
+	if (rx->o.prealloc &&
+	    fallocate(c->fd_buf, 0, 0, (rx->o.prealloc + ALIGN - 1) / ALIGN * ALIGN) &&
+	    errno != EOPNOTSUPP)
 		return -errno;
 	c->fd_direct = open(c->part, O_WRONLY | O_DIRECT | O_CLOEXEC);
 	if (c->fd_direct < 0 && errno != EINVAL)
