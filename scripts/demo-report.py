@@ -218,7 +218,7 @@ def plot(summ, path):
             if key in ("rx_cpu", "tx_cpu"):
                 c = summ[n].get("copied_rx" if key == "rx_cpu" else "copied_tx", 0)
                 b = summ[n].get("bytes", 1) or 1
-                ax.annotate("copied\n%.2f%%" % (100.0 * c / b), (i, vals[i]),
+                ax.annotate("copied\n%.2f%%" % (100.0 * c / b), (i, vals[i] + hi[i]),
                             ha="center", va="bottom", fontsize=8,
                             xytext=(0, 6), textcoords="offset points")
     fig.suptitle("make demo: file to network to file (median, min-max bars)")

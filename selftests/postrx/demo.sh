@@ -111,8 +111,7 @@ run() {
 	plain) rxopts=--plain txopts=--plain ;;
 	# Buffers of 1 MiB, DEMO_RX_QUEUE of them (default 256): what is
 	# posted must cover what arrives while filled buffers wait for
-	# their writes, or segments find no buffer and are copied (with
-	# 128, 10% of a GiB was, in one run).
+	# their writes, or segments find no buffer and are copied.
 	*) rxopts="-q ${DEMO_RX_QUEUE:-256}" ;;
 	esac
 	rm -f $work/sender.pid $dst/out.dat
