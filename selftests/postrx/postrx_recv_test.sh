@@ -276,6 +276,11 @@ if [ $rc = 0 ]; then
 fi
 result $rc "--plain --verify stream of $bytes bytes: exact, all copied by recv(), O_DIRECT"
 
+# ---- --preallocate: the file is allocated first, trimmed to the stream
+bytes=$((4 << 20 | 123))
+stream_case "preallocate" $bytes $dio --preallocate 16M
+result $? "--preallocate 16M, a stream of $bytes bytes: exact length and contents"
+
 # ---- postrx-send --file: READ_FIXED into registered buffers, SEND_ZC
 # from them (--plain: read() and send()); the source file on ext4 too.
 src=$dio/src.dat
