@@ -521,8 +521,9 @@ static void zs_cqe(struct zsend *z, struct io_uring_cqe *cqe, struct result *r)
 	}
 	if (res < 0)
 		return fail(r, res, "send");
-	if (res > 0)
-		r->zc_sends++;
+	if (!res)	/* no progress and no error: do not spin on it */
+		return fail(r, -EIO, "send");
+	r->zc_sends++;
 	b->done += res;
 	b->unnotified += res;
 	r->sent += res;
