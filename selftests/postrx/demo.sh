@@ -55,6 +55,9 @@ wait_listen() { # $1 = port
 		sleep 0.05; i=$((i + 1))
 	done
 }
+json_of() { # $1 = a tool's --json output: its line, or null
+	grep -m1 '^{' "$1" 2>/dev/null || echo null
+}
 drop_caches() {
 	sync
 	echo 3 >/proc/sys/vm/drop_caches
@@ -134,7 +137,7 @@ run() {
 	sed 's/^/# /' $work/rx.err $work/tx.err
 	[ $txrc = 0 ] && [ $rxrc = 0 ] && cmp $src/input.dat $dst/out.dat
 	rc=$?
-	echo "DEMO {\"run\": \"$name\", \"link\": \"$link\", \"rep\": $rep, \"ok\": $([ $rc = 0 ] && echo true || echo false), \"bytes\": $bytes, \"device_placed_bytes\": $((${placed1:-0} - ${placed0:-0})), \"rx\": $(cat $work/rx.json 2>/dev/null || echo null), \"tx\": $(cat $work/tx.json 2>/dev/null || echo null)}"
+	echo "DEMO {\"run\": \"$name\", \"link\": \"$link\", \"rep\": $rep, \"ok\": $([ $rc = 0 ] && echo true || echo false), \"bytes\": $bytes, \"device_placed_bytes\": $((${placed1:-0} - ${placed0:-0})), \"rx\": $(json_of $work/rx.json), \"tx\": $(json_of $work/tx.json)}"
 	result $rc "$name over $link, run $rep: $((bytes >> 20)) MiB file to file, exact"
 	rm -f $dst/out.dat
 	drop_caches
