@@ -94,7 +94,7 @@ $(BUILD)/selftests/%: selftests/postrx/tools/%.c uapi/linux/postrx.h
 # always runs, and must not relink these (a guest may be running them).
 LIBEXT_DEPS := $(wildcard liburing-ext/include/liburing/*.h) | liburing-ext
 
-$(BUILD)/selftests/rxbench: bench/rxbench.c bench/bench.h uapi/linux/postrx.h $(LIBEXT_DEPS)
+$(BUILD)/selftests/rxbench: bench/rxbench.c bench/bench.h tools/common/busytime.h uapi/linux/postrx.h $(LIBEXT_DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) $(USER_CPPFLAGS) -Iliburing-ext/include -o $@ $< \
 		-L$(BUILD)/liburing-ext -Wl,-rpath,'$$ORIGIN/../liburing-ext' \
@@ -103,7 +103,7 @@ $(BUILD)/selftests/rxbench: bench/rxbench.c bench/bench.h uapi/linux/postrx.h $(
 # rxlat (request-response latency) and rxscale (many sockets): the same
 # build as rxbench.
 $(BUILD)/selftests/rxlat $(BUILD)/selftests/rxscale: $(BUILD)/selftests/%: \
-		bench/%.c bench/bench.h uapi/linux/postrx.h $(LIBEXT_DEPS)
+		bench/%.c bench/bench.h tools/common/busytime.h uapi/linux/postrx.h $(LIBEXT_DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) $(USER_CPPFLAGS) -Iliburing-ext/include -o $@ $< \
 		-L$(BUILD)/liburing-ext -Wl,-rpath,'$$ORIGIN/../liburing-ext' \
@@ -120,7 +120,7 @@ $(BUILD)/selftests/copycost: bench/copycost.c
 
 # postrx-recv and postrx-send (tools/postrx-recv/), linked like rxbench.
 selftests: $(BUILD)/tools/postrx-recv $(BUILD)/tools/postrx-send
-$(BUILD)/tools/%: tools/postrx-recv/%.c tools/postrx-recv/stream.h uapi/linux/postrx.h $(LIBEXT_DEPS)
+$(BUILD)/tools/%: tools/postrx-recv/%.c tools/postrx-recv/stream.h tools/common/busytime.h uapi/linux/postrx.h $(LIBEXT_DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -std=gnu11 $(WARN) $(USER_CPPFLAGS) -Iliburing-ext/include -o $@ $< \
 		-L$(BUILD)/liburing-ext -Wl,-rpath,'$$ORIGIN/../liburing-ext' \
@@ -169,8 +169,10 @@ check: $(if $(filter stock all,$(KERNEL)),module) \
        $(if $(filter debug all,$(KERNEL)),module-debug) selftests
 	@LONG=$(LONG) bash selftests/vm/check.sh $(KERNEL)
 
+# File to network to file, postrx against plain, under -icount with two
+# NVMe disks (scripts/demo.sh); the table and build/demo/demo.png.
 demo: module selftests
-	@bash selftests/vm/run.sh --kernel stock --timeout 600 -- demo.sh
+	@bash scripts/demo.sh
 
 # Receive paths side by side over veth, under -icount (DESIGN.md 7).
 # QUICK=1: 64 MiB per run, one run each.  Results in bench/results/

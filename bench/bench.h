@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * What the benchmark programs share: errors, clocks, the CPU accounting
- * (see rxbench.c), the io_uring set-up every path uses, posting a buffer,
+ * (tools/common/busytime.h, with the bench's environment), the io_uring set-up every path uses, posting a buffer,
  * and TCP connection set-up.
  */
 #ifndef POSTRX_BENCH_H
@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/postrx.h>
+#include "../tools/common/busytime.h"
 
 static inline void die(const char *what, int err)
 {
@@ -27,78 +28,29 @@ static inline void die(const char *what, int err)
 
 static inline double now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	return bt_now();
 }
 
-/*
- * Sum over CPUs of non-idle time, in seconds: each CPU's wall time minus
- * its idle and iowait time from /proc/stat.  With NO_HZ those two are
- * exact (tick-sched.c accounts every idle period, and ends one when an
- * interrupt comes in), while the busy fields are only sampled by the
- * tick, which misses work in interrupts on an idle CPU (the tick is
- * stopped there) and work the tick itself sets off (timers; under -icount
- * in lockstep with it): by 0.1-0.4 s per GiB in the bench's runs.
- */
+/* Busy time of all CPUs: see tools/common/busytime.h. */
 static inline double busy_seconds(void)
 {
-	unsigned long long v[8], idle = 0;
-	FILE *f = fopen("/proc/stat", "r");
-	double wall = now();
-	char line[256];
-	int ncpu = 0;
+	double busy = bt_busy_seconds();
 
-	if (!f)
-		die("/proc/stat", errno);
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "cpu", 3) || line[3] < '0' || line[3] > '9')
-			continue;
-		if (sscanf(line, "%*s %llu %llu %llu %llu %llu %llu %llu %llu",
-			   &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6],
-			   &v[7]) != 8)
-			die("/proc/stat", EIO);
-		idle += v[3] + v[4];	/* idle, iowait */
-		ncpu++;
-	}
-	fclose(f);
-	if (!ncpu)
+	if (busy < 0)
 		die("/proc/stat", EIO);
-	return ncpu * wall - idle / (double)sysconf(_SC_CLK_TCK);
+	return busy;
 }
 
-/* Run time of a task in seconds from /proc/PID/schedstat (exact, ns). */
+/* Run time of a process (all its threads) from schedstat (exact, ns). */
 static inline double task_seconds(const char *pid)
 {
-	unsigned long long ns = 0;
-	char path[64];
-	FILE *f;
-
-	if (!pid)
-		return 0;
-	snprintf(path, sizeof(path), "/proc/%s/schedstat", pid);
-	f = fopen(path, "r");
-	if (!f || fscanf(f, "%llu", &ns) != 1)
-		ns = 0;
-	if (f)
-		fclose(f);
-	return ns / 1e9;
+	return bt_task_seconds(pid);
 }
 
 /* Summed run time of the tasks whose pids $@var lists, space-separated. */
 static inline double tasks_seconds(const char *var)
 {
-	const char *pids = getenv(var);
-	char copy[512], *p, *save;
-	double s = 0;
-
-	if (!pids)
-		return 0;
-	snprintf(copy, sizeof(copy), "%s", pids);
-	for (p = strtok_r(copy, " ", &save); p; p = strtok_r(NULL, " ", &save))
-		s += task_seconds(p);
-	return s;
+	return bt_tasks_seconds(getenv(var));
 }
 
 /*
@@ -208,18 +160,7 @@ static inline int tcp_listen(int port, int backlog)
 /* The pid the sender wrote to RXBENCH_SENDER_PIDFILE, or NULL. */
 static inline char *sender_pid(char *buf, size_t len)
 {
-	const char *pidfile = getenv("RXBENCH_SENDER_PIDFILE");
-	char *pid = NULL;
-	FILE *f;
-
-	if (!pidfile)
-		return NULL;
-	f = fopen(pidfile, "r");
-	if (f && fgets(buf, len, f))
-		pid = strtok(buf, "\n");
-	if (f)
-		fclose(f);
-	return pid;
+	return bt_read_pid(getenv("RXBENCH_SENDER_PIDFILE"), buf, len);
 }
 
 #endif /* POSTRX_BENCH_H */

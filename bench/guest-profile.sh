@@ -18,24 +18,11 @@ sizes=${RXBENCH_SIZES:-1048576}
 links=${RXBENCH_LINKS:-pxnic}
 paths=${RXBENCH_PATHS:-"epoll postrx"}
 syms=${RXBENCH_PROFILE_SYMS:-"kfree memcpy_orig _raw_spin_unlock_irqrestore"}
-pxnic_mtu=61492
-export IP_LIB_DIR=$POSTRX_TOP/build/iproute2
 port=7600
 n=0
 fail=0
 
-link_up() {
-	ip netns add pxtx
-	ip link add px0 type "$1" peer name px1 netns pxtx || return 1
-	if [ "$1" = pxnic ]; then
-		ip link set px0 mtu $pxnic_mtu
-		ip -n pxtx link set px1 mtu $pxnic_mtu
-	fi
-	ip addr add 10.99.0.1/24 dev px0
-	ip link set px0 up
-	ip -n pxtx addr add 10.99.0.2/24 dev px1
-	ip -n pxtx link set px1 up
-}
+. "$POSTRX_TOP/bench/guest-link.sh"	# link_up, link_down, pids
 
 # The sender runs as "rxsend", so that its samples can be told from the
 # receiver's; the report's "receive side" leaves out the sender, its

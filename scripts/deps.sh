@@ -33,8 +33,8 @@ tools="build-essential bc bison flex libelf-dev libssl-dev dwarves cpio kmod
        sparse python3 pkg-config qemu-system-x86 liburing-dev fio iperf3
        busybox-static iproute2 linux-source-6.12 xz-utils zstd ethtool
        dpkg-dev"
-# make bench draws its plots with matplotlib.
-[ "${1:-}" = bench ] && tools="$tools python3-matplotlib"
+# make bench and make demo draw their plots with matplotlib.
+case "${1:-}" in bench|demo) tools="$tools python3-matplotlib e2fsprogs" ;; esac
 
 missing=""
 for p in $tools; do

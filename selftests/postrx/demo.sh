@@ -1,44 +1,53 @@
 #!/bin/sh
-# The main job in the guest: network to O_DIRECT storage with no copy.
-# A pxnic pair (the header-split NIC model) joins the root namespace and a
-# second one, MTU 9000.  postrx-send in the second namespace sends DEMO_BYTES
-# of the test stream (default 256 MiB); postrx-recv in the root namespace
-# receives it into ext4 on a loop device, twice: with postrx (buffers posted
-# ahead, the device writes the payload into them, the same pages go to the
-# disk with O_DIRECT) and with --plain (recv() copies every byte into user
-# memory, then pwrite(), O_DIRECT too).  Both files must be exact; the
-# table at the end says who moved the bytes.
+# The main job in the guest (make demo; scripts/demo.sh on the host):
+# file to network to file with no CPU copy at either end.
 #
-# The receiver runs without --verify by default, so that its CPU time is
-# the receive and write path and not the pattern check (which costs more
-# than the copy under TCG); the files are compared with the stream
-# (postrx-send --stdout) and with each other afterwards.  DEMO_VERIFY=1
-# checks while receiving as well.
-bin=$POSTRX_BIN
+# A file on one NVMe disk goes from one network namespace (pxtx, the
+# sender) over a link to a file on another NVMe disk in the other (the
+# init namespace, the receiver).  QEMU's NVMe controller does the disks'
+# DMA, so O_DIRECT costs the guest no copy, as on a real machine.
+#
+#   postrx  pxnic pair: postrx-send --file reads the file into registered
+#           buffers (READ_FIXED) and sends them with SEND_ZC, pxnic's
+#           transmit gathers the payload from those pages; postrx-recv
+#           posts buffers, the receiving pxnic places the payload in them,
+#           and they go to the disk with WRITE_FIXED.
+#   plain   the same pair: read() and send(), recv() and pwrite(), all
+#           O_DIRECT: send() and recv() each copy every byte.
+#   veth    a veth pair, postrx at both ends: veth has no placement, so
+#           postrx copies once at receive (and the kernel copies SEND_ZC's
+#           pages when it delivers them to a local socket).
+#
+# Each is run DEMO_REPS times (default 3), DEMO_BYTES each (default 1 GiB),
+# and checked against the input file.  One "DEMO {json}" line per run
+# carries postrx-recv's and postrx-send's summaries: the machine's busy
+# time split into receive side, send side and device
+# (tools/common/busytime.h, as make bench measures), bytes copied and
+# placed.  The host turns those into the table (scripts/demo-report.py).
+set -u
 tools=$POSTRX_TOP/build/tools
 export LD_LIBRARY_PATH=$POSTRX_TOP/build/liburing-ext	# rpath is the host's path
 ko=$(dirname "$POSTRX_KO")/pxnic/pxnic.ko
-bytes=${DEMO_BYTES:-268435456}
-verify=${DEMO_VERIFY:+--verify}
-ns=pxdemo
-rxaddr=10.98.0.1
+bytes=${DEMO_BYTES:-1073741824}
+reps=${DEMO_REPS:-3}
+runs=${DEMO_RUNS:-"postrx plain veth"}
+# The bench's own runs of the same link and size (rxbench, network only),
+# in the same guest: the demo's figures are checked against them.
+bench_paths=${DEMO_BENCH_PATHS-"postrx epoll"}
 work=/tmp/pxdemo
-dir=$work/ext4		# the file system the files go to
+src=$work/src		# the sender's disk
+dst=$work/dst		# the receiver's disk
 port=7100
 n=0
 fail=0
+. "$POSTRX_TOP/bench/guest-link.sh"
+
 result() { # $1 = status, $2 = description
 	n=$((n + 1))
 	if [ "$1" = 0 ]; then echo "ok $n $2"; else echo "not ok $n $2"; fail=$((fail + 1)); fi
 }
-totals() {
-	echo "# Totals: pass:$((n - fail)) fail:$fail xfail:0 xpass:0 skip:0 error:0"
-}
 stat_of() { # $1 = device in the root namespace, $2 = ethtool -S counter
 	ethtool -S "$1" 2>/dev/null | awk -v k="$2:" '$1 == k {print $2}'
-}
-jget() { # $1 = JSON file, $2 = key: the number (or string) after it
-	sed -n "s/.*\"$2\": \"\{0,1\}\([^,\"}]*\).*/\1/p" "$1"
 }
 wait_listen() { # $1 = port
 	i=0
@@ -46,136 +55,130 @@ wait_listen() { # $1 = port
 		sleep 0.05; i=$((i + 1))
 	done
 }
+json_of() { # $1 = a tool's --json output: its line, or null
+	grep -m1 '^{' "$1" 2>/dev/null || echo null
+}
+drop_caches() {
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+}
 
 cleanup() {
-	rm -f $dir/*.dat $dir/*.part 2>/dev/null
-	umount $work/ext4 2>/dev/null
-	[ -n "$loopdev" ] && losetup -d "$loopdev"
-	loopdev=
-	ip netns del $ns 2>/dev/null	# takes px1 and with it px0
+	link_down
+	umount $src $dst 2>/dev/null
 	i=0
 	while grep -q '^pxnic ' /proc/modules && ! rmmod pxnic 2>/dev/null &&
 	      [ $i -lt 100 ]; do
 		sleep 0.1; i=$((i + 1))
 	done
-	rm -rf $work
 }
 
 echo "TAP version 13"
 echo "# kernel $(uname -r)"
-if out=$("$bin/postrx_query"); then
-	echo "$out" | sed 's/^/# /'
-	result 0 "postrx answers QUERY over io_uring"
-else
-	result 1 "postrx answers QUERY over io_uring"
-fi
-rm -rf $work; mkdir -p $work
 trap cleanup EXIT
+mkdir -p $src $dst
 
-# Both files live in ext4 on a loop device whose image is in /tmp, that
-# is in the guest's RAM (tmpfs, half of it): shrink the stream if two
-# copies and some room for ext4 do not fit, and say so.
-room=$(($(df -k /tmp | awk 'NR == 2 {print $4}') * 1024))
-while [ $((2 * bytes + (64 << 20))) -gt "$room" ] && [ $bytes -gt $((16 << 20)) ]; do
-	bytes=$((bytes / 2))
+# ---- the disks: the stock nvme driver, ext4 on each
+modprobe nvme 2>/dev/null
+i=0
+while [ "$(ls /sys/block | grep -c '^nvme[0-9]*n1$')" -lt 2 ] && [ $i -lt 100 ]; do
+	sleep 0.1; i=$((i + 1))
 done
-[ $bytes != "${DEMO_BYTES:-268435456}" ] &&
-	echo "# /tmp has $((room >> 20)) MiB free: the stream is $((bytes >> 20)) MiB, not ${DEMO_BYTES:-268435456} bytes"
-echo "# stream: $bytes bytes ($((bytes >> 20)) MiB) of postrx-send's test stream, twice"
-
-# ---- the NIC: a pxnic pair, MTU 9000
-IP_LIB_DIR=$POSTRX_TOP/build/iproute2
-if [ ! -e "$IP_LIB_DIR/link_pxnic.so" ]; then	# the repo is read-only here
-	IP_LIB_DIR=/tmp/pxnic-iproute2
-	make -s -C "$POSTRX_TOP/kernel/pxnic/iproute2" O=$IP_LIB_DIR >/dev/null 2>&1
+disks=$(ls /sys/block | grep '^nvme[0-9]*n1$' | sort | head -2)
+set -- $disks
+if [ $# -lt 2 ]; then
+	result 1 "two NVMe disks (POSTRX_NVME_DISKS=${POSTRX_NVME_DISKS:-0}; run.sh --nvme 2)"
+	echo "# Totals: pass:$((n - fail)) fail:$fail xfail:0 xpass:0 skip:0 error:0"
+	exit 1
 fi
-export IP_LIB_DIR
+# noinit_itable: no background zeroing of inode tables during the runs.
+for d in "$1:$src" "$2:$dst"; do
+	mkfs.ext4 -q -F -E lazy_itable_init=1,lazy_journal_init=1 "/dev/${d%%:*}" &&
+		mount -o noinit_itable,discard "/dev/${d%%:*}" "${d#*:}" || break
+done
+mountpoint -q $src && mountpoint -q $dst
+result $? "ext4 on NVMe: /dev/$1 (sender's file), /dev/$2 (receiver's file)"
+
+"$tools/postrx-send" --stdout -s "$bytes" >$src/input.dat && drop_caches
+result $? "the input file: $bytes bytes ($((bytes >> 20)) MiB) of the test stream on /dev/$1"
+
 insmod "$ko"
 result $? "insmod pxnic.ko"
-ip netns add $ns &&
-	ip link add px0 type pxnic peer name px1 netns $ns &&
-	ip link set px0 mtu 9000 && ip -n $ns link set px1 mtu 9000 &&
-	ip addr add $rxaddr/24 dev px0 && ip link set px0 up &&
-	ip -n $ns addr add 10.98.0.2/24 dev px1 && ip -n $ns link set px1 up &&
-	ip -n $ns link set lo up &&
-	ping -c 2 -W 5 -s 8972 10.98.0.2 >/dev/null
-result $? "pxnic pair px0 (here) / px1 (netns $ns), MTU 9000, full-size ping"
 
-# ---- the disk: ext4 on a loop device, for O_DIRECT
-mkdir -p $dir
-modprobe loop 2>/dev/null; modprobe ext4 2>/dev/null
-truncate -s $((2 * bytes + bytes / 4 + (64 << 20))) $work/ext4.img &&
-	mkfs.ext4 -q -F -E lazy_itable_init=1,lazy_journal_init=1 $work/ext4.img &&
-	loopdev=$(losetup -f --show $work/ext4.img) &&
-	mount -t ext4 "$loopdev" $dir
-result $? "ext4 on a loop device ($((($(stat -c %s $work/ext4.img) >> 20))) MiB sparse image in /tmp)"
-if mountpoint -q $dir; then
-	direct=1
-else
-	direct=0
-	echo "# no ext4: writing to tmpfs instead, O_DIRECT not checked"
-fi
-
-# run MODE [ARGS...]: one stream received by postrx-recv ARGS into
-# $dir/MODE.dat; its length, its bytes (against the stream) and, on ext4,
-# that all of it went with O_DIRECT.
+# run NAME LINK REP: one file over the link, checked, and its DEMO line.
 run() {
-	mode=$1
-	shift
+	name=$1 link=$2 rep=$3
 	port=$((port + 1))
+	rxopts= txopts=
+	case $name in
+	plain) rxopts=--plain txopts=--plain ;;
+	# Buffers of 1 MiB, DEMO_RX_QUEUE of them (default 256): what is
+	# posted must cover what arrives while filled buffers wait for
+	# their writes, or segments find no buffer and are copied.
+	*) rxopts="-q ${DEMO_RX_QUEUE:-256}" ;;
+	esac
+	rm -f $work/sender.pid $dst/out.dat
 	placed0=$(stat_of px0 rx_placed_bytes)
-	"$tools/postrx-recv" -p $port $verify --json -o $dir/$mode.dat "$@" \
-		>$work/$mode.json 2>$work/$mode.err &
+	# --preallocate: ext4 serialises O_DIRECT writes that extend a
+	# file; a receiver that knows the length allocates it first.
+	"$tools/postrx-recv" -p $port -o $dst/out.dat --json $rxopts \
+		--preallocate $bytes \
+		--sender-pidfile $work/sender.pid --sender-tasks "$senders" \
+		--device-tasks "$engines" >$work/rx.json 2>$work/rx.err &
 	rxpid=$!
 	wait_listen $port
-	ip netns exec $ns timeout 500 "$tools/postrx-send" -q -H $rxaddr -p $port -s $bytes
-	wait $rxpid; rc=$?
+	ip netns exec pxtx sh -c "echo \$\$ >$work/sender.pid; exec \
+		'$tools/postrx-send' -q -H 10.99.0.1 -p $port -f $src/input.dat \
+		--json $txopts" >$work/tx.json 2>$work/tx.err
+	txrc=$?
+	wait $rxpid
+	rxrc=$?
 	placed1=$(stat_of px0 rx_placed_bytes)
-	eval "dev_$mode=$((${placed1:-0} - ${placed0:-0}))"
-	echo "# $(cat $work/$mode.json)"
-	sed 's/^/# /' $work/$mode.err
-	[ $rc = 0 ] && [ "$(jget $work/$mode.json bytes)" = $bytes ] &&
-		[ "$(stat -c %s $dir/$mode.dat 2>/dev/null)" = $bytes ] &&
-		"$tools/postrx-send" --stdout -s $bytes | cmp - $dir/$mode.dat &&
-		{ [ $direct = 0 ] ||
-		  [ "$(jget $work/$mode.json write_direct_bytes)" = $bytes ]; }
+	sed 's/^/# /' $work/rx.err $work/tx.err
+	[ $txrc = 0 ] && [ $rxrc = 0 ] && cmp $src/input.dat $dst/out.dat
+	rc=$?
+	echo "DEMO {\"run\": \"$name\", \"link\": \"$link\", \"rep\": $rep, \"ok\": $([ $rc = 0 ] && echo true || echo false), \"bytes\": $bytes, \"device_placed_bytes\": $((${placed1:-0} - ${placed0:-0})), \"rx\": $(json_of $work/rx.json), \"tx\": $(json_of $work/tx.json)}"
+	result $rc "$name over $link, run $rep: $((bytes >> 20)) MiB file to file, exact"
+	rm -f $dst/out.dat
+	drop_caches
 }
 
-# 128 buffers of 1 MiB: what is posted ahead must cover what arrives
-# while filled buffers wait for their writes, or segments find no buffer
-# and are copied late (under TCG, 16 or 64 left a third of the stream to
-# copies at times; 128 placed all of it).
-run postrx -q 128
-result $? "postrx: $((bytes >> 20)) MiB over pxnic into a file, exact, O_DIRECT"
-run plain --plain
-result $? "plain recv(): $((bytes >> 20)) MiB over pxnic into a file, exact, O_DIRECT"
-cmp $dir/postrx.dat $dir/plain.dat
-result $? "the two files are identical"
-
-placed=$(jget $work/postrx.json placed_bytes)
-[ "${placed:-0}" -gt 0 ] && [ "$dev_postrx" -gt 0 ]
-result $? "postrx: the device placed payload into the posted buffers"
-
-# ---- the table: the tool's own numbers, and the device's
-echo "#"
-printf '# %-7s %8s %10s %12s %12s %12s\n' mode Gbit/s "CPU s/GiB" placed copied O_DIRECT
-for mode in postrx plain; do
-	j=$work/$mode.json
-	printf '# %-7s %8s %10s %12s %12s %12s\n' $mode \
-		"$(jget $j throughput_gbps)" "$(jget $j cpu_s_per_gib)" \
-		"$(jget $j placed_bytes)" \
-		"$(($(jget $j copied_rx_bytes) + $(jget $j copied_late_bytes) + 0))" \
-		"$(jget $j write_direct_bytes)"
+for link in pxnic veth; do
+	todo=
+	for r in $runs; do
+		case "$link:$r" in
+		pxnic:postrx|pxnic:plain|veth:veth) todo="$todo $r" ;;
+		esac
+	done
+	[ -n "$todo" ] || continue
+	link_down
+	link_up $link
+	result $? "$link pair px0 (here, 10.99.0.1) / px1 (netns pxtx)"
+	engines=$(engine_pids $link)
+	senders=$(sender_tasks)
+	for rep in $(seq 1 "$reps"); do
+		for r in $todo; do
+			run "$r" $link "$rep"
+		done
+		[ $link = pxnic ] || continue
+		for path in $bench_paths; do
+			port=$((port + 1))
+			run_pair "$POSTRX_BIN/rxbench recv $path $port $bytes 1048576" \
+				"$POSTRX_BIN/rxbench send 10.99.0.1 $port $bytes"
+			rc=$?
+			echo "DEMO {\"run\": \"bench_$path\", \"link\": \"$link\", \"rep\": $rep, \"ok\": $([ $rc = 0 ] && echo true || echo false), \"bytes\": $bytes, \"bench\": $(grep '^{' /tmp/rx.out || echo null)}"
+			result $rc "rxbench $path over $link, run $rep (the bench's measurement, network only)"
+		done
+	done
+	if [ $link = pxnic ]; then
+		ethtool -S px0 | grep -E 'rx_(segs|bytes|placed_segs|placed_bytes|fallback_[a-z]+):' |
+			awk '$2 != 0' | sed 's/^ */# px0 /'
+	fi
+	link_down
 done
-echo "# placed: written into the posted buffers by the device; copied: by the"
-echo "# kernel into user memory (at receive, or late); CPU: the receiving"
-echo "# process (user + system), softirq not included${verify:+, --verify included}; under TCG."
-echo "# pxnic px0 rx_placed_bytes: +$dev_postrx during the postrx run, +$dev_plain during the plain run"
-ethtool -S px0 | grep -E 'rx_(segs|bytes|placed_segs|placed_bytes|fallback_[a-z]+):' |
-	awk '$2 != 0' | sed 's/^ */# px0 /'
 
 cleanup
 ! grep -q '^pxnic ' /proc/modules
-result $? "cleanup: netns, loop device, rmmod pxnic"
-totals
+result $? "cleanup: namespaces, disks, rmmod pxnic"
+echo "# Totals: pass:$((n - fail)) fail:$fail xfail:0 xpass:0 skip:0 error:0"
 [ "$fail" = 0 ]

@@ -277,10 +277,87 @@ if [ $rc = 0 ]; then
 fi
 result $rc "--plain --verify stream of $bytes bytes: exact, all copied by recv(), O_DIRECT"
 
+# ---- --preallocate: the file is allocated first, trimmed to the stream
+bytes=$((4 << 20 | 123))
+stream_case "preallocate" $bytes $dio --preallocate 16M
+result $? "--preallocate 16M, a stream of $bytes bytes: exact length and contents"
+
+# ---- postrx-send --file: READ_FIXED into registered buffers, SEND_ZC
+# from them (--plain: read() and send()); the source file on ext4 too.
+src=$dio/src.dat
+head -c $((big + 123)) $ref >$src
+tx_has() { grep -Eq "\"$1\": $2[,}]" $work/tx.json; }
+
+# file_case BYTES SENDER-ARGS...: the file's first BYTES, received exactly.
+file_case() {
+	bytes=$1
+	shift
+	port=$((port + 1))
+	rm -f $dio/out.dat
+	start_recv -o $dio/out.dat
+	send_from_ns -H $rxaddr -f $src -s $bytes --json "$@" >$work/tx.json 2>$work/tx.err
+	txrc=$?
+	wait $rxpid; rc=$?
+	echo "# rx $(cat $work/rx.json)"
+	echo "# tx $(cat $work/tx.json)"
+	note $work/rx.err $work/tx.err
+	[ $txrc = 0 ] && [ $rc = 0 ] && same $dio/out.dat $bytes &&
+		tx_has bytes $bytes && tx_has error '""'
+}
+for bytes in 0 4095 $((4 << 20 | 123)) $big; do
+	file_case $bytes
+	rc=$?
+	[ $rc = 0 ] && { tx_has mode '"send_zc"' || rc=1; }
+	result $rc "postrx-send --file (READ_FIXED, SEND_ZC) of $bytes bytes over veth: exact"
+done
+file_case $((big + 123)) -C 64K -Q 3
+result $? "postrx-send --file, 3 buffers of 64 KiB, a whole unaligned file: exact"
+file_case $((4 << 20 | 123)) --plain
+rc=$?
+[ $rc = 0 ] && { tx_has mode '"plain"' && tx_has copied_bytes $((4 << 20 | 123)) || rc=1; }
+result $rc "postrx-send --file --plain (read(), send()): exact, all copied"
+
+# A file shorter than asked for: what there is goes out, then a reset,
+# so the receiver does not take the cut stream for a whole one.
+for mode in "" --plain; do
+	port=$((port + 1))
+	rm -f $dio/out.dat
+	start_recv -o $dio/out.dat
+	send_from_ns -H $rxaddr -f $src -s $((big + 4 * 4096)) $mode 2>$work/tx.err
+	txrc=$?
+	wait $rxpid; rc=$?
+	note $work/rx.err $work/tx.err
+	[ $txrc = 1 ] && grep -q "ended early" $work/tx.err && [ $rc = 1 ] &&
+		no_leftovers $dio/out.dat
+	result $? "postrx-send --file ${mode:-(SEND_ZC)}: a short file: exit 1, the peer sees a reset, no file"
+done
+
+# A peer that resets: the receiver finds a different stream and closes.
+for mode in "" --plain; do
+	port=$((port + 1))
+	start_recv -o $dio/out.dat --verify --seed 7
+	send_from_ns -H $rxaddr -f $src $mode 2>$work/tx.err
+	txrc=$?
+	wait $rxpid; rc=$?
+	note $work/tx.err
+	[ $txrc = 1 ] && grep -q "reset" $work/tx.err && [ $rc = 1 ] &&
+		no_leftovers $dio/out.dat
+	result $? "postrx-send --file ${mode:-(SEND_ZC)}: the peer resets: exit 1, a message"
+done
+
+bad=0
+for args in "-f $src -C 1000" "-f $src --stdout" "--plain" "-f $src -Q 0" "-f $work/none"; do
+	"$send" $args >/dev/null 2>$work/tx.err
+	rc=$?
+	[ $rc != 0 ] && [ -s $work/tx.err ] || { echo "# '$args': exit $rc"; bad=1; }
+done
+result $bad "postrx-send: bad --file arguments and a missing file fail with a message"
+
 # ---- over a pxnic pair: the device places the payload
 pxko=$(dirname "$POSTRX_KO")/pxnic/pxnic.ko
 if [ ! -e "$pxko" ]; then
 	result 1 "postrx-recv over pxnic: $pxko missing (make builds it)"
+	result 1 "postrx-send --file over pxnic: $pxko missing (make builds it)"
 else
 	export IP_LIB_DIR=$POSTRX_TOP/build/iproute2
 	if [ ! -e "$IP_LIB_DIR/link_pxnic.so" ]; then
@@ -307,13 +384,35 @@ else
 		[ $rc = 0 ] && same $dio/px.dat $bytes && json_has bytes $bytes &&
 			[ "$(json_num placed_bytes)" -gt 0 ]
 		rc=$?
+		result $rc "postrx-recv over a pxnic pair: exact file, placed_bytes > 0"
+		# The whole path: the file read into registered buffers, sent
+		# with SEND_ZC; pxnic's transmit takes the user's pages as
+		# frags, so no CPU copies them (the notifications say so).
+		port=$((port + 1))
+		rm -f $dio/px.dat
+		start_recv -o $dio/px.dat -q 32
+		ip netns exec $ns-px "$send" -q -p $port -H 10.96.0.1 -f $src \
+			-s $bytes --json >$work/tx.json 2>$work/tx.err
+		txrc=$?
+		wait $rxpid; rc=$?
+		echo "# rx $(cat $work/rx.json)"
+		echo "# tx $(cat $work/tx.json)"
+		note $work/rx.err $work/tx.err
+		[ $txrc = 0 ] && [ $rc = 0 ] && same $dio/px.dat $bytes &&
+			tx_has mode '"send_zc"' && tx_has copied_bytes 0 &&
+			[ "$(json_num placed_bytes)" -gt 0 ]
+		rc=$?
+		desc="postrx-send --file over a pxnic pair: exact, nothing copied by the sender's CPU, placed_bytes > 0"
+	else
+		result $rc "postrx-recv over a pxnic pair: exact file, placed_bytes > 0"
+		desc="postrx-send --file over a pxnic pair"
 	fi
 	ip netns del $ns-px 2>/dev/null
 	i=0
 	until rmmod pxnic 2>/dev/null || [ $i -ge 100 ]; do
 		sleep 0.1; i=$((i + 1))
 	done
-	result $rc "postrx-recv over a pxnic pair: exact file, placed_bytes > 0"
+	result $rc "$desc"
 fi
 
 # ---- arguments and set-up errors

@@ -11,9 +11,12 @@
 # nothing failed.
 #
 # usage: run.sh [--kernel stock|debug] [--timeout SECS] [--mem MIB]
-#               [--test-timeout SECS] -- TEST...
+#               [--test-timeout SECS] [--nvme N] -- TEST...
 # TEST is the name of a program in build/selftests/ or of a script in
-# selftests/postrx/.
+# selftests/postrx/.  --nvme N (or POSTRX_NVME_DISKS=N) gives the guest N
+# emulated NVMe disks of POSTRX_NVME_SIZE (default 8G) each: sparse raw
+# images in the VM directory, empty at every boot; the guest sees
+# POSTRX_NVME_DISKS and loads the stock nvme driver itself.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -22,6 +25,7 @@ flavour=stock
 timeout=900
 test_timeout=600
 mem=2048
+nvme=${POSTRX_NVME_DISKS:-0}
 
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -29,6 +33,7 @@ while [ $# -gt 0 ]; do
 	--timeout) timeout=$2; shift 2 ;;
 	--test-timeout) test_timeout=$2; shift 2 ;;
 	--mem) mem=$2; shift 2 ;;
+	--nvme) nvme=$2; shift 2 ;;
 	--) shift; break ;;
 	*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
 	esac
@@ -97,9 +102,22 @@ POSTRX_KO=/host$ko
 POSTRX_TESTS="$tests"
 POSTRX_TEST_TIMEOUT=$test_timeout
 POSTRX_KERNEL=$flavour
+POSTRX_NVME_DISKS=$nvme
 ${POSTRX_GUEST_ENV:-}
 EOT
 (cd "$root" && find . | cpio -o -H newc --quiet) | gzip -1 >"$vmdir/initramfs.gz"
+
+# ---- NVMe disks: QEMU's NVMe controller does the DMA, as a real disk
+# does, so O_DIRECT I/O to them costs the guest no copy (a loop device's
+# worker would copy every byte).  One controller per disk.
+disks=()
+case "$nvme" in ''|*[!0-9]*) echo "run.sh: --nvme needs a number" >&2; exit 2 ;; esac
+for i in $(seq 1 "$nvme"); do
+	img=$vmdir/nvme$i.img
+	truncate -s "${POSTRX_NVME_SIZE:-8G}" "$img"
+	disks+=(-drive "file=$img,if=none,id=nvme$i,format=raw,cache=unsafe,discard=unmap"
+		-device "nvme,serial=postrx$i,drive=nvme$i")
+done
 
 # ---- boot
 # TCG only: KVM is not usable on these machines (see DESIGN.md).  qemu64
@@ -114,7 +132,7 @@ timeout -k 10 "$timeout" qemu-system-x86_64 \
 	-kernel "$kimage" -initrd "$vmdir/initramfs.gz" \
 	-append "console=ttyS0 quiet panic=-1 rdinit=/init $cmdline_extra" \
 	-virtfs local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap \
-	${POSTRX_QEMU_EXTRA:-} </dev/null 2>&1 | sed -u 's/\r$//' | tee "$log" |
+	"${disks[@]}" ${POSTRX_QEMU_EXTRA:-} </dev/null 2>&1 | sed -u 's/\r$//' | tee "$log" |
 	sed -u -e '/^POSTRX-DMESG-BEGIN/,/^POSTRX-DMESG-END/d' \
 		-e 's/^POSTRX-BEGIN \(.*\)/# ---- \1/' -e '/^POSTRX-/d'
 qrc=${PIPESTATUS[0]}

@@ -41,6 +41,7 @@
 #include <liburing/postrx.h>
 
 #include "stream.h"
+#include "../common/busytime.h"
 
 #define PROG		"postrx-recv"
 #define DEFAULT_PORT	"5210"
@@ -68,7 +69,12 @@ struct opts {
 	uint64_t qdepth;
 	uint64_t nconn;
 	uint64_t seed;
+	uint64_t prealloc;	/* --preallocate: bytes per file, 0: none */
 	bool v6, waitall, fsync, verify, json, quiet, plain;
+	/* the machine's CPU split (--sender-pidfile, ...): busytime.h */
+	const char *sender_pidfile;
+	struct bt_roles roles;
+	char sender_pid[32];
 };
 
 /* One write of part of a buffer: O_DIRECT, or through the page cache. */
@@ -115,6 +121,8 @@ struct rx {
 	uint64_t total_rx;
 	double t0, t1, last_progress;
 	double cpu0;		/* CPU time of the process at t0 */
+	struct bt_snap snap0, snap1;	/* the machine at t0, at the end */
+	bool snapped;
 };
 
 static volatile sig_atomic_t interrupted;
@@ -152,12 +160,21 @@ static const char usage_text[] =
 "                          write with pwrite() instead: the comparison\n"
 "                          without postrx (one -b buffer per connection,\n"
 "                          -q ignored; no /dev/postrx, no io_uring)\n"
+"      --preallocate BYTES allocate each file at this length first (it is\n"
+"                          trimmed to the stream's at the end): O_DIRECT\n"
+"                          writes within the file run side by side, where\n"
+"                          writes that extend it may be serialised (ext4)\n"
 "      --fsync             fsync each file (and its directory) before the\n"
 "                          rename\n"
 "      --verify            check every byte against the postrx test\n"
 "                          stream (postrx-send's), from offset 0\n"
 "      --seed N            seed of that stream (default 0)\n"
 "      --json              one JSON object on stdout instead of the summary\n"
+"      --sender-pidfile F  the sending process (on this machine) wrote its\n"
+"                          pid to F before connecting: its run time is\n"
+"                          the send side of the machine's CPU split\n"
+"      --sender-tasks PIDS more send-side tasks (its NIC's NAPI threads)\n"
+"      --device-tasks PIDS the NIC's own threads (pxnic engines), apart"
 "      --quiet             no progress, no summary (errors still printed)\n"
 "  -h, --help              this text\n"
 "\n"
@@ -171,7 +188,11 @@ static const char usage_text[] =
 "\n"
 "Summary: bytes, seconds, Gbit/s, CPU seconds per GiB (user + system time\n"
 "of this process from getrusage(), from the first connection to the end;\n"
-"softirq receive processing is not included), bytes placed by the device /\n"
+"softirq receive processing is not included), the whole machine's CPU\n"
+"seconds per GiB over the same interval, split into receive side (all\n"
+"busy time but the send side's and the device's: this process, softirq,\n"
+"NAPI, interrupts), send side and device (the tasks named by the three\n"
+"options above, by their exact run time), bytes placed by the device /\n"
 "copied by the kernel at receive / copied late (POSTRX_CMD_STATS, asked\n"
 "before each socket is closed; with --plain 0 / all bytes / 0, since\n"
 "recv() copies every byte), bytes written with O_DIRECT / fallback, and\n"
@@ -240,6 +261,10 @@ static int parse_opt(struct opts *o, int c)
 	case 'J': o->json = true; return 0;
 	case 'Q': o->quiet = true; return 0;
 	case 'P': o->plain = true; return 0;
+	case 'A': return num_arg("--preallocate", optarg, &o->prealloc);
+	case 'T': o->sender_pidfile = optarg; return 0;
+	case 'U': o->roles.sender_tasks = optarg; return 0;
+	case 'D': o->roles.device_tasks = optarg; return 0;
 	case 'h': fputs(usage_text, stdout); exit(0);
 	}
 	return usage_error("unknown option or missing argument");
@@ -279,6 +304,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "json", no_argument, NULL, 'J' },
 		{ "quiet", no_argument, NULL, 'Q' },
 		{ "plain", no_argument, NULL, 'P' },
+		{ "preallocate", required_argument, NULL, 'A' },
+		{ "sender-pidfile", required_argument, NULL, 'T' },
+		{ "sender-tasks", required_argument, NULL, 'U' },
+		{ "device-tasks", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
@@ -742,6 +771,17 @@ static int open_output(struct rx *rx, struct conn *c)
 	c->fd_buf = open(c->part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (c->fd_buf < 0)
 		return -errno;
+	/*
+	 * A file of its final size takes O_DIRECT writes beside each other:
+	 * ext4 waits for each write beyond the end of the file before the
+	 * next (IOMAP_DIO_FORCE_WAIT), so io_uring's writes would go to the
+	 * disk one at a time.  The length is trimmed to the stream's at the
+	 * end.  A file system without fallocate() just does without.
+	 */
+	if (rx->o.prealloc &&
+	    fallocate(c->fd_buf, 0, 0, (rx->o.prealloc + ALIGN - 1) / ALIGN * ALIGN) &&
+	    errno != EOPNOTSUPP)
+		return -errno;
 	c->fd_direct = open(c->part, O_WRONLY | O_DIRECT | O_CLOEXEC);
 	if (c->fd_direct < 0 && errno != EINVAL)
 		return -errno;
@@ -767,6 +807,11 @@ static void conn_start(struct rx *rx, unsigned int id, int sock)
 	if (!rx->t0) {		/* the transfer starts: time and CPU from here */
 		rx->t0 = now();
 		rx->cpu0 = cpu_seconds();
+		/* the sender wrote its pid before it connected */
+		rx->o.roles.sender = bt_read_pid(rx->o.sender_pidfile,
+						 rx->o.sender_pid,
+						 sizeof(rx->o.sender_pid));
+		bt_snap(&rx->o.roles, &rx->snap0);
 	}
 	err = open_output(rx, c);
 	if (err) {
@@ -816,6 +861,14 @@ static void conn_finish(struct rx *rx, struct conn *c)
 
 	c->finished = true;
 	rx->active--;
+	/*
+	 * The machine's CPU split ends here, while the sender still waits
+	 * for this close: once it exits, its run time can no longer be read.
+	 */
+	if (!rx->active) {
+		bt_snap(&rx->o.roles, &rx->snap1);
+		rx->snapped = true;
+	}
 	if (c->sock >= 0)
 		close(c->sock);
 	if (c->fd_direct >= 0)
@@ -1201,6 +1254,7 @@ static int plain_loop(struct rx *rx)
 struct totals {
 	uint64_t bytes, placed, copied_rx, copied_late, direct, fallback;
 	double secs, cpu, gbps, cpu_per_gib;
+	struct bt_split split;	/* seconds per GiB, each side */
 };
 
 static void sum_up(struct rx *rx, struct totals *t)
@@ -1221,6 +1275,15 @@ static void sum_up(struct rx *rx, struct totals *t)
 	t->secs = rx->t0 ? rx->t1 - rx->t0 : 0;
 	t->gbps = t->secs > 0 ? t->bytes * 8 / t->secs / 1e9 : 0;
 	t->cpu_per_gib = t->bytes ? t->cpu / (t->bytes / 1073741824.0) : 0;
+	if (rx->snapped && t->bytes) {
+		double gib = t->bytes / 1073741824.0;
+
+		bt_split(&rx->snap0, &rx->snap1, &t->split);
+		t->split.busy /= gib;
+		t->split.receive /= gib;
+		t->split.send /= gib;
+		t->split.device /= gib;
+	}
 }
 
 static void json_string(const char *s)
@@ -1248,6 +1311,8 @@ static void report_json(struct rx *rx, const struct totals *t)
 	       "\"bytes\": %llu, "
 	       "\"seconds\": %.4f, \"throughput_gbps\": %.3f, "
 	       "\"cpu_seconds\": %.4f, \"cpu_s_per_gib\": %.4f, "
+	       "\"machine_cpu_s_per_gib\": %.4f, \"rx_cpu_s_per_gib\": %.4f, "
+	       "\"tx_cpu_s_per_gib\": %.4f, \"device_cpu_s_per_gib\": %.4f, "
 	       "\"placed_bytes\": %llu, \"copied_rx_bytes\": %llu, "
 	       "\"copied_late_bytes\": %llu, \"write_direct_bytes\": %llu, "
 	       "\"write_fallback_bytes\": %llu, \"odirect\": %s, "
@@ -1255,6 +1320,7 @@ static void report_json(struct rx *rx, const struct totals *t)
 	       "\"files\": [",
 	       mode_name(rx), rx->accepted, rx->nfailed,
 	       (unsigned long long)t->bytes, t->secs, t->gbps, t->cpu, t->cpu_per_gib,
+	       t->split.busy, t->split.receive, t->split.send, t->split.device,
 	       (unsigned long long)t->placed, (unsigned long long)t->copied_rx,
 	       (unsigned long long)t->copied_late, (unsigned long long)t->direct,
 	       (unsigned long long)t->fallback,
@@ -1293,6 +1359,8 @@ static void report_text(struct rx *rx, const struct totals *t)
 	       rx->nfailed);
 	printf("cpu: %.3f s per GiB (user+sys of this process, %.3f s; softirq not included)\n",
 	       t->cpu_per_gib, t->cpu);
+	printf("machine cpu: %.3f s per GiB: receive side %.3f, send side %.3f, device %.3f\n",
+	       t->split.busy, t->split.receive, t->split.send, t->split.device);
 	printf("receive: placed by the device %llu, copied by the kernel at receive %llu, copied late %llu\n",
 	       (unsigned long long)t->placed, (unsigned long long)t->copied_rx,
 	       (unsigned long long)t->copied_late);

@@ -1,0 +1,68 @@
+# Sourced by the guest scripts that move a stream between two namespaces
+# (bench/guest-bench.sh, selftests/postrx/demo.sh): the link and who is
+# who on it, for the CPU split of tools/common/busytime.h.
+#
+# The receiver is in the init namespace (px0, 10.99.0.1), the sender in
+# namespace pxtx (px1, 10.99.0.2).  pxnic's MTU: 61492 makes a segment's
+# payload 15 whole pages (IPv4, TCP timestamps), so that
+# TCP_ZEROCOPY_RECEIVE can map it and pxnic can place it.
+pxnic_mtu=${RXBENCH_PXNIC_MTU:-61492}
+export IP_LIB_DIR=${IP_LIB_DIR:-$POSTRX_TOP/build/iproute2}
+
+# link_up veth|pxnic
+link_up() {
+	ip netns add pxtx
+	ip link add px0 type "$1" peer name px1 netns pxtx || return 1
+	if [ "$1" = pxnic ]; then
+		ip link set px0 mtu "$pxnic_mtu"
+		ip -n pxtx link set px1 mtu "$pxnic_mtu"
+	fi
+	ip addr add 10.99.0.1/24 dev px0
+	ip link set px0 up
+	ip -n pxtx addr add 10.99.0.2/24 dev px1
+	ip -n pxtx link set px1 up
+	ip -n pxtx link set lo up
+}
+
+link_down() {
+	ip netns del pxtx 2>/dev/null
+	ip link del px0 2>/dev/null
+	true
+}
+
+# The pxnic engine threads of both ends: the NIC's work, reported apart.
+engine_pids() {
+	[ "$1" = pxnic ] || return 0
+	{
+		ethtool -S px0
+		ip netns exec pxtx ethtool -S px1
+	} | awk '$1 == "engine_pid:" {printf "%s ", $2}'
+}
+
+# The sender's device's NAPI threads (pxnic): sending work, not receiving.
+sender_tasks() {
+	for p in /proc/[0-9]*; do
+		case "$(cat "$p/comm" 2>/dev/null)" in
+		napi/px1-*) printf "%s " "${p#/proc/}" ;;
+		esac
+	done
+}
+
+# run_pair RECEIVER SENDER: start RECEIVER (output in /tmp/rx.out), wait
+# for its "ready", run SENDER in the sender's namespace with its pid in
+# /tmp/sender.pid (the receiver subtracts its run time), wait for both.
+run_pair() {
+	rm -f /tmp/sender.pid /tmp/rx.out
+	RXBENCH_SENDER_PIDFILE=/tmp/sender.pid \
+	RXBENCH_ENGINE_PIDS="$engines" \
+	RXBENCH_SENDER_TASKS="$senders" \
+		$1 >/tmp/rx.out &
+	rx=$!
+	while ! grep -q ready /tmp/rx.out 2>/dev/null; do sleep 0.05; done
+	ip netns exec pxtx sh -c "echo \$\$ > /tmp/sender.pid; exec $2" \
+		>/tmp/tx.out &
+	tx=$!
+	wait $rx
+	rxs=$?
+	wait $tx && [ $rxs = 0 ]
+}
