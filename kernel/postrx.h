@@ -136,7 +136,9 @@ struct postrx_chan {
 	u32			claim_next;	/* no claim below this */
 	unsigned int		nr_placed;
 	struct postrx_span	placed[POSTRX_MAX_SPANS];
-	int			stream_err;	/* -EBADMSG: see place.c */
+	/* -EBADMSG once TCP contradicted placed bytes (place.c): written under
+	 * both locks, read locklessly by the proto wrappers (READ_ONCE). */
+	int			stream_err;
 
 	/* What the socket had before we attached; restored at close. */
 	const struct proto	*base_prot;

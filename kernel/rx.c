@@ -75,33 +75,24 @@ struct postrx_chan *postrx_rx_chan(struct sock *sk)
 	return (struct postrx_chan *)(data & SK_USER_DATA_PTRMASK);
 }
 
-/* True while buffers are posted: other receivers must stay off. */
-static bool postrx_rx_busy(struct sock *sk)
-{
-	struct postrx_chan *chan;
-	bool busy;
-
-	rcu_read_lock();
-	chan = rcu_dereference_sk_user_data(sk);
-	busy = chan && READ_ONCE(chan->nr_posted);
-	rcu_read_unlock();
-	return busy;
-}
-
 /*
- * The error that failed the stream (-EBADMSG: TCP contradicted bytes a
- * device placed, place.c), or 0.  Nothing read after it can be trusted,
- * and segments still queued may point into buffers that went back to the
- * application: ordinary readers get the error too.
+ * Why an ordinary reader must stay off the socket, or 0: -EBUSY while
+ * buffers are posted (what is queued belongs to them), or the error that
+ * failed the stream (-EBADMSG: TCP contradicted bytes a device placed,
+ * place.c; nothing read after it can be trusted, and segments still queued
+ * may point into buffers that went back to the application).  Lockless:
+ * the channel is freed after an RCU grace period.
  */
-static int postrx_rx_stream_err(struct sock *sk)
+static int postrx_rx_refusal(struct sock *sk)
 {
 	struct postrx_chan *chan;
-	int err;
+	int err = 0;
 
 	rcu_read_lock();
 	chan = rcu_dereference_sk_user_data(sk);
-	err = chan ? READ_ONCE(chan->stream_err) : 0;
+	if (chan)
+		err = READ_ONCE(chan->nr_posted) ? -EBUSY :
+						   READ_ONCE(chan->stream_err);
 	rcu_read_unlock();
 	return err;
 }
@@ -387,16 +378,6 @@ static bool postrx_rx_worth_reading(struct postrx_chan *chan)
 	r = list_first_entry_or_null(&chan->ranges, struct postrx_range, node);
 	if (!r || !(r->flags & POSTRX_RECV_WAITALL))
 		return true;
-	/*
-	 * Someone sleeps on the socket: perhaps a reader that entered
-	 * recv() or splice() before the first post (postrx_recvmsg() turns
-	 * later ones away) and waits in sk_wait_data().  Whatever it finds
-	 * queued when it wakes (a signal, a timeout, any wakeup), it takes,
-	 * and the ranges would lose those bytes.  Leave it nothing: what is
-	 * queued while ranges are posted goes into them at once.
-	 */
-	if (skwq_has_sleeper(rcu_dereference(sk->sk_wq)))
-		return true;
 	/* End of stream or an error settles every range now. */
 	if ((READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN) || READ_ONCE(sk->sk_err))
 		return true;
@@ -404,7 +385,19 @@ static bool postrx_rx_worth_reading(struct postrx_chan *chan)
 		return true;
 	if ((s32)(READ_ONCE(tp->rcv_wup) + wnd - rcv_nxt) <= (s32)(wnd / 2))
 		return true;
-	return atomic_read(&sk->sk_rmem_alloc) >= READ_ONCE(sk->sk_rcvbuf) / 2;
+	if (atomic_read(&sk->sk_rmem_alloc) >= READ_ONCE(sk->sk_rcvbuf) / 2)
+		return true;
+	/*
+	 * Someone sleeps on the socket: perhaps a reader that entered
+	 * recv() or splice() before the first post (postrx_recvmsg() turns
+	 * later ones away) and waits in sk_wait_data().  Whatever it finds
+	 * queued when it wakes (a signal, a timeout, any wakeup), it takes,
+	 * and the ranges would lose those bytes.  Leave it nothing: what is
+	 * queued while ranges are posted goes into them at once.  Asked
+	 * last: skwq_has_sleeper() is a full barrier, paid only when the
+	 * bytes would otherwise wait.  The caller holds rcu_read_lock().
+	 */
+	return skwq_has_sleeper(rcu_dereference(sk->sk_wq));
 }
 
 /*
@@ -655,15 +648,10 @@ static void postrx_shutdown(struct sock *sk, int how)
 static int postrx_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 			  int flags, int *addr_len)
 {
-	int err;
+	int err = flags & MSG_ERRQUEUE ? 0 : postrx_rx_refusal(sk);
 
-	if (!(flags & MSG_ERRQUEUE)) {
-		if (postrx_rx_busy(sk))
-			return -EBUSY;
-		err = postrx_rx_stream_err(sk);
-		if (err)
-			return err;
-	}
+	if (err)
+		return err;
 	return postrx_base_prot(sk)->recvmsg(sk, msg, len, flags, addr_len);
 }
 
@@ -682,7 +670,7 @@ static int postrx_getsockopt(struct sock *sk, int level, int optname,
 			     char __user *optval, int __user *optlen)
 {
 	if (level == SOL_TCP && optname == TCP_ZEROCOPY_RECEIVE &&
-	    postrx_rx_busy(sk))
+	    postrx_rx_refusal(sk) == -EBUSY)
 		return -EBUSY;
 	return postrx_base_prot(sk)->getsockopt(sk, level, optname, optval,
 						optlen);
