@@ -136,8 +136,10 @@ struct postrx_chan {
 	u32			claim_next;	/* no claim below this */
 	unsigned int		nr_placed;
 	struct postrx_span	placed[POSTRX_MAX_SPANS];
-	/* -EBADMSG once TCP contradicted placed bytes (place.c): written under
-	 * both locks, read locklessly by the proto wrappers (READ_ONCE). */
+	/*
+	 * -EBADMSG once TCP contradicted placed bytes (place.c): written
+	 * under both locks, read locklessly by the proto wrappers.
+	 */
 	int			stream_err;
 
 	/* What the socket had before we attached; restored at close. */
