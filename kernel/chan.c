@@ -8,12 +8,38 @@
  * and hands it to io_uring for completion in task context; after that no
  * path writes into it again.  All functions here are called with the
  * channel's socket locked.
+ *
+ * When a range completes (recv()'s rule made exact enough for a device to
+ * place across range boundaries): a range ends when it is full, at end of
+ * stream or on error, and a range without POSTRX_RECV_WAITALL also at a
+ * push, with the bytes it holds:
+ *  - a segment carrying PSH ends inside it (the sender's write ends
+ *    there; Linux, like most stacks, sets PSH on a write's last segment).
+ *    A device that classifies such a segment ends the range at it when
+ *    it claims it (place.c); the consumer does the same when it takes the
+ *    segment's last byte;
+ *  - or no new byte came for push_timeout_us while it held some, for
+ *    senders that never push.
+ * The consumer and the timer end a range only where no device claimed
+ * bytes beyond the consumer (postrx_chan_push()): a device maps each
+ * range as running to its limit, and such a claim proves the stream goes
+ * on into it.  So a device never guesses a range's end wrong, and the
+ * ends do not depend on how fast the consumer runs.  Windows completes a
+ * pending receive the same way (full, PSH or a timeout), as does
+ * FreeBSD's cxgbe DDP (PSH completes a partly placed buffer).
  */
 #include <linux/slab.h>
 #include <linux/postrx.h>
 #include <net/tcp.h>
 
 #include "postrx.h"
+
+static unsigned int push_timeout_us = 1000;
+module_param(push_timeout_us, uint, 0644);
+MODULE_PARM_DESC(push_timeout_us,
+		 "End a buffer without WAITALL that holds bytes when no more came for this long and no PSH did (us; 0: as soon as nothing is queued)");
+
+static enum hrtimer_restart postrx_chan_push_timeout(struct hrtimer *t);
 
 struct postrx_chan *postrx_chan_alloc(struct sock *sk, struct file *devfile)
 {
@@ -26,6 +52,8 @@ struct postrx_chan *postrx_chan_alloc(struct sock *sk, struct file *devfile)
 	INIT_LIST_HEAD(&chan->ranges);
 	INIT_LIST_HEAD(&chan->bounce);
 	spin_lock_init(&chan->place_lock);
+	hrtimer_init(&chan->push_timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
+	chan->push_timer.function = postrx_chan_push_timeout;
 	sock_hold(sk);
 	chan->sk = sk;
 	chan->devfile = get_file(devfile);
@@ -84,6 +112,7 @@ int postrx_chan_post(struct postrx_chan *chan, struct postrx_range *r)
 	kref_get(&chan->ref);
 	WRITE_ONCE(r->chan, chan);
 	r->state = POSTRX_RANGE_POSTED;
+	r->limit = r->len;
 	postrx_range_init_cursor(r);
 
 	spin_lock_bh(&chan->place_lock);
@@ -100,6 +129,18 @@ int postrx_chan_post(struct postrx_chan *chan, struct postrx_range *r)
 	spin_unlock_bh(&chan->place_lock);
 	WRITE_ONCE(chan->nr_posted, chan->nr_posted + 1);
 	return 0;
+}
+
+/* @r is off the channel: fix its result and hand it to io_uring. */
+static void postrx_chan_complete(struct postrx_range *r, int res)
+{
+	struct postrx_chan *chan = r->chan;
+
+	WRITE_ONCE(chan->nr_posted, chan->nr_posted - 1);
+	chan->completed++;
+	r->state = POSTRX_RANGE_DONE;
+	r->res = res;
+	postrx_uring_complete(r);
 }
 
 /*
@@ -119,24 +160,52 @@ void postrx_chan_finish(struct postrx_range *r, int res)
 	postrx_place_wait(chan);
 	list_del(&r->node);
 	spin_unlock_bh(&chan->place_lock);
-	WRITE_ONCE(chan->nr_posted, chan->nr_posted - 1);
-	chan->completed++;
-	r->state = POSTRX_RANGE_DONE;
-	r->res = res;
-	postrx_uring_complete(r);
+	postrx_chan_complete(r, res);
+}
+
+/*
+ * A push reached the head range @r, which holds bytes: end it there if it
+ * does not wait for all, unless a device claimed bytes beyond the
+ * consumer.  Those bytes were mapped into @r or behind it, so @r goes on
+ * (see the rules above); a write in flight is such a claim.  The check and
+ * the unlinking are one step under place_lock, so no claim slips between
+ * them.  Returns true if @r ended.
+ */
+bool postrx_chan_push(struct postrx_chan *chan, struct postrx_range *r)
+{
+	if (r->flags & POSTRX_RECV_WAITALL)
+		return false;
+	if (chan->steered) {
+		spin_lock_bh(&chan->place_lock);
+		if (chan->place_inflight ||
+		    after(chan->claim_next, chan->rx_next)) {
+			spin_unlock_bh(&chan->place_lock);
+			return false;
+		}
+		list_del(&r->node);
+		spin_unlock_bh(&chan->place_lock);
+	} else {
+		list_del(&r->node);
+	}
+	postrx_chan_complete(r, r->filled);
+	return true;
 }
 
 /*
  * Account @n stream bytes just written at the head range @r, @placed of
- * them found in place (written by the device); finish @r when full.
+ * them found in place (written by the device); finish @r when it reached
+ * its limit.  Returns true if @r ended (it may be gone then).
  */
-void postrx_chan_fill(struct postrx_chan *chan, struct postrx_range *r,
+bool postrx_chan_fill(struct postrx_chan *chan, struct postrx_range *r,
 		      u32 n, u32 placed, bool late)
 {
+	bool full;
+
 	if (chan->steered) {
 		spin_lock_bh(&chan->place_lock);
 		r->filled += n;
 		chan->rx_next += n;
+		full = r->filled == r->limit;
 		postrx_place_consumed(chan);
 		spin_unlock_bh(&chan->place_lock);
 		if (!list_empty(&chan->bounce))
@@ -144,14 +213,16 @@ void postrx_chan_fill(struct postrx_chan *chan, struct postrx_range *r,
 	} else {
 		r->filled += n;
 		chan->rx_next += n;
+		full = r->filled == r->limit;
 	}
 	chan->placed_bytes += placed;
 	if (late)
 		chan->copied_late_bytes += n - placed;
 	else
 		chan->copied_rx_bytes += n - placed;
-	if (r->filled == r->len)
+	if (full)
 		postrx_chan_finish(r, r->filled);
+	return full;
 }
 
 /*
@@ -173,20 +244,83 @@ void postrx_chan_finish_all(struct postrx_chan *chan, int res)
 }
 
 /*
- * The consumer has taken all it could.  Complete what recv() would return
- * now: a partly filled head range unless it waits for all (no more data is
- * queued, or it would be full), and at end of stream (@eof) or on error
- * (@err < 0) every range, with 0 or the error for the empty ones.
+ * The consumer has taken all it could.  At end of stream (@eof) or on
+ * error (@err < 0) complete every range, with 0 or the error for the empty
+ * ones.  Otherwise a head range without WAITALL that holds bytes waits for
+ * a push; arm the timer that ends it if none comes (or, with
+ * push_timeout_us 0, end it now, as recv() returns what it has).
  */
 void postrx_chan_settle(struct postrx_chan *chan, int err, bool eof)
 {
+	unsigned int timeout_us = READ_ONCE(push_timeout_us);
 	struct postrx_range *r;
 
 	r = list_first_entry_or_null(&chan->ranges, struct postrx_range, node);
 	if (!r)
 		return;
-	if (err || eof)
+	if (err || eof) {
 		postrx_chan_finish_all(chan, err);
-	else if (r->filled && !(r->flags & POSTRX_RECV_WAITALL))
-		postrx_chan_finish(r, r->filled);
+		return;
+	}
+	if (!r->filled || (r->flags & POSTRX_RECV_WAITALL))
+		return;
+	if (!timeout_us) {
+		postrx_chan_push(chan, r);
+		return;
+	}
+	if (!hrtimer_is_queued(&chan->push_timer)) {
+		chan->push_mark = chan->rx_next;
+		hrtimer_start(&chan->push_timer, ns_to_ktime((u64)timeout_us * NSEC_PER_USEC),
+			      HRTIMER_MODE_REL_SOFT);
+	}
+}
+
+/*
+ * The push timer, in softirq context.  End the head range if it holds
+ * bytes and none came since the timer was armed; wait again while more
+ * come, while a device claimed bytes beyond the consumer (they are on
+ * their way), or while a system call owns the socket.
+ */
+static enum hrtimer_restart postrx_chan_push_timeout(struct hrtimer *t)
+{
+	struct postrx_chan *chan = container_of(t, struct postrx_chan,
+						push_timer);
+	u64 timeout_ns = (u64)READ_ONCE(push_timeout_us) * NSEC_PER_USEC;
+	struct sock *sk = chan->sk;
+	struct postrx_range *r;
+	bool again = true;
+
+	bh_lock_sock(sk);
+	if (!sock_owned_by_user(sk)) {
+		r = list_first_entry_or_null(&chan->ranges,
+					     struct postrx_range, node);
+		if (!r || !r->filled || (r->flags & POSTRX_RECV_WAITALL))
+			again = false;
+		else if (chan->push_mark != chan->rx_next)
+			chan->push_mark = chan->rx_next;
+		else
+			again = !postrx_chan_push(chan, r);
+	}
+	/*
+	 * Armed again by hrtimer_start(), not by returning HRTIMER_RESTART:
+	 * a system call that owns the socket may start it concurrently
+	 * (postrx_chan_settle()), and hrtimer_forward() must not touch a
+	 * queued timer.
+	 */
+	if (again)
+		hrtimer_start(t, ns_to_ktime(max_t(u64, timeout_ns,
+						   NSEC_PER_USEC)),
+			      HRTIMER_MODE_REL_SOFT);
+	bh_unlock_sock(sk);
+	return HRTIMER_NORESTART;
+}
+
+/*
+ * No range is left to end and the socket is closing: stop the timer and
+ * wait for a run in progress.  Process context, socket not locked (the
+ * timer takes its spinlock).
+ */
+void postrx_chan_stop_timer(struct postrx_chan *chan)
+{
+	hrtimer_cancel(&chan->push_timer);
 }

@@ -4,10 +4,14 @@
  * where its payload goes; we claim the bytes in the posted ranges and
  * give back destination pages.  The rules (DESIGN invariant 2):
  *
- *  - only into posted, unfilled ranges, and only where the stream offset
- *    of the range is known in advance: every range from the head up to
- *    and including the target waits for all (POSTRX_RECV_WAITALL), so no
- *    partial completion can shift the mapping under a placement;
+ *  - only into posted, unfilled ranges, at the stream offset each range
+ *    will have.  A range ends where it is full (its limit), and a range
+ *    without POSTRX_RECV_WAITALL may also end early, at a push (chan.c):
+ *    the device decides such an end when it claims a segment carrying
+ *    PSH, and the consumer or the push timer only where no device claimed
+ *    anything beyond the end.  So a range whose end is not decided yet is
+ *    mapped as if it were full, and that holds: once a device claimed
+ *    bytes past the consumer, nothing ends the range before them;
  *  - only at or ahead of chan->claim_next, which is past every byte
  *    claimed before, by the device or by the consumer's copies, and past
  *    what TCP already received: a claimed byte is never written by the
@@ -65,7 +69,7 @@ static u32 postrx_range_piece(struct postrx_range *r, u32 len,
 
 	n = min_t(u32, len, PAGE_SIZE - poff);
 	n = min_t(u32, n, v->bv_len - r->cur_skip);
-	n = min_t(u32, n, r->len - r->cur_off);
+	n = min_t(u32, n, r->limit - r->cur_off);
 	bvec_set_page(bv, nth_page(v->bv_page, pos >> PAGE_SHIFT), n, poff);
 	return n;
 }
@@ -106,34 +110,37 @@ void postrx_range_init_cursor(struct postrx_range *r)
 
 /*
  * Map @len stream bytes from @seq to destination pieces in @pl, up to
- * POSTRX_PLACE_MAX_DST pieces.  Only through the all-WAITALL prefix of
- * the ranges, where the mapping cannot shift.
+ * POSTRX_PLACE_MAX_DST pieces.  Each range is taken as running to its
+ * limit: that is where it ends unless a push ends it sooner, and a push
+ * never ends it before bytes claimed in it or beyond (see above).  Returns
+ * the range the last mapped byte went into, with *@end_off the offset just
+ * past that byte, or NULL if no range covers @seq.
  */
-static int postrx_place_map(struct postrx_chan *chan, u32 seq, u32 len,
-			    struct postrx_place *pl)
+static struct postrx_range *postrx_place_map(struct postrx_chan *chan,
+					     u32 seq, u32 len,
+					     struct postrx_place *pl,
+					     u32 *end_off)
 {
 	struct postrx_range *r;
 	u32 start, off;
 
 	r = list_first_entry_or_null(&chan->ranges, struct postrx_range, node);
 	if (!r)
-		return -ENOSPC;
+		return NULL;
 	start = chan->rx_next - r->filled;
 	list_for_each_entry_from(r, &chan->ranges, node) {
-		if (!(r->flags & POSTRX_RECV_WAITALL))
-			return -ENOSPC;
-		if (before(seq, start + r->len))
+		if (before(seq, start + r->limit))
 			break;
-		start += r->len;
+		start += r->limit;
 	}
 	if (list_entry_is_head(r, &chan->ranges, node))
-		return -ENOSPC;
+		return NULL;
 
 	off = seq - start;
 	pl->seq = seq;
 	pl->len = 0;
 	pl->nr_dst = 0;
-	while (pl->len < len && pl->nr_dst < POSTRX_PLACE_MAX_DST) {
+	for (;;) {
 		u32 n;
 
 		postrx_range_seek(r, off);
@@ -141,16 +148,30 @@ static int postrx_place_map(struct postrx_chan *chan, u32 seq, u32 len,
 		pl->nr_dst++;
 		pl->len += n;
 		off += n;
-		if (off < r->len)
+		if (pl->len == len || pl->nr_dst == POSTRX_PLACE_MAX_DST)
+			break;
+		if (off < r->limit)
 			continue;
 		if (list_is_last(&r->node, &chan->ranges))
 			break;
 		r = list_next_entry(r, node);
-		if (!(r->flags & POSTRX_RECV_WAITALL))
-			break;
 		off = 0;
 	}
-	return 0;
+	*end_off = off;
+	return r;
+}
+
+/*
+ * A segment carrying PSH ends at the byte just mapped: end @r there (its
+ * limit), unless it waits for all or is full anyway.  Bytes behind the
+ * push then map to the next range, and the consumer completes @r when it
+ * reaches the push (chan.c).  Under place_lock: the consumer reads the
+ * limit under it too.
+ */
+static void postrx_place_push(struct postrx_range *r, u32 end_off)
+{
+	if (!(r->flags & POSTRX_RECV_WAITALL) && end_off < r->limit)
+		r->limit = end_off;
 }
 
 /* Can bytes from @seq be remembered as a placed span? */
@@ -165,14 +186,15 @@ static bool postrx_place_span_room(struct postrx_chan *chan, u32 seq)
 }
 
 int postrx_place_begin(struct postrx_flow *flow, u32 seq, u32 len,
-		       struct postrx_place *pl)
+		       u32 flags, struct postrx_place *pl)
 {
 	struct postrx_chan *chan = flow->chan;
 	const struct tcp_sock *tp = tcp_sk(chan->sk);
-	u32 wnd_end;
+	struct postrx_range *r;
+	u32 wnd_end, end_off;
 	int err;
 
-	if (!len)
+	if (!len || (flags & ~POSTRX_PLACE_FLAGS))
 		return -EINVAL;
 
 	/*
@@ -210,9 +232,12 @@ int postrx_place_begin(struct postrx_flow *flow, u32 seq, u32 len,
 	err = -ENOSPC;
 	if (chan->place_paused || !postrx_place_span_room(chan, seq))
 		goto err_unlock;
-	err = postrx_place_map(chan, seq, len, pl);
-	if (err)
+	r = postrx_place_map(chan, seq, len, pl, &end_off);
+	if (!r)
 		goto err_unlock;
+	/* Only a push this claim reaches: the segment's end is mapped. */
+	if ((flags & POSTRX_PLACE_PUSH) && pl->len == len)
+		postrx_place_push(r, end_off);
 
 	/*
 	 * The claim: no later placement may write these bytes again.  The
@@ -369,7 +394,10 @@ static int postrx_bounce_span(struct postrx_chan *chan,
 	int err;
 
 	while (len) {
-		if (postrx_place_map(chan, seq, len, &pl) || !pl.len)
+		u32 end_off;
+
+		if (!postrx_place_map(chan, seq, len, &pl, &end_off) ||
+		    !pl.len)
 			return 0;
 		for (i = 0; i < pl.nr_dst; i++) {
 			err = postrx_bounce_add(chan, pk, seq, &pl.dst[i], gfp);

@@ -32,6 +32,7 @@
 #define _POSTRX_INTERNAL_H
 
 #include <linux/fs.h>
+#include <linux/hrtimer.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/uio.h>
@@ -142,6 +143,15 @@ struct postrx_chan {
 	 */
 	int			stream_err;
 
+	/*
+	 * The push timer (chan.c): ends a head range without WAITALL that
+	 * holds bytes when no more came for postrx.push_timeout_us.  Runs
+	 * under the socket spinlock; cancelled at close.  push_mark is
+	 * rx_next when it was armed, under the socket lock.
+	 */
+	struct hrtimer		push_timer;
+	u32			push_mark;
+
 	/* What the socket had before we attached; restored at close. */
 	const struct proto	*base_prot;
 	void			(*saved_data_ready)(struct sock *sk);
@@ -168,6 +178,12 @@ struct postrx_range {
 	struct postrx_user	*user;		/* charged; NULL if refused */
 	struct iov_iter		iter;		/* where the next byte goes */
 	u32			len;
+	/*
+	 * Where the range ends: len, or less once a push ended it early
+	 * (chan.c).  Lowered by a device under place_lock only, so a
+	 * steered consumer reads it under place_lock.
+	 */
+	u32			limit;
 	u32			filled;
 	u32			flags;		/* POSTRX_RECV_* */
 	int			res;		/* the CQE's res, once DONE */
@@ -185,9 +201,11 @@ struct postrx_range {
 struct postrx_chan *postrx_chan_alloc(struct sock *sk, struct file *devfile);
 void postrx_chan_put(struct postrx_chan *chan);
 int postrx_chan_post(struct postrx_chan *chan, struct postrx_range *r);
-void postrx_chan_fill(struct postrx_chan *chan, struct postrx_range *r,
+bool postrx_chan_fill(struct postrx_chan *chan, struct postrx_range *r,
 		      u32 n, u32 placed, bool late);
+bool postrx_chan_push(struct postrx_chan *chan, struct postrx_range *r);
 void postrx_chan_settle(struct postrx_chan *chan, int err, bool eof);
+void postrx_chan_stop_timer(struct postrx_chan *chan);
 void postrx_chan_finish(struct postrx_range *r, int res);
 void postrx_chan_end(struct postrx_range *r, int res);
 void postrx_chan_finish_all(struct postrx_chan *chan, int res);

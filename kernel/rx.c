@@ -261,18 +261,23 @@ static int postrx_actor(read_descriptor_t *desc, struct sk_buff *skb,
 					     struct postrx_range, node);
 		if (!r)
 			break;
-		n = min_t(size_t, len - done, r->len - r->filled);
 		seq = chan->rx_next;
 		if (chan->steered) {
-			/* Our claim first: no device writes here from now. */
+			/*
+			 * Our claim first: no device writes here from now.
+			 * The limit with it: a device's push may lower it.
+			 */
 			spin_lock_bh(&chan->place_lock);
+			n = min_t(size_t, len - done, r->limit - r->filled);
 			postrx_place_claim(chan, seq, n);
 			spin_unlock_bh(&chan->place_lock);
 			placed = postrx_take(chan, r, skb, offset + done, seq,
 					     n);
-		} else if (skb_copy_datagram_iter(skb, offset + done,
-						  &r->iter, n)) {
-			placed = -EFAULT;
+		} else {
+			n = min_t(size_t, len - done, r->limit - r->filled);
+			if (skb_copy_datagram_iter(skb, offset + done,
+						   &r->iter, n))
+				placed = -EFAULT;
 		}
 		if (placed == -EBADMSG) {
 			postrx_place_conflict(chan);
@@ -285,7 +290,15 @@ static int postrx_actor(read_descriptor_t *desc, struct sk_buff *skb,
 			break;
 		}
 		done += n;
-		postrx_chan_fill(chan, r, n, placed, ctx->late);
+		/*
+		 * The skb's last byte, and it carries PSH: a push (chan.c).
+		 * GRO and TCP's coalescing keep PSH on the merged skb, so a
+		 * push may be seen later than it was sent, never earlier.
+		 */
+		if (!postrx_chan_fill(chan, r, n, placed, ctx->late) &&
+		    done == len &&
+		    (TCP_SKB_CB(skb)->tcp_flags & TCPHDR_PSH))
+			postrx_chan_push(chan, r);
 	}
 	return done;
 }
@@ -354,8 +367,8 @@ void postrx_rx_service(struct postrx_chan *chan, bool late)
 }
 
 /*
- * Is there enough queued to be worth consuming now?  A head range with
- * recv() semantics completes with whatever has come, so always.  A WAITALL
+ * Is there enough queued to be worth consuming now?  A head range without
+ * WAITALL may end at any push (chan.c), so always.  A WAITALL
  * head completes only when full: consuming each skb as it arrives would
  * keep TCP's window wide open, and TCP then acknowledges every second
  * full-sized segment and every window it can widen (tcp_ack_snd_check(),
@@ -581,8 +594,11 @@ static void postrx_close(struct sock *sk, long timeout)
 	release_sock(sk);
 
 	base->close(sk, timeout);
-	if (chan)
+	if (chan) {
+		/* No range is left for it; our callbacks are gone. */
+		postrx_chan_stop_timer(chan);
 		postrx_chan_put(chan);
+	}
 }
 
 /*

@@ -119,17 +119,28 @@ int postrx_dev_register(struct net_device *dev,
 void postrx_dev_unregister(struct net_device *dev);
 
 /*
+ * @flags for postrx_place_begin(): POSTRX_PLACE_PUSH says the segment
+ * carries TCP's PSH flag.  A buffer posted without POSTRX_RECV_WAITALL
+ * then ends with the segment's last byte, and what follows goes to the
+ * next buffer; a device that does not pass it only places less well.
+ */
+#define POSTRX_PLACE_PUSH	BIT(0)
+#define POSTRX_PLACE_FLAGS	POSTRX_PLACE_PUSH
+
+/*
  * Returns 0 with @pl filled and BH disabled until postrx_place_end(), or
  * a negative errno, nothing claimed:
+ *   -EINVAL	@len is 0, or unknown @flags
  *   -ENOENT	the flow is gone (socket closing)
- *   -ENOSPC	no posted buffer (or none whose stream offset is known)
- *		covers @seq
+ *   -ENOSPC	no posted buffer covers @seq
  *   -EALREADY	@seq lies behind what was already claimed or consumed
  *   -ERANGE	outside the TCP receive window
  *   -EBUSY	a claim of this flow is still in flight
+ *   -ESHUTDOWN	the socket's read side is shut down
+ *   -EBADMSG	the stream failed: TCP contradicted placed bytes
  */
 int postrx_place_begin(struct postrx_flow *flow, u32 seq, u32 len,
-		       struct postrx_place *pl);
+		       u32 flags, struct postrx_place *pl);
 void postrx_place_end(struct postrx_flow *flow, struct postrx_place *pl);
 
 #endif /* _POSTRX_DRIVER_H */
