@@ -90,7 +90,7 @@ static inline int ring_init(unsigned int entries, struct io_uring *ring)
 }
 
 static inline void prep_post(struct io_uring *ring, int devfd, int fd, void *addr,
-		      __u32 len, __u64 ud)
+		      __u32 len, __u64 ud, __u32 flags)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
 
@@ -102,7 +102,7 @@ static inline void prep_post(struct io_uring *ring, int devfd, int fd, void *add
 	sqe->uring_cmd_flags = IORING_URING_CMD_FIXED;
 	sqe->user_data = ud;
 	((struct postrx_sock_cmd *)sqe->cmd)->sockfd = fd;
-	((struct postrx_sock_cmd *)sqe->cmd)->flags = POSTRX_RECV_WAITALL;
+	((struct postrx_sock_cmd *)sqe->cmd)->flags = flags;
 }
 
 /* Connect a TCP socket to HOST (IPv4 or IPv6 literal) and PORT. */

@@ -6,7 +6,8 @@
  *   rxbench send HOST PORT BYTES          sender (run in another namespace)
  *   rxbench recv PATH PORT BYTES BUFSIZE  receiver; PATH is epoll,
  *                                         uring_recv, uring_recv_ring,
- *                                         tcp_zerocopy, postrx or
+ *                                         tcp_zerocopy, postrx,
+ *                                         postrx_push (no WAITALL) or
  *                                         postrx_dropin
  *
  * The receiver accepts one connection, receives BYTES into BUFSIZE buffers
@@ -360,11 +361,11 @@ static size_t recv_dropin(int fd, char *buf, size_t bufsize, size_t total,
 }
 
 /*
- * postrx: postrx_nbufs() registered buffers posted with WAITALL,
- * re-posted as they complete.
+ * postrx: postrx_nbufs() registered buffers posted with @flags (WAITALL,
+ * or 0: each completes at the sender's push), re-posted as they complete.
  */
 static size_t recv_postrx(int fd, char *buf, size_t bufsize, size_t total,
-			  struct postrx_stats *st)
+			  __u32 flags, struct postrx_stats *st)
 {
 	unsigned int nbufs = postrx_nbufs(bufsize);
 	struct iovec iov = { buf, bufsize * nbufs };
@@ -382,7 +383,8 @@ static size_t recv_postrx(int fd, char *buf, size_t bufsize, size_t total,
 	    io_uring_register_buffers(&ring, &iov, 1))
 		die("io_uring", errno);
 	for (i = 0; i < nbufs; i++, inflight++)
-		prep_post(&ring, devfd, fd, buf + i * bufsize, bufsize, i);
+		prep_post(&ring, devfd, fd, buf + i * bufsize, bufsize, i,
+			  flags);
 	/*
 	 * Each round submits the re-posts of the previous one and waits:
 	 * every completion that is there is taken in one go, as an io_uring
@@ -402,12 +404,16 @@ static size_t recv_postrx(int fd, char *buf, size_t bufsize, size_t total,
 			if (res < 0)
 				die("POSTRX_CMD_RECV", -res);
 			got += res;
-			if (res < (int)bufsize)
+			/* A short WAITALL buffer or 0: the end of the stream. */
+			if (!res || ((flags & POSTRX_RECV_WAITALL) &&
+				     res < (int)bufsize))
 				eof = true;
-			if (eof || got + (size_t)inflight * bufsize >= total)
+			if (eof || got >= total ||
+			    ((flags & POSTRX_RECV_WAITALL) &&
+			     got + (size_t)inflight * bufsize >= total))
 				continue;
 			prep_post(&ring, devfd, fd, buf + ud * bufsize, bufsize,
-				  ud);
+				  ud, flags);
 			inflight++;
 		}
 		io_uring_cq_advance(&ring, seen);
@@ -457,7 +463,10 @@ static int do_recv(const char *path, int port, size_t total, size_t bufsize)
 	else if (!strcmp(path, "uring_recv_ring"))
 		got = recv_uring_ring(fd, buf, bufsize, total);
 	else if (!strcmp(path, "postrx"))
-		got = recv_postrx(fd, buf, bufsize, total, &st);
+		got = recv_postrx(fd, buf, bufsize, total, POSTRX_RECV_WAITALL,
+				  &st);
+	else if (!strcmp(path, "postrx_push"))
+		got = recv_postrx(fd, buf, bufsize, total, 0, &st);
 	else if (!strcmp(path, "postrx_dropin"))
 		got = recv_dropin(fd, buf, bufsize, total, &st);
 	else if (!strcmp(path, "tcp_zerocopy"))
@@ -502,7 +511,7 @@ int main(int argc, char **argv)
 			       strtoull(argv[5], NULL, 0));
 	fprintf(stderr, "usage: rxbench send HOST PORT BYTES\n"
 			"       rxbench recv epoll|uring_recv|uring_recv_ring|tcp_zerocopy|\n"
-			"                    postrx|postrx_dropin\n"
+			"                    postrx|postrx_push|postrx_dropin\n"
 			"                    PORT BYTES BUFSIZE\n");
 	return 2;
 }

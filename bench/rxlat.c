@@ -39,6 +39,7 @@ struct server {
 	struct io_uring_buf_ring *br;
 	void *map;
 	bool armed;
+	__u32 post_flags;	/* postrx: WAITALL, or 0 (postrx_push) */
 	size_t (*recv)(struct server *s, size_t want);
 };
 
@@ -152,7 +153,8 @@ static size_t recv_tcp_zerocopy(struct server *s, size_t want)
 }
 
 /*
- * postrx: POSTED request-sized buffers posted with WAITALL; a completed
+ * postrx: POSTED request-sized buffers posted with WAITALL (postrx_push:
+ * without, each completes at the request's push); a completed
  * one is posted again at once (the SQE goes in with the next wait, before
  * the next request can arrive, since the client waits for the answer).
  */
@@ -163,7 +165,8 @@ static size_t recv_postrx(struct server *s, size_t want)
 
 	if (res <= 0)
 		die("POSTRX_CMD_RECV", res ? -res : ECONNRESET);
-	prep_post(&s->ring, s->devfd, s->fd, s->buf + slot * s->size, s->size, slot);
+	prep_post(&s->ring, s->devfd, s->fd, s->buf + slot * s->size, s->size, slot,
+		  s->post_flags);
 	return res;
 }
 
@@ -196,13 +199,14 @@ static void setup_ring_paths(struct server *s, const char *path)
 					      io_uring_buf_ring_mask(RING_BUFS), i);
 		io_uring_buf_ring_advance(s->br, RING_BUFS);
 		s->recv = recv_uring_ring;
-	} else if (!strcmp(path, "postrx")) {
+	} else if (!strcmp(path, "postrx") || !strcmp(path, "postrx_push")) {
+		s->post_flags = strcmp(path, "postrx") ? 0 : POSTRX_RECV_WAITALL;
 		s->devfd = open(POSTRX_DEVICE_PATH, O_RDWR);
 		if (s->devfd < 0 || io_uring_register_buffers(&s->ring, &iov, 1))
 			die("postrx", errno);
 		for (i = 0; i < POSTED; i++)
 			prep_post(&s->ring, s->devfd, s->fd, s->buf + i * s->size,
-				  s->size, i);
+				  s->size, i, s->post_flags);
 		s->recv = recv_postrx;
 	} else {
 		die(path, EINVAL);

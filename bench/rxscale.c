@@ -77,7 +77,7 @@ static void post(struct scale *s, long i, long slot)
 	if (!io_uring_sq_space_left(&s->ring))
 		io_uring_submit(&s->ring);
 	prep_post(&s->ring, s->devfd, s->fds[i], s->region + idx * s->bufsize,
-		  s->bufsize, idx);
+		  s->bufsize, idx, POSTRX_RECV_WAITALL);
 }
 
 static void setup(struct scale *s)

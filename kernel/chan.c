@@ -34,7 +34,7 @@
 
 #include "postrx.h"
 
-static unsigned int push_timeout_us = 1000;
+static unsigned int push_timeout_us = 2000;
 module_param(push_timeout_us, uint, 0644);
 MODULE_PARM_DESC(push_timeout_us,
 		 "End a buffer without WAITALL that holds bytes when no more came for this long and no PSH did (us; 0: as soon as nothing is queued)");

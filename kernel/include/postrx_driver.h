@@ -19,7 +19,7 @@
  * For each classified segment with payload, the driver asks for the
  * destination:
  *
- *	err = postrx_place_begin(flow, seq, len, &pl);
+ *	err = postrx_place_begin(flow, seq, len, flags, &pl);
  *	if (!err) {
  *		... write pl.len bytes of payload into pl.dst[0..pl.nr_dst) ...
  *		... get_page() each pl.dst[i].bv_page for the skb's frags ...

@@ -6,8 +6,10 @@
  * with IORING_OP_RECV.  Run it under LD_PRELOAD=liburing-ext-preload.so
  * and the same loop receives through postrx.
  *
- *   recv-loop PORT      listen on PORT, receive one connection to its end,
- *                       print the byte count and an FNV-1a hash
+ *   recv-loop PORT [any]  listen on PORT, receive one connection to its
+ *                         end, print the byte count and an FNV-1a hash;
+ *                         "any": without MSG_WAITALL (a receive returns
+ *                         what has come)
  */
 #include <arpa/inet.h>
 #include <liburing.h>
@@ -30,9 +32,11 @@ int main(int argc, char **argv)
 	uint64_t hash = 0xcbf29ce484222325ULL, total = 0;
 	struct io_uring_cqe *cqe;
 	struct io_uring ring;
-	int one = 1, lfd, fd, i;
+	int one = 1, lfd, fd, i, flags = MSG_WAITALL;
 
-	if (argc != 2)
+	if (argc == 3 && !strcmp(argv[2], "any"))
+		flags = 0;
+	else if (argc != 2)
 		return 2;
 	a.sin_port = htons(atoi(argv[1]));
 	lfd = socket(AF_INET, SOCK_STREAM, 0);
@@ -47,7 +51,7 @@ int main(int argc, char **argv)
 	/* One receive at a time, into buffers taken in turn. */
 	for (i = 0;; i = (i + 1) % NBUF) {
 		io_uring_prep_recv(io_uring_get_sqe(&ring), fd, bufs[i], BUFSZ,
-				   MSG_WAITALL);
+				   flags);
 		io_uring_submit(&ring);
 		if (io_uring_wait_cqe(&ring, &cqe))
 			return 1;

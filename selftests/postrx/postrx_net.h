@@ -632,6 +632,20 @@ static inline void px_describe_diff(uint64_t seed, uint64_t off,
 static int px_stream_err;
 static uint64_t px_stream_verified;
 
+/*
+ * For px_stream()'s @flags: every other buffer waits for all, the others
+ * complete at a push (POSTRX_RECV_WAITALL alternating on one socket).
+ */
+#define PX_RECV_MIXED	(1U << 31)
+
+/* The POSTRX_RECV_* flags of buffer @idx under px_stream()'s @flags. */
+static inline __u32 px_buf_flags(__u32 flags, unsigned int idx)
+{
+	if (!(flags & PX_RECV_MIXED))
+		return flags;
+	return idx & 1 ? 0 : POSTRX_RECV_WAITALL;
+}
+
 static inline int64_t px_stream(struct io_uring *ring, int devfd, int sockfd,
 				size_t bufsize, unsigned int nbufs,
 				__u32 flags, uint64_t seed)
@@ -651,7 +665,7 @@ static inline int64_t px_stream(struct io_uring *ring, int devfd, int sockfd,
 		goto out;
 	for (i = 0; i < nbufs; i++) {
 		if (!px_prep_recv(ring, devfd, sockfd, mem + i * bufsize,
-				  bufsize, 0, flags, i))
+				  bufsize, 0, px_buf_flags(flags, i), i))
 			goto out;
 		fifo[tail++ % (nbufs + 1)] = i;
 	}
@@ -687,7 +701,8 @@ static inline int64_t px_stream(struct io_uring *ring, int devfd, int sockfd,
 			eof = true;
 			continue;
 		}
-		if ((flags & POSTRX_RECV_WAITALL) && res != (int)bufsize) {
+		if ((px_buf_flags(flags, ud) & POSTRX_RECV_WAITALL) &&
+		    res != (int)bufsize) {
 			/* Only the last buffer before end of stream. */
 			eof = true;
 		}
@@ -702,7 +717,7 @@ static inline int64_t px_stream(struct io_uring *ring, int devfd, int sockfd,
 		if (eof)
 			continue;
 		if (!px_prep_recv(ring, devfd, sockfd, mem + ud * bufsize,
-				  bufsize, 0, flags, ud))
+				  bufsize, 0, px_buf_flags(flags, ud), ud))
 			goto out;
 		fifo[tail++ % (nbufs + 1)] = ud;
 		io_uring_submit(ring);

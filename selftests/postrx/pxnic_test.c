@@ -432,12 +432,29 @@ TEST_F_TIMEOUT(px, flow_share_per_user, 600)
 	munmap(mem, n * 4096);
 }
 
+/*
+ * Buffers without WAITALL complete at a push (the sender's writes end with
+ * PSH): the device knows where each ends as it classifies, and places
+ * across them as it does across WAITALL buffers.  64 KiB and 4 KiB ones.
+ */
 TEST_F_TIMEOUT(px, recv_semantics, 600)
 {
+	static const struct { size_t size; unsigned int nbufs; } t[] = {
+		{ 65536, 16 },
+		{ 4096, 64 },
+	};
+	size_t total = 16 * MIB / px_scale();
 	struct postrx_stats st;
+	unsigned int i;
 
-	ASSERT_EQ(0, streamed(self, variant, 16 * MIB / px_scale(), 65536, 16,
-			      0, &st));
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		fprintf(stderr, "# %u x %zu\n", t[i].nbufs, t[i].size);
+		ASSERT_EQ(0, streamed(self, variant, total, t[i].size,
+				      t[i].nbufs, 0, &st));
+		stop(self);
+		/* Most of it: a buffer re-posted late misses a segment. */
+		EXPECT_GT(st.placed_bytes, total / 2);
+	}
 }
 
 static int netem(const char *args)
@@ -501,7 +518,7 @@ TEST_F_TIMEOUT(px, device_faults, 14400)
 		faults_off();
 		fault_set(knobs[i], every);
 		EXPECT_EQ(0, streamed(self, variant, fault_bytes(variant),
-				      256 * 1024, 8, POSTRX_RECV_WAITALL, &st));
+				      256 * 1024, 8, PX_RECV_MIXED, &st));
 		/* What the device injected, for the record (reliability.md). */
 		px_sh("ethtool -S px0 | sed -n 's/^ *\\(rx_fault_[a-z]*\\): /# \\1 /p'");
 		stop(self);
@@ -546,7 +563,7 @@ TEST_F_TIMEOUT(px, device_faults_combined, 14400)
 
 		ASSERT_LT(streams++, 1000);
 		ret = streamed(self, variant, want, 256 * 1024, 8,
-			       POSTRX_RECV_WAITALL, &st);
+			       PX_RECV_MIXED, &st);
 		stop(self);
 		if (!ret) {
 			done += want;
@@ -648,8 +665,9 @@ TEST_F_TIMEOUT(px, cancel_while_placed_ahead, 900)
 	ASSERT_EQ(0, io_uring_register_buffers(&self->ring, &iov, 1));
 	for (i = 0; i < nbufs; i++) {
 		px_prep_recv(&self->ring, self->devfd, self->fd,
-			     mem + i * bufsize, bufsize, 0, POSTRX_RECV_WAITALL,
-			     gen++ << 8 | i);
+			     mem + i * bufsize, bufsize, 0,
+			     px_buf_flags(PX_RECV_MIXED, gen), gen << 8 | i);
+		gen++;
 		fifo[tail++ % 64] = i;
 	}
 	io_uring_submit(&self->ring);
@@ -680,8 +698,9 @@ TEST_F_TIMEOUT(px, cancel_while_placed_ahead, 900)
 		ASSERT_EQ(-1, px_verify(SEED, off, mem + idx * bufsize, res));
 		off += res;
 		px_prep_recv(&self->ring, self->devfd, self->fd,
-			     mem + idx * bufsize, bufsize, 0, POSTRX_RECV_WAITALL,
-			     gen++ << 8 | idx);
+			     mem + idx * bufsize, bufsize, 0,
+			     px_buf_flags(PX_RECV_MIXED, gen), gen << 8 | idx);
+		gen++;
 		fifo[tail++ % 64] = idx;
 		io_uring_submit(&self->ring);
 		/* Every third completion: cancel what is now the oldest. */
@@ -743,10 +762,10 @@ static int shutdown_rd_round(FIXTURE_DATA(px) *self,
 
 	if (start(self, variant, total, PX_END_CLOSE) < 0)
 		return -1;
-	for (i = 0; i < nbufs; i++)
+	for (i = 0; i < nbufs; i++, posted++)
 		px_prep_recv(&self->ring, self->devfd, self->fd,
-			     mem + i * bufsize, bufsize, 0, POSTRX_RECV_WAITALL,
-			     posted++);
+			     mem + i * bufsize, bufsize, 0,
+			     px_buf_flags(PX_RECV_MIXED, posted), posted);
 	io_uring_submit(&self->ring);
 	while (completed < posted) {
 		unsigned int slot;
@@ -785,7 +804,8 @@ static int shutdown_rd_round(FIXTURE_DATA(px) *self,
 			usleep(1000);
 		px_prep_recv(&self->ring, self->devfd, self->fd,
 			     mem + slot * bufsize, bufsize, 0,
-			     POSTRX_RECV_WAITALL, posted++);
+			     px_buf_flags(PX_RECV_MIXED, posted), posted);
+		posted++;
 		io_uring_submit(&self->ring);
 	}
 	stop(self);

@@ -1,0 +1,336 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * When a buffer posted without POSTRX_RECV_WAITALL completes (docs/uapi.md):
+ * when full, at a push (a segment carrying PSH, which ends each write of
+ * the sender), or when no new byte came for postrx.push_timeout_us while it
+ * held some.  Over loopback and veth the consumer applies the rule as it
+ * takes the bytes; over pxnic the device applies it as it classifies
+ * segments and places across buffers, and the consumer agrees with it.
+ *
+ * The sender writes one message at a time and waits for the receiver's go
+ * before the next, so every message ends in a push the receiver has seen
+ * alone: each buffer must then complete exactly at a message's end (or
+ * full), every byte the stream's.
+ */
+#include "kselftest_harness.h"
+#include "postrx_net.h"
+
+PX_UNLOAD_PXNIC_AT_EXIT
+
+#define SEED		0x9054
+#define NBUFS		8
+
+FIXTURE(push)
+{
+	struct io_uring ring;
+	int devfd, lfd, port, fd;
+	pid_t pid;		/* the sender */
+	int go[2];		/* receiver to sender: size of the next write */
+	int rep[2];		/* sender to receiver: a write is done */
+	uint8_t *mem;
+	size_t bufsize;
+	unsigned int posted, completed;
+	uint64_t off;		/* stream bytes received and verified */
+	long saved_timeout;
+};
+
+FIXTURE_VARIANT(push)
+{
+	struct px_link link;
+};
+
+FIXTURE_VARIANT_ADD(push, lo4)
+{
+	.link = { "lo4", AF_INET, "127.0.0.1" },
+};
+
+FIXTURE_VARIANT_ADD(push, veth6)
+{
+	.link = { "veth6", AF_INET6, "fd00:99::1", true },
+};
+
+FIXTURE_VARIANT_ADD(push, pxnic4)
+{
+	.link = { "pxnic4", AF_INET, "10.99.0.1", true, NULL, "pxnic", 1500 },
+};
+
+static bool on_pxnic(const FIXTURE_VARIANT(push) *variant)
+{
+	return variant->link.kind && !strcmp(variant->link.kind, "pxnic");
+}
+
+FIXTURE_SETUP(push)
+{
+	const char *why = POSTRX_DEVICE_PATH " cannot be opened";
+
+	self->fd = -1;
+	self->pid = 0;
+	self->mem = NULL;
+	self->saved_timeout = -1;
+	if (on_pxnic(variant))
+		self->devfd = px_open_with_pxnic(&why);
+	else
+		self->devfd = open(POSTRX_DEVICE_PATH, O_RDWR);
+	if (self->devfd < 0)
+		PX_NEED("%s", why);
+	ASSERT_EQ(0, px_link_up(&variant->link));
+	ASSERT_EQ(0, io_uring_queue_init(64, &self->ring, 0));
+	self->lfd = px_listen(&variant->link, &self->port);
+	ASSERT_GE(self->lfd, 0);
+	ASSERT_EQ(0, pipe(self->go));
+	ASSERT_EQ(0, pipe(self->rep));
+}
+
+FIXTURE_TEARDOWN(push)
+{
+	if (self->devfd < 0)
+		return;
+	if (self->saved_timeout >= 0)
+		px_postrx_param("push_timeout_us", self->saved_timeout);
+	if (self->pid > 0) {
+		kill(self->pid, SIGKILL);
+		px_wait_child(self->pid);
+	}
+	if (self->fd >= 0)
+		close(self->fd);
+	close(self->lfd);
+	io_uring_queue_exit(&self->ring);
+	if (self->mem) {
+		io_uring_unregister_buffers(&self->ring);
+		munmap(self->mem, self->bufsize * NBUFS);
+	}
+	close(self->devfd);
+	px_link_down(&variant->link);
+}
+
+/*
+ * The sender, in the child: for each size read from @go write that many
+ * stream bytes in one write() (with MSG_MORE if the size has bit 31 set:
+ * no push), then report on @rep.  Size 0 ends it.
+ */
+static int push_sender(int fd, void *arg)
+{
+	const int *p = arg;
+	int one = 1;
+	uint64_t off = 0;
+	uint32_t want;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	while (read(p[0], &want, sizeof(want)) == sizeof(want) && want) {
+		int flags = want & (1U << 31) ? MSG_MORE : 0;
+		size_t n = want & ~(1U << 31), done = 0;
+		char *buf = malloc(n);
+
+		if (!buf)
+			return 10;
+		px_pattern(SEED, off, buf, n);
+		while (done < n) {
+			ssize_t w = send(fd, buf + done, n - done, flags);
+
+			if (w <= 0)
+				return 11;
+			done += w;
+		}
+		free(buf);
+		off += n;
+		if (write(p[1], &one, 1) != 1)
+			return 12;
+	}
+	close(fd);
+	return 0;
+}
+
+static void begin(struct __test_metadata *_metadata, FIXTURE_DATA(push) *self,
+		  const FIXTURE_VARIANT(push) *variant, size_t bufsize,
+		  long timeout_us, int mss)
+{
+	struct iovec iov;
+	static int pipes[2];
+	unsigned int i;
+
+	self->saved_timeout = px_postrx_param("push_timeout_us", timeout_us);
+	ASSERT_LE(0, self->saved_timeout);
+	pipes[0] = self->go[0];
+	pipes[1] = self->rep[1];
+	self->pid = px_peer(&variant->link, self->port, mss, push_sender,
+			    pipes);
+	ASSERT_LT(0, self->pid);
+	self->fd = accept(self->lfd, NULL, NULL);
+	ASSERT_LE(0, self->fd);
+	self->bufsize = bufsize;
+	self->mem = px_alloc(bufsize * NBUFS);
+	ASSERT_NE(NULL, self->mem);
+	iov.iov_base = self->mem;
+	iov.iov_len = bufsize * NBUFS;
+	ASSERT_EQ(0, io_uring_register_buffers(&self->ring, &iov, 1));
+	for (i = 0; i < NBUFS; i++, self->posted++)
+		ASSERT_NE(NULL, px_prep_recv(&self->ring, self->devfd,
+					     self->fd, self->mem + i * bufsize,
+					     bufsize, 0, 0, self->posted));
+	ASSERT_EQ(NBUFS, io_uring_submit(&self->ring));
+}
+
+/* Let the sender write @n bytes (no push if @more) and wait until it did. */
+static void send_msg(struct __test_metadata *_metadata,
+		     FIXTURE_DATA(push) *self, uint32_t n, bool more)
+{
+	uint32_t want = n | (more ? 1U << 31 : 0);
+	char c;
+
+	ASSERT_EQ(sizeof(want), write(self->go[1], &want, sizeof(want)));
+	ASSERT_EQ(1, read(self->rep[0], &c, 1));
+}
+
+/*
+ * The next completion, within @ms: in posting order, verified against the
+ * stream, its buffer posted again.  Returns its result.
+ */
+static int next_done(struct __test_metadata *_metadata,
+		     FIXTURE_DATA(push) *self, int ms)
+{
+	unsigned int slot = self->completed % NBUFS;
+	uint8_t *buf = self->mem + slot * self->bufsize;
+	__u64 ud;
+	int res;
+
+	if (px_wait_cqe(&self->ring, ms, &ud, &res))
+		return -ETIME;
+	EXPECT_EQ(self->completed, ud);
+	self->completed++;
+	if (res > 0) {
+		EXPECT_EQ(-1, px_verify(SEED, self->off, buf, res));
+		self->off += res;
+	}
+	EXPECT_NE(NULL, px_prep_recv(&self->ring, self->devfd, self->fd, buf,
+				     self->bufsize, 0, 0, self->posted));
+	self->posted++;
+	io_uring_submit(&self->ring);
+	return res;
+}
+
+/* Nothing completes within @ms. */
+static void none_within(struct __test_metadata *_metadata,
+			FIXTURE_DATA(push) *self, int ms)
+{
+	struct __kernel_timespec ts = { ms / 1000, (ms % 1000) * 1000000LL };
+	struct io_uring_cqe *cqe;
+
+	EXPECT_EQ(-ETIME, io_uring_wait_cqe_timeout(&self->ring, &cqe, &ts));
+}
+
+/*
+ * How long a push may take to complete a buffer: well below the timer
+ * (PUSH_TIMER_US), so that a buffer the push did not end shows.
+ */
+#define PUSH_TIMER_US	20000000
+static int push_wait_ms(void)
+{
+	size_t ms = 8000 * px_scale();
+
+	return ms < 15000 ? ms : 15000;
+}
+
+/*
+ * A message of @n bytes, starting a fresh buffer: full buffers, then the
+ * rest at its push.  A write longer than TCP's size goal (some 64 KiB)
+ * may carry more pushes (TCP pushes every half window, forced_push()), so
+ * for those only the sum is checked; shorter ones are exact.
+ */
+static void expect_message(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(push) *self, size_t n)
+{
+	size_t left = n;
+
+	while (left) {
+		size_t want = left < self->bufsize ? left : self->bufsize;
+		int res = next_done(_metadata, self, push_wait_ms());
+
+		ASSERT_LT(0, res);
+		if (n <= 32768)
+			ASSERT_EQ((int)want, res);
+		ASSERT_GE(left, (size_t)res);
+		left -= res;
+	}
+}
+
+static void check_placed(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(push) *self,
+			 const FIXTURE_VARIANT(push) *variant)
+{
+	struct postrx_stats st = {};
+
+	ASSERT_EQ(64, px_stats(&self->ring, self->devfd, self->fd, &st));
+	fprintf(stderr, "# %llu bytes: placed %llu, copied at receive %llu, late %llu\n",
+		(unsigned long long)self->off,
+		(unsigned long long)st.placed_bytes,
+		(unsigned long long)st.copied_rx_bytes,
+		(unsigned long long)st.copied_late_bytes);
+	/* Every buffer was posted before its bytes came. */
+	if (on_pxnic(variant))
+		EXPECT_EQ(self->off, st.placed_bytes);
+	EXPECT_EQ(0, st.copied_late_bytes);
+}
+
+/* Messages that end inside a buffer: each completes at its push. */
+TEST_F_TIMEOUT(push, psh_inside_buffer, 300)
+{
+	static const uint32_t sizes[] = { 1, 1000, 1448, 3000, 20000, 65535,
+					  7, 40000 };
+	unsigned int i;
+
+	begin(_metadata, self, variant, 65536, PUSH_TIMER_US, 0);
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		send_msg(_metadata, self, sizes[i], false);
+		expect_message(_metadata, self, sizes[i]);
+	}
+	check_placed(_metadata, self, variant);
+}
+
+/*
+ * Messages that end exactly where a buffer ends, and span several: the
+ * buffers complete full, and no empty one follows the push.
+ */
+TEST_F_TIMEOUT(push, psh_at_buffer_end, 300)
+{
+	static const uint32_t sizes[] = { 4096, 8192, 4095, 4097, 16384 };
+	unsigned int i;
+
+	begin(_metadata, self, variant, 4096, PUSH_TIMER_US, 0);
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		send_msg(_metadata, self, sizes[i], false);
+		expect_message(_metadata, self, sizes[i]);
+		none_within(_metadata, self, 100);
+	}
+	check_placed(_metadata, self, variant);
+}
+
+/*
+ * A sender that does not push (MSG_MORE: whole segments leave without PSH,
+ * the tail waits for more) and then falls silent: the buffer that holds
+ * the segments completes when the timer runs out, not before; the rest
+ * comes with the next push.
+ */
+TEST_F_TIMEOUT(push, no_psh_then_silence, 300)
+{
+	const uint32_t n = 3100;
+	int res;
+
+	/*
+	 * Segments of at most 1000 bytes, on loopback too: three whole ones
+	 * leave, the tail waits, and the write stays far below half the
+	 * window (where TCP would push anyway).
+	 */
+	begin(_metadata, self, variant, 65536, 1000000, 1000);
+	send_msg(_metadata, self, n, true);
+	/* The timer is 1 s: nothing completes in the first 200 ms. */
+	none_within(_metadata, self, 200);
+	res = next_done(_metadata, self, 30000);
+	ASSERT_LT(0, res);
+	ASSERT_GT((int)n, res);
+	/* One more byte, pushed: the corked tail and it, in the next one. */
+	send_msg(_metadata, self, 1, false);
+	ASSERT_EQ((int)(n + 1 - res), next_done(_metadata, self, 30000));
+	check_placed(_metadata, self, variant);
+}
+
+TEST_HARNESS_MAIN
