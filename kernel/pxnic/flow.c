@@ -127,6 +127,11 @@ static int pxnic_flow_add(struct net_device *dev, struct postrx_flow *flow,
 		err = -EIO;	/* the device failed to program its table */
 		goto out;
 	}
+	/* Full: refuse without allocating (checked again under the lock). */
+	if (READ_ONCE(ft->count) >= ft->max) {
+		err = -ENOSPC;
+		goto out;
+	}
 	fe = kzalloc(sizeof(*fe), GFP_KERNEL);
 	if (!fe) {
 		err = -ENOMEM;
