@@ -31,7 +31,10 @@
 #define PXNIC_FLOWS_DEFAULT	65536	/* flow_table_size */
 #define PXNIC_FLOWS_MAX		BIT(20)
 
-/* Module parameters (main.c); the fault_* ones are writable at run time. */
+/*
+ * Module parameters (main.c); the fault_* ones are writable at run time,
+ * and so is flow_table_size, read when a pair is created.
+ */
 extern unsigned int pxnic_flow_table_size;
 extern unsigned int pxnic_rx_ring_size;
 extern unsigned int pxnic_fault_drop_placed;
