@@ -172,6 +172,20 @@ def copy_table(costs):
     return "\n".join(out) + "\n"
 
 
+def pct(v):
+    return f"{100 * v:.1f}%" if v is not None else "-"
+
+
+def scale_copies(s):
+    """A scale record's placed / copied cell, postrx's copies split."""
+    if "placed_bytes" not in s:
+        return "-"
+    cell = f'{s["placed_bytes"]} / {s["copied_bytes"]}'
+    if s["path"] != "epoll":
+        cell += f' ({s["copied_rx_bytes"]} + {s["copied_late_bytes"]})'
+    return cell
+
+
 def tables(records, scale, iperf):
     base = {(r["link"], r["size"]): r for r in records if r["path"] == "epoll"}
     out = ["| link | path | size | Gbit/s (median, min-max) | receive CPU s/GiB (median, min-max) | vs epoll "
@@ -193,8 +207,9 @@ def tables(records, scale, iperf):
                 "| link | path | sockets | buffer | posted per socket | Gbit/s | receive CPU s/GiB | vs 1 socket | vs epoll "
                 "| whole machine CPU s/GiB | vs epoll "
                 "| memory per connection KiB | postrx's first post per socket KiB | per further posted buffer KiB "
-                "| bytes per segment | ACKs per MiB | runs |",
-                "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+                "| bytes per segment | ACKs per MiB | placed / copied (at receive + late) bytes | placed | steered sockets | runs |",
+                "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- "
+                "| --- | --- | --- | --- |"]
         one = {(s["link"], s["path"]): s for s in scale if s["sockets"] == 1}
         ep = {(s["link"], s["sockets"]): s for s in scale if s["path"] == "epoll"}
         for s in scale:
@@ -205,7 +220,9 @@ def tables(records, scale, iperf):
                        f'| {ratio(s["cpu_s_per_gib"], e.get("cpu_s_per_gib"))} '
                        f'| {fmt(s.get("total_cpu_s_per_gib"))} | {ratio(s.get("total_cpu_s_per_gib"), e.get("total_cpu_s_per_gib"))} '
                        f'| {s["mem_per_conn_kib"]} | {s["mem_first_post_kib"]} | {s["mem_per_buffer_kib"]} '
-                       f'| {s.get("bytes_per_segment", "-")} | {s.get("acks_per_mib", "-")} | {s["runs"]} |')
+                       f'| {s.get("bytes_per_segment", "-")} | {s.get("acks_per_mib", "-")} '
+                       f'| {scale_copies(s)} | {pct(s.get("placed_share"))} | {s.get("steered_sockets", "-")} '
+                       f'| {s["runs"]} |')
     for link, v in sorted(iperf.items()):
         out.append(f"\niperf3 over {link} (reference; its own sender and receiver, 128 KiB reads): "
                    f'{v["throughput_gbps"]:.3f} Gbit/s median of {v["runs"]} runs')
@@ -232,6 +249,10 @@ def headline(records, scale):
         cpu = [s["cpu_s_per_gib"] for s in scale if s["link"] == link and s["path"] == path]
         out.append(f"\nScale over {link}, {path}: receive CPU per GiB from {min(cpu)} to {max(cpu)} s "
                    f"across {len(cpu)} socket counts ({max(cpu) / min(cpu):.2f}x; goal for postrx: within 1.2x).")
+        placed = [(s["sockets"], s["placed_share"]) for s in scale
+                  if s["link"] == link and s["path"] == path and "placed_share" in s]
+        if path != "epoll" and placed:
+            out.append("Placed by the device: " + ", ".join(f"{pct(p)} at {n} sockets" for n, p in placed) + ".")
     out.append("\nGoals: pxnic postrx receive CPU at most 1/6 (0.17x) of epoll's and below "
                "tcp_zerocopy's, throughput at least 1.4x when CPU-bound; veth postrx CPU and "
                "latency no worse than epoll (1.00x).")
@@ -253,6 +274,16 @@ def scale_records(runs):
         if all("sender_cpu_s" in r for r in rs):
             rec["total_cpu_s_per_gib"] = round(median(
                 [r["cpu_s_per_gib"] + r["sender_cpu_s"] / (r["bytes"] / 2**30) for r in rs]), 4)
+        # Placed and copied bytes (rxscale sums STATS over the sockets;
+        # logs from before it did have none): medians, and the share of
+        # the bytes the device placed.
+        if all("placed_bytes" in r for r in rs):
+            for k in ("placed_bytes", "copied_bytes", "copied_rx_bytes", "copied_late_bytes",
+                      "steered_sockets"):
+                rec[k] = int(median([r.get(k, 0) for r in rs]))
+            if path == "epoll":     # recv() copies every byte when called
+                rec["copied_rx_bytes"] = rec["copied_late_bytes"] = None
+            rec["placed_share"] = round(median([r["placed_bytes"] / max(r["bytes"], 1) for r in rs]), 4)
         if all("segs_in" in r for r in rs):
             # Mean bytes per received segment: tells whether the sender's
             # pattern, not postrx, changed the cost per byte.

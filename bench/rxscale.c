@@ -18,6 +18,11 @@
  * that TCP itself shows with many sockets is told apart from postrx's.  Memory is MemFree
  * from /proc/meminfo, the buffers themselves touched and registered
  * before the first reading, so what is counted is the kernel's.
+ *
+ * After the run (outside the timed part) postrx's POSTRX_CMD_STATS of
+ * every socket is summed: bytes the device placed, bytes the receiving
+ * CPU copied (at receive and late), and how many sockets a device steers
+ * (flow = 1); for epoll every byte is copied.
  */
 #include <fcntl.h>
 #include <stdbool.h>
@@ -28,6 +33,7 @@
 #include "bench.h"
 
 #define SQ_ENTRIES	4096
+#define STATS_TAG	(1ULL << 63)	/* user_data of a STATS command */
 
 static long memfree_kib(void)
 {
@@ -134,6 +140,57 @@ static size_t receive(struct scale *s, size_t total)
 }
 
 /*
+ * POSTRX_CMD_STATS of every socket, summed into @sum; *@steered: how many
+ * sockets a device steers.  Batched on the run's ring: one private ring
+ * per socket would take long with 10,000 of them.  Buffers still posted
+ * may complete meanwhile (the senders' FINs); those CQEs are skipped.
+ */
+static void sum_stats(struct scale *s, struct postrx_stats *sum, long *steered)
+{
+	struct postrx_stats *st = calloc(s->sockets, sizeof(*st));
+	struct io_uring_cqe *cqe;
+	long i, done = 0;
+
+	if (!st)
+		die("calloc", ENOMEM);
+	for (i = 0; i < s->sockets; i++) {
+		struct io_uring_sqe *sqe;
+
+		if (!io_uring_sq_space_left(&s->ring))
+			io_uring_submit(&s->ring);
+		sqe = io_uring_get_sqe(&s->ring);
+		if (!sqe)
+			die("io_uring_get_sqe", EBUSY);
+		io_uring_prep_postrx_stats(sqe, s->devfd, s->fds[i], &st[i]);
+		sqe->user_data = STATS_TAG | i;
+	}
+	while (done < s->sockets) {
+		unsigned int head, seen = 0;
+
+		if (io_uring_submit_and_wait(&s->ring, 1) < 0)
+			die("wait", errno);
+		io_uring_for_each_cqe(&s->ring, head, cqe) {
+			seen++;
+			if (!(cqe->user_data & STATS_TAG))
+				continue;
+			if (cqe->res < 0)
+				die("POSTRX_CMD_STATS", -cqe->res);
+			done++;
+		}
+		io_uring_cq_advance(&s->ring, seen);
+	}
+	memset(sum, 0, sizeof(*sum));
+	*steered = 0;
+	for (i = 0; i < s->sockets; i++) {
+		sum->placed_bytes += st[i].placed_bytes;
+		sum->copied_rx_bytes += st[i].copied_rx_bytes;
+		sum->copied_late_bytes += st[i].copied_late_bytes;
+		*steered += st[i].flow == 1;
+	}
+	free(st);
+}
+
+/*
  * The baseline: recv() of up to what postrx would have posted, from each
  * socket epoll reports readable, into one buffer.
  */
@@ -175,8 +232,10 @@ static int do_recv(const char *path, int port, long sockets, size_t total,
 			   .bufsize = bufsize };
 	bool postrx = !strcmp(path, "postrx");
 	char sender_buf[32], *sender;
-	double t0, b0, s0, s1, e0, secs, gib, cpu;
-	long m0, m1, m2, m3, i, slot;
+	double t0, b0, s0, s1, e0, e1, secs, gib, cpu;
+	struct postrx_stats st = { 0 };
+	long m0, m1, m2, m3, i, slot, steered = 0;
+	unsigned long long copied;
 	int lfd;
 	size_t got;
 
@@ -220,17 +279,33 @@ static int do_recv(const char *path, int port, long sockets, size_t total,
 	secs = now() - t0;
 	gib = got / (double)(1ULL << 30);
 	s1 = task_seconds(sender) + sender_extra_seconds() - s0;
-	cpu = (busy_seconds() - b0) - s1 - (engine_seconds() - e0);
+	e1 = engine_seconds() - e0;
+	cpu = (busy_seconds() - b0) - s1 - e1;
+	if (postrx) {
+		sum_stats(&s, &st, &steered);
+		copied = st.copied_rx_bytes + st.copied_late_bytes;
+	} else {
+		copied = got;	/* recv() copies every byte */
+	}
+	fprintf(stderr, "rxscale: %s, %ld sockets: %zu bytes, placed %llu, copied %llu (at receive %llu, late %llu), %ld steered\n",
+		path, sockets, got, (unsigned long long)st.placed_bytes,
+		copied, (unsigned long long)st.copied_rx_bytes,
+		(unsigned long long)st.copied_late_bytes, steered);
 	printf("{\"path\": \"%s\", \"sockets\": %ld, \"size\": %zu, "
 	       "\"posted_per_socket\": %ld, \"bytes\": %zu, \"seconds\": %.4f, "
 	       "\"throughput_gbps\": %.3f, \"cpu_s_per_gib\": %.4f, "
 	       "\"sender_cpu_s\": %.4f, \"device_cpu_s_per_gib\": %.4f, "
 	       "\"mem_per_conn_kib\": %.2f, \"mem_first_post_kib\": %.2f, "
-	       "\"mem_per_buffer_kib\": %.3f}\n",
+	       "\"mem_per_buffer_kib\": %.3f, \"placed_bytes\": %llu, "
+	       "\"copied_bytes\": %llu, \"copied_rx_bytes\": %llu, "
+	       "\"copied_late_bytes\": %llu, \"steered_sockets\": %ld}\n",
 	       path, sockets, bufsize, posted, got, secs, got * 8 / secs / 1e9,
-	       cpu / gib, s1, (engine_seconds() - e0) / gib,
+	       cpu / gib, s1, e1 / gib,
 	       (m0 - m1) / (double)sockets, (m1 - m2) / (double)sockets,
-	       posted > 1 ? (m2 - m3) / (double)(sockets * (posted - 1)) : 0.0);
+	       posted > 1 ? (m2 - m3) / (double)(sockets * (posted - 1)) : 0.0,
+	       (unsigned long long)st.placed_bytes, copied,
+	       (unsigned long long)st.copied_rx_bytes,
+	       (unsigned long long)st.copied_late_bytes, steered);
 	for (i = 0; i < sockets; i++)
 		close(s.fds[i]);
 	close(lfd);

@@ -32,7 +32,12 @@ module_param(max_posted_per_user, uint, 0644);
 MODULE_PARM_DESC(max_posted_per_user,
 		 "buffers one user may have posted at once (-EDQUOT beyond)");
 
-static unsigned int max_flows_per_user = 4096;
+/*
+ * Half of a 65536-entry table (pxnic's default), as flow_share_percent
+ * allows on one device: a server with tens of thousands of connections
+ * gets them all steered.
+ */
+static unsigned int max_flows_per_user = 32768;
 module_param(max_flows_per_user, uint, 0644);
 MODULE_PARM_DESC(max_flows_per_user,
 		 "flows one user may have installed on devices (copy beyond)");

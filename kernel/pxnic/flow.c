@@ -2,14 +2,20 @@
 /*
  * pxnic: the flow classifier and the postrx driver operations.
  *
- * Models an exact-match flow table of a NIC: a bounded number of entries,
- * each mapping (netns, family, saddr, daddr, sport, dport) of a received
- * TCP segment to a postrx flow.  postrx fills it through ->flow_add and
- * ->flow_del in process context; the engine thread looks it up for every
- * received TCP segment.
+ * Models an exact-match flow table of a NIC: a hash table of a bounded
+ * number of entries (flow_table_size, 65536 by default), each mapping
+ * (netns, family, saddr, daddr, sport, dport) of a received TCP segment to
+ * a postrx flow.  postrx fills it through ->flow_add and ->flow_del in
+ * process context; the engine thread looks it up for every received TCP
+ * segment, in O(1): one bucket of a table with at least as many buckets
+ * as entries, hashed with a per-device random seed so that a peer cannot
+ * choose ports that pile up in one bucket.  A full table refuses the
+ * newest flow with -ENOSPC (postrx's socket then receives by copy); the
+ * flows already installed keep being steered.
  *
  * Locking and lifetimes: lookups run under rcu_read_lock() and the engine
  * keeps that lock until it is done with the flow (postrx_place_end()).
+ * A lookup writes nothing shared: no reference, no counter.
  * Adds and deletes take the table spinlock (process context only: the
  * engine never takes it).  ->flow_del unlinks the entry under the lock
  * and frees it after a grace period; an engine that found the flow before
@@ -57,7 +63,8 @@ int pxnic_flows_init(struct pxnic_flows *ft, unsigned int max)
 {
 	unsigned int buckets;
 
-	max = clamp(max, 1U, 1U << 20);
+	/* At most one entry per bucket on average: a lookup is O(1). */
+	max = clamp(max, 1U, PXNIC_FLOWS_MAX);
 	buckets = roundup_pow_of_two(max);
 	spin_lock_init(&ft->lock);
 	ft->max = max;
@@ -118,6 +125,11 @@ static int pxnic_flow_add(struct net_device *dev, struct postrx_flow *flow,
 	}
 	if (nth && atomic_inc_return(&ft->add_calls) % nth == 0) {
 		err = -EIO;	/* the device failed to program its table */
+		goto out;
+	}
+	/* Full: refuse without allocating (checked again under the lock). */
+	if (READ_ONCE(ft->count) >= ft->max) {
+		err = -ENOSPC;
 		goto out;
 	}
 	fe = kzalloc(sizeof(*fe), GFP_KERNEL);

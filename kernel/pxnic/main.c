@@ -16,9 +16,11 @@
 
 #include "pxnic.h"
 
-unsigned int pxnic_flow_table_size = 1024;
-module_param_named(flow_table_size, pxnic_flow_table_size, uint, 0444);
-MODULE_PARM_DESC(flow_table_size, "Flow table entries per device");
+/* Read when a pair is created: writable to give the next pair another size. */
+unsigned int pxnic_flow_table_size = PXNIC_FLOWS_DEFAULT;
+module_param_named(flow_table_size, pxnic_flow_table_size, uint, 0644);
+MODULE_PARM_DESC(flow_table_size,
+		 "Flow table entries per device (read when a device is created)");
 
 unsigned int pxnic_rx_ring_size = 256;
 module_param_named(rx_ring_size, pxnic_rx_ring_size, uint, 0444);
@@ -129,7 +131,7 @@ static int pxnic_dev_init(struct net_device *dev)
 	err = ptr_ring_init(&priv->rx_ring, rx_size, GFP_KERNEL);
 	if (err)
 		goto err_rx;
-	err = pxnic_flows_init(&priv->flows, pxnic_flow_table_size);
+	err = pxnic_flows_init(&priv->flows, READ_ONCE(pxnic_flow_table_size));
 	if (err)
 		goto err_flows;
 	/* Disabled until ndo_open; threaded once registered (newlink). */

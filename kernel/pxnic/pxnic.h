@@ -28,8 +28,13 @@
 
 #define PXNIC_DRV_NAME		"pxnic"
 #define PXNIC_WIRE_SIZE		1024	/* TX skbs in flight towards a device */
+#define PXNIC_FLOWS_DEFAULT	65536	/* flow_table_size */
+#define PXNIC_FLOWS_MAX		BIT(20)
 
-/* Module parameters (main.c); the fault_* ones are writable at run time. */
+/*
+ * Module parameters (main.c); the fault_* ones are writable at run time,
+ * and so is flow_table_size, read when a pair is created.
+ */
 extern unsigned int pxnic_flow_table_size;
 extern unsigned int pxnic_rx_ring_size;
 extern unsigned int pxnic_fault_drop_placed;
@@ -72,19 +77,29 @@ struct pxnic_rx_stats {
 };
 
 /*
- * The flow classifier: an exact-match hash table of at most @max entries.
- * Lookups (engine) walk @by_key under RCU; adds and deletes (postrx, in
- * process context) take @lock.  @by_flow finds an entry by its postrx
- * flow for ->flow_del and is only used under @lock.
+ * The flow classifier: an exact-match hash table of at most @max entries
+ * (flow_table_size, 65536 by default, as a NIC's steering table holds tens
+ * of thousands of flows or more), with as many buckets as entries rounded
+ * up to a power of two, so that a lookup is O(1).
+ *
+ * Lookups (engine, one per received TCP segment) walk @by_key under RCU
+ * and read only the first group of fields, which nobody writes after
+ * init: a lookup writes no shared cache line, and adds and deletes do not
+ * pull the engine's line away.  Adds and deletes (postrx, in process
+ * context) take @lock; @by_flow finds an entry by its postrx flow for
+ * ->flow_del and is only used under @lock.
  */
 struct pxnic_flows {
-	spinlock_t		lock;		/* adds and deletes */
-	unsigned int		count;		/* under @lock */
-	unsigned int		max;
+	/* Read by the engine on every lookup; written at init only. */
+	struct hlist_head	*by_key;
 	unsigned int		bits;
 	u32			seed;
-	struct hlist_head	*by_key;
-	struct hlist_head	*by_flow;
+	unsigned int		max;
+
+	/* Process context: adds, deletes and their counters. */
+	spinlock_t		lock ____cacheline_aligned_in_smp;
+	unsigned int		count;		/* under @lock */
+	struct hlist_head	*by_flow;	/* under @lock */
 	atomic_t		add_calls;	/* fault_flow_add */
 	atomic64_t		add_ok;
 	atomic64_t		add_fail;

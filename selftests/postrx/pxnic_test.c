@@ -14,6 +14,7 @@
 #include <linux/sockios.h>
 #include <net/ethernet.h>
 #include <net/if.h>
+#include <sys/resource.h>
 
 #include "kselftest_harness.h"
 #include "postrx_net.h"
@@ -27,6 +28,9 @@ PX_UNLOAD_PXNIC_AT_EXIT
 /* max_flows_per_user to restore after a test that changed it, or -1. */
 static long saved_flow_quota = -1;
 static long saved_flow_share = -1;
+
+/* pxnic's flow_table_size to restore after a test that changed it, or -1. */
+static long saved_table_size = -1;
 
 /* An ifb device delays what px0 receives (ahead_delay_on()). */
 static bool ahead_ifb;
@@ -48,6 +52,53 @@ static void fault_set(const char *name, int every)
 	snprintf(path, sizeof(path), "/sys/module/pxnic/parameters/%s", name);
 	snprintf(val, sizeof(val), "%d", every);
 	sysfs_write(path, val);
+}
+
+static long pxnic_param(const char *name)
+{
+	char path[128];
+	long val = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/module/pxnic/parameters/%s", name);
+	f = fopen(path, "r");
+	if (f) {
+		if (fscanf(f, "%ld", &val) != 1)
+			val = -1;
+		fclose(f);
+	}
+	return val;
+}
+
+/*
+ * Create @l's pair again with a flow table of @table entries (pxnic reads
+ * flow_table_size when a pair is created) and listen on it again; the
+ * first call of a test remembers the size to restore (table_size_back()).
+ */
+static int relink_with_table(const struct px_link *l, long table, int *lfd,
+			     int *port)
+{
+	long old = pxnic_param("flow_table_size");
+
+	if (old < 0)
+		return -1;
+	if (saved_table_size < 0)
+		saved_table_size = old;
+	fault_set("flow_table_size", table);	/* any parameter of pxnic */
+	if (pxnic_param("flow_table_size") != table || px_link_up(l))
+		return -1;
+	if (*lfd >= 0)
+		close(*lfd);
+	*lfd = px_listen(l, port);
+	return *lfd < 0 ? -1 : 0;
+}
+
+static void table_size_back(void)
+{
+	if (saved_table_size >= 0) {
+		fault_set("flow_table_size", saved_table_size);
+		saved_table_size = -1;
+	}
 }
 
 static void faults_off(void)
@@ -135,6 +186,7 @@ FIXTURE_TEARDOWN(px)
 		px_postrx_param("max_flows_per_user", saved_flow_quota);
 		saved_flow_quota = -1;
 	}
+	table_size_back();
 	if (self->sender > 0) {
 		kill(self->sender, SIGKILL);
 		px_wait_child(self->sender);
@@ -323,34 +375,19 @@ TEST_F_TIMEOUT(px, flow_quota, 300)
 	EXPECT_GT(st.placed_bytes, 0);
 }
 
-static long pxnic_param(const char *name)
-{
-	char path[128];
-	long val = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/module/pxnic/parameters/%s", name);
-	f = fopen(path, "r");
-	if (f) {
-		if (fscanf(f, "%ld", &val) != 1)
-			val = -1;
-		fclose(f);
-	}
-	return val;
-}
-
 /*
  * No user may hold more than postrx.flow_share_percent of one device's
  * flow table, so that one user with many sockets cannot push every other
- * user to the copy path.  With the share at 5%, root's sockets beyond it
- * get no flow (STATS -EDQUOT) and receive by copy, exact; another user's
- * socket still gets a flow, and the device places its stream.
+ * user to the copy path.  With the share at 5% of a 1024-entry table,
+ * root's sockets beyond it get no flow (STATS -EDQUOT) and receive by
+ * copy, exact; another user's socket still gets a flow, and the device
+ * places its stream.
  */
 TEST_F_TIMEOUT(px, flow_share_per_user, 600)
 {
 	const size_t total = 4 * MIB / px_scale();
+	const long table = 1024;
 	const int n = 64;
-	long table = pxnic_param("flow_table_size");
 	int fds[64], share, nflow = 0, nquota = 0, i, status, fd2;
 	pid_t senders[64], s2, rx2;
 	uint8_t *mem = px_alloc(n * 4096);
@@ -358,7 +395,8 @@ TEST_F_TIMEOUT(px, flow_share_per_user, 600)
 	struct postrx_stats st;
 
 	ASSERT_NE(NULL, mem);
-	ASSERT_LT(0, table);
+	ASSERT_EQ(0, relink_with_table(&variant->link, table, &self->lfd,
+				       &self->port));
 	share = table * 5 / 100;
 	ASSERT_LT(share, n);
 	saved_flow_share = px_postrx_param("flow_share_percent", 5);
@@ -1602,6 +1640,378 @@ TEST_F_TIMEOUT(px, module_unloaded_midway, 300)
 	remove_midway(_metadata, self, variant,
 		      "ip netns del " PX_NETNS "; rmmod pxnic");
 	ASSERT_EQ(0, px_pxnic_load());
+}
+
+/*
+ * ---- many flows: the device's table holds tens of thousands of them.
+ * One pair (IPv4, MTU 1500) and no variants: what is tested is the
+ * table, not the link.
+ */
+
+#define FLOW_PER	1000	/* bytes per socket: one segment at MTU 1500 */
+#define FLOW_MAX_SOCKS	2000
+
+static const struct px_link flows_link = {
+	"pxflows", AF_INET, "10.99.0.1", true, NULL, "pxnic", 1500,
+};
+
+FIXTURE(flows)
+{
+	struct io_uring ring;
+	int devfd, lfd, port, n;
+	int cli[FLOW_MAX_SOCKS + 1], srv[FLOW_MAX_SOCKS + 1];
+	uint8_t *mem;
+	size_t memlen;
+};
+
+FIXTURE_SETUP(flows)
+{
+	struct rlimit rl = { 4 * FLOW_MAX_SOCKS + 64, 4 * FLOW_MAX_SOCKS + 64 };
+	struct io_uring_params p = { .flags = IORING_SETUP_CQSIZE,
+				     .cq_entries = 2 * FLOW_MAX_SOCKS };
+	const char *why;
+	struct iovec iov;
+
+	self->n = 0;
+	self->lfd = -1;
+	self->devfd = px_open_with_pxnic(&why);
+	if (self->devfd < 0)
+		PX_NEED("%s", why);
+	faults_off();
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
+	ASSERT_EQ(0, px_link_up(&flows_link));
+	ASSERT_EQ(0, io_uring_queue_init_params(256, &self->ring, &p));
+	/* A page per socket, FLOW_PER bytes of it posted. */
+	self->memlen = (size_t)(FLOW_MAX_SOCKS + 1) * 4096;
+	self->mem = px_alloc(self->memlen);
+	ASSERT_NE(NULL, self->mem);
+	iov = (struct iovec){ self->mem, self->memlen };
+	ASSERT_EQ(0, io_uring_register_buffers(&self->ring, &iov, 1));
+	self->lfd = px_listen(&flows_link, &self->port);
+	ASSERT_LE(0, self->lfd);
+}
+
+FIXTURE_TEARDOWN(flows)
+{
+	int i;
+
+	if (self->devfd < 0)
+		return;
+	if (saved_flow_share >= 0) {
+		px_postrx_param("flow_share_percent", saved_flow_share);
+		saved_flow_share = -1;
+	}
+	table_size_back();
+	for (i = 0; i < self->n; i++) {
+		close(self->cli[i]);
+		close(self->srv[i]);
+	}
+	if (self->lfd >= 0)
+		close(self->lfd);
+	io_uring_queue_exit(&self->ring);
+	if (self->mem)
+		munmap(self->mem, self->memlen);
+	close(self->devfd);
+	px_link_down(&flows_link);
+}
+
+/*
+ * Connect @n more sockets from the sender's namespace, in this process (a
+ * sender process per socket would cost far more than the test) and all
+ * at once: non-blocking connects, then the accepts, each matched to its
+ * client by the client's port.  One at a time, a round trip each, took
+ * a minute for 2,000 on the debug kernel.
+ */
+static int flows_connect(FIXTURE_DATA(flows) *self, int n)
+{
+	static int by_port[65536];
+	int home = open("/proc/self/ns/net", O_RDONLY), end = self->n + n;
+	struct sockaddr_storage ss;
+	socklen_t len = px_sockaddr(&flows_link, flows_link.rx_addr,
+				    self->port, &ss), alen;
+	struct sockaddr_in a;
+	int i, k, fd, ret = -1;
+
+	if (home < 0)
+		return -1;
+	/* From here the teardown closes what was opened. */
+	for (i = self->n; i < end; i++)
+		self->cli[i] = self->srv[i] = -1;
+	k = self->n;
+	self->n = end;
+	if (px_enter_netns(PX_NETNS))
+		goto out;
+	for (i = k; i < end; i++) {
+		self->cli[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		alen = sizeof(a);
+		if (self->cli[i] < 0 ||
+		    (connect(self->cli[i], (void *)&ss, len) &&
+		     errno != EINPROGRESS) ||
+		    getsockname(self->cli[i], (void *)&a, &alen))
+			goto out;
+		by_port[ntohs(a.sin_port)] = i;
+	}
+	if (setns(home, CLONE_NEWNET))
+		goto out;
+	for (; k < end; k++) {
+		alen = sizeof(a);
+		fd = accept(self->lfd, (void *)&a, &alen);
+		if (fd < 0)
+			goto out;
+		i = by_port[ntohs(a.sin_port)];
+		if (i >= end || self->srv[i] >= 0) {
+			close(fd);
+			goto out;
+		}
+		self->srv[i] = fd;
+	}
+	/* Accepted, so connected: blocking again for the writes. */
+	for (i = end - n; i < end; i++)
+		if (fcntl(self->cli[i], F_SETFL, 0))
+			goto out;
+	ret = 0;
+out:
+	setns(home, CLONE_NEWNET);
+	close(home);
+	return ret;
+}
+
+/*
+ * Post one WAITALL buffer of FLOW_PER bytes on sockets [@from, @to),
+ * which installs their flows.  Socket i's buffer is page i of the region.
+ */
+static int flows_post(FIXTURE_DATA(flows) *self, int from, int to)
+{
+	int i;
+
+	for (i = from; i < to; i++) {
+		if (!px_prep_recv(&self->ring, self->devfd, self->srv[i],
+				  self->mem + (size_t)i * 4096, FLOW_PER, 0,
+				  POSTRX_RECV_WAITALL, i))
+			return -1;
+		if (!io_uring_sq_space_left(&self->ring) &&
+		    io_uring_submit(&self->ring) < 0)
+			return -1;
+	}
+	return io_uring_submit(&self->ring) < 0 ? -1 : 0;
+}
+
+/* Connect @n more sockets and post a buffer on each. */
+static int flows_connect_post(FIXTURE_DATA(flows) *self, int n)
+{
+	if (flows_connect(self, n))
+		return -1;
+	return flows_post(self, self->n - n, self->n);
+}
+
+/*
+ * Write FLOW_PER bytes of stream i on sockets [@from, @to) and wait for
+ * their buffers: each full and exact.
+ */
+static int flows_send_check(FIXTURE_DATA(flows) *self, int from, int to)
+{
+	uint8_t buf[FLOW_PER];
+	int i, res;
+	__u64 ud;
+
+	for (i = from; i < to; i++) {
+		px_pattern(i, 0, buf, FLOW_PER);
+		if (write(self->cli[i], buf, FLOW_PER) != FLOW_PER)
+			return -1;
+	}
+	for (i = from; i < to; i++) {
+		if (px_wait_cqe(&self->ring, 30000 * px_scale(), &ud, &res)) {
+			fprintf(stderr, "# %d of %d buffers completed\n",
+				i - from, to - from);
+			return -1;
+		}
+		if (ud < (__u64)from || ud >= (__u64)to || res != FLOW_PER ||
+		    px_verify(ud, 0, self->mem + ud * 4096, FLOW_PER) >= 0) {
+			fprintf(stderr, "# socket %llu: res %d\n",
+				(unsigned long long)ud, res);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * 2,000 sockets over one device, a buffer posted on each before its data
+ * comes: every socket gets a flow, the device places every byte, the
+ * sockets beyond the 1024th as much as the first.  The debug kernel,
+ * where each socket costs some 25 ms, runs 1,100.
+ */
+TEST_F_TIMEOUT(flows, beyond_1024, 600)
+{
+	const int n = px_scale() > 1 ? 1100 : FLOW_MAX_SOCKS;
+	int i, steered = 0, placed = 0, placed_beyond = 0;
+	struct timespec t0, t1;
+	struct postrx_stats st;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ASSERT_LE(n, pxnic_param("flow_table_size"));
+	ASSERT_EQ(0, flows_connect_post(self, n));
+	ASSERT_EQ(0, flows_send_check(self, 0, n));
+	for (i = 0; i < n; i++) {
+		ASSERT_LT(0, px_stats(&self->ring, self->devfd, self->srv[i],
+				      &st));
+		steered += st.flow == 1;
+		placed += st.placed_bytes == FLOW_PER;
+		placed_beyond += i >= 1024 && st.placed_bytes == FLOW_PER;
+		if (st.flow != 1 || st.placed_bytes != FLOW_PER)
+			fprintf(stderr, "# socket %d: flow %d, placed %llu, copied %llu + %llu\n",
+				i, st.flow, (unsigned long long)st.placed_bytes,
+				(unsigned long long)st.copied_rx_bytes,
+				(unsigned long long)st.copied_late_bytes);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	fprintf(stderr, "# %d sockets: %d steered, %d placed whole (%d beyond 1024), in %.1f s\n",
+		n, steered, placed, placed_beyond,
+		t1.tv_sec - t0.tv_sec + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+	px_sh("ethtool -S px0 | sed -n 's/^ *\\(flow[a-z_]*\\): /# \\1 /p'");
+	EXPECT_EQ(n, steered);
+	EXPECT_EQ(n, placed);
+}
+
+/*
+ * Another user (nobody) posts a buffer on @fd, which installs its flow,
+ * says so on @ready, and checks that the device placed its FLOW_PER bytes
+ * of stream @seed; exits 0 if so.
+ */
+static pid_t flows_other_user(int devfd, int fd, int ready, uint64_t seed)
+{
+	struct postrx_stats st;
+	struct io_uring ring;
+	struct iovec iov;
+	pid_t pid = fork();
+	uint8_t *mem;
+	__u64 ud;
+	int res;
+
+	if (pid)
+		return pid;
+	mem = px_alloc(4096);
+	iov = (struct iovec){ mem, 4096 };
+	if (!mem || setgid(65534) || setuid(65534) ||
+	    io_uring_queue_init(8, &ring, 0) ||
+	    io_uring_register_buffers(&ring, &iov, 1))
+		_exit(2);
+	if (!px_prep_recv(&ring, devfd, fd, mem, FLOW_PER, 0,
+			  POSTRX_RECV_WAITALL, 1) ||
+	    io_uring_submit(&ring) != 1 || write(ready, "r", 1) != 1)
+		_exit(3);
+	if (px_wait_cqe(&ring, 30000 * px_scale(), &ud, &res) ||
+	    res != FLOW_PER || px_verify(seed, 0, mem, FLOW_PER) >= 0)
+		_exit(4);
+	if (px_stats(&ring, devfd, fd, &st) < 0)
+		_exit(5);
+	fprintf(stderr, "# the other user: flow %d, placed %llu\n", st.flow,
+		(unsigned long long)st.placed_bytes);
+	_exit(st.flow == 1 && st.placed_bytes == FLOW_PER ? 0 : 6);
+}
+
+/*
+ * A full table refuses the newest flow only.  With a table of 16 entries
+ * and a user allowed all of it (flow_share_percent 100), root installs 15
+ * flows and another user the 16th: the table is full, and root's next
+ * socket, within its share, is refused by the device (STATS -ENOSPC) and
+ * receives by copy, every byte exact, while the 16 flows before it keep
+ * being steered.  Once a steered socket is closed, its entry serves a
+ * new socket.
+ */
+TEST_F_TIMEOUT(flows, full_table_copies_newest, 300)
+{
+	const int table = 16, other = table - 1, newest = table;
+	struct postrx_stats st;
+	uint8_t buf[FLOW_PER];
+	int i, pipefd[2];
+	char c;
+	pid_t rx2;
+
+	ASSERT_EQ(0, relink_with_table(&flows_link, table, &self->lfd,
+				       &self->port));
+	saved_flow_share = px_postrx_param("flow_share_percent", 100);
+	ASSERT_LE(0, saved_flow_share);
+
+	/* Root's 15 flows, the other user's, then root's newest. */
+	ASSERT_EQ(0, flows_connect_post(self, table - 1));
+	ASSERT_EQ(0, flows_connect(self, 1));
+	ASSERT_EQ(0, pipe(pipefd));
+	rx2 = flows_other_user(self->devfd, self->srv[other], pipefd[1], other);
+	ASSERT_LT(0, rx2);
+	ASSERT_EQ(1, read(pipefd[0], &c, 1));
+	close(pipefd[0]);
+	close(pipefd[1]);
+	ASSERT_EQ(0, flows_connect_post(self, 1));
+
+	px_pattern(other, 0, buf, FLOW_PER);
+	ASSERT_EQ(FLOW_PER, write(self->cli[other], buf, FLOW_PER));
+	ASSERT_EQ(0, flows_send_check(self, 0, other));
+	ASSERT_EQ(0, flows_send_check(self, newest, newest + 1));
+	EXPECT_EQ(0, px_wait_child(rx2));
+	for (i = 0; i <= newest; i++) {
+		if (i == other)
+			continue;
+		ASSERT_LT(0, px_stats(&self->ring, self->devfd, self->srv[i],
+				      &st));
+		if (i != newest) {
+			EXPECT_EQ(1, st.flow) TH_LOG("socket %d", i);
+			EXPECT_EQ(FLOW_PER, st.placed_bytes) TH_LOG("socket %d", i);
+			continue;
+		}
+		fprintf(stderr, "# the newest: flow %d, placed %llu, copied %llu + %llu\n",
+			st.flow, (unsigned long long)st.placed_bytes,
+			(unsigned long long)st.copied_rx_bytes,
+			(unsigned long long)st.copied_late_bytes);
+		EXPECT_EQ(-ENOSPC, st.flow);
+		EXPECT_EQ(0, st.placed_bytes);
+		EXPECT_EQ(FLOW_PER, st.copied_rx_bytes + st.copied_late_bytes);
+	}
+
+	/* The installed flows are still steered: a second buffer each. */
+	for (i = 0; i < other; i++)
+		ASSERT_NE(NULL, px_prep_recv(&self->ring, self->devfd,
+					     self->srv[i],
+					     self->mem + (size_t)i * 4096 +
+					     FLOW_PER, FLOW_PER, 0,
+					     POSTRX_RECV_WAITALL, 1000 + i));
+	ASSERT_LT(0, io_uring_submit(&self->ring));
+	for (i = 0; i < other; i++) {
+		px_pattern(i, FLOW_PER, buf, FLOW_PER);
+		ASSERT_EQ(FLOW_PER, write(self->cli[i], buf, FLOW_PER));
+	}
+	for (i = 0; i < other; i++) {
+		int res;
+		__u64 ud;
+
+		ASSERT_EQ(0, px_wait_cqe(&self->ring, 30000 * px_scale(), &ud,
+					 &res));
+		ASSERT_LE(1000, ud);
+		ASSERT_GT(1000 + other, ud);
+		ASSERT_EQ(FLOW_PER, res);
+		ASSERT_EQ(-1, px_verify(ud - 1000, 0,
+					self->mem + (ud - 1000) * 4096,
+					2 * FLOW_PER));
+	}
+	for (i = 0; i < other; i++) {
+		ASSERT_LT(0, px_stats(&self->ring, self->devfd, self->srv[i],
+				      &st));
+		EXPECT_EQ(2 * FLOW_PER, st.placed_bytes) TH_LOG("socket %d", i);
+	}
+
+	/* Closing a steered socket frees its entry for a new one. */
+	close(self->cli[0]);
+	close(self->srv[0]);
+	self->cli[0] = self->cli[--self->n];
+	self->srv[0] = self->srv[self->n];
+	i = self->n;
+	memset(self->mem + (size_t)i * 4096, 0, 4096);
+	ASSERT_EQ(0, flows_connect_post(self, 1));
+	ASSERT_EQ(0, flows_send_check(self, i, i + 1));
+	ASSERT_LT(0, px_stats(&self->ring, self->devfd, self->srv[i], &st));
+	EXPECT_EQ(1, st.flow);
+	EXPECT_EQ(FLOW_PER, st.placed_bytes);
+	px_sh("ethtool -S px0 | sed -n 's/^ *\\(flow[a-z_]*\\): /# \\1 /p'");
 }
 
 TEST_HARNESS_MAIN
