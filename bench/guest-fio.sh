@@ -2,8 +2,8 @@
 # fio over a benchmark link (runs in the guest): fio's net engine sends a
 # stream from the namespace pxtx (10.99.0.2) to a fio receiver in the init
 # namespace (10.99.0.1), once with fio's net engine ("fio_net") and once
-# with the postrx engine ("fio_postrx", build/fio/postrx-engine.so), for
-# each buffer size, REPS times.  One line per run:
+# with the postrx engine ("fio_postrx", build/fio/postrx-engine.so; and
+# "fio_postrx_push": waitall=0), for each buffer size, REPS times.  One line per run:
 #
 #   BENCH {"link": ..., "path": "fio_net"|"fio_postrx", "size": BS,
 #          "bytes": N, "throughput_gbps": X, "cpu_s_per_gib": Y, ...}
@@ -101,13 +101,16 @@ fio_run() {
 	fio_port=$((fio_port + 1))
 	n=$((n + 1))
 	rm -f $fio_tmp/rx.json $fio_tmp/rx.out $fio_tmp/tx.json $fio_tmp/cpu
-	if [ "$fio_path" = fio_postrx ]; then
+	if [ "$fio_path" != fio_net ]; then
 		# As rxbench posts: at least 8 MiB, for TCP's window.
 		fio_depth=$(((8 << 20) / fio_bs))
 		[ $fio_depth -lt 4 ] && fio_depth=4
 		[ $fio_depth -gt 256 ] && fio_depth=256
+		# fio_postrx_push: buffers without WAITALL (end at a push).
+		fio_waitall=1
+		[ "$fio_path" = fio_postrx_push ] && fio_waitall=0
 		set -- --ioengine=external:$fio_engine --port=$fio_port \
-			--iodepth=$fio_depth --size=$bytes
+			--iodepth=$fio_depth --size=$bytes --waitall=$fio_waitall
 	else
 		set -- --ioengine=net --listen --port=$fio_port \
 			--size=1t --number_ios=$((bytes / fio_bs))
@@ -151,7 +154,7 @@ text = open(tmp + '/rx.json').read()
 lines = text.split('\n')
 rd = json.loads('\n'.join(lines[lines.index('{'):]))['jobs'][0]['read']
 busy, sender, tasks, engine = [float(x) for x in open(tmp + '/cpu').read().split()]
-if path == 'fio_postrx':
+if path != 'fio_net':
     st = dict(re.findall(r'(\w+)=(-?\d+)',
                          re.search(r'^postrx: received_bytes=.*', text, re.M).group(0)))
     got = int(st['received_bytes'])
@@ -191,7 +194,7 @@ fio_link() {
 	fi
 	for fio_bs in $fio_sizes; do
 		for fio_rep in $(seq 1 "$reps"); do
-			for fio_p in fio_net fio_postrx; do
+			for fio_p in fio_net fio_postrx fio_postrx_push; do
 				fio_run $fio_p $fio_bs
 			done
 		done

@@ -63,8 +63,10 @@ result $? "the minimal postrx receiver receives it"
 
 # The unmodified loop over pxnic, with and without MSG_WAITALL, under the
 # preload library: the device places the payload into the loop's own
-# buffers (its counter of placed bytes says how much; a segment that comes
-# while the loop has no receive posted is copied later).
+# buffers (its counter of placed bytes says how much).  Not all of it:
+# the loop has one receive posted at a time and hashes each buffer before
+# the next, far slower than the link, so most of the stream comes while
+# nothing is posted, waits in the socket and is copied then.
 placed_bytes() {
 	ethtool -S px0 | awk '$1 == "rx_placed_bytes:" {print $2}'
 }
@@ -81,7 +83,7 @@ if link_up pxnic; then
 		got=$(grep received /tmp/ex.out)
 		placed=$(($(placed_bytes) - p0))
 		echo "# pxnic, drop-in${example_args:+ without MSG_WAITALL}: $got; placed $placed of $bytes bytes"
-		[ $rc = 0 ] && [ "$got" = "$plain" ] && [ "$placed" -ge $((bytes / 2)) ]
+		[ $rc = 0 ] && [ "$got" = "$plain" ] && [ "$placed" -gt 0 ]
 		result $? "drop-in over pxnic${example_args:+ without MSG_WAITALL}: the device places into the loop's buffers"
 	done
 	example_args= dst=127.0.0.1 sender_ns=
