@@ -9,24 +9,22 @@
  * path writes into it again.  All functions here are called with the
  * channel's socket locked.
  *
- * When a range completes (recv()'s rule made exact enough for a device to
- * place across range boundaries): a range ends when it is full, at end of
- * stream or on error, and a range without POSTRX_RECV_WAITALL also at a
- * push, with the bytes it holds:
- *  - a segment carrying PSH ends inside it (the sender's write ends
- *    there; Linux, like most stacks, sets PSH on a write's last segment).
- *    A device that classifies such a segment ends the range at it when
- *    it claims it (place.c); the consumer does the same when it takes the
- *    segment's last byte;
- *  - or no new byte came for push_timeout_us while it held some, for
- *    senders that never push.
- * The consumer and the timer end a range only where no device claimed
- * bytes beyond the consumer (postrx_chan_push()): a device maps each
- * range as running to its limit, and such a claim proves the stream goes
- * on into it.  So a device never guesses a range's end wrong, and the
- * ends do not depend on how fast the consumer runs.  Windows completes a
- * pending receive the same way (full, PSH or a timeout), as does
- * FreeBSD's cxgbe DDP (PSH completes a partly placed buffer).
+ * When a range completes: when it is full, at end of stream or on error,
+ * and a range without POSTRX_RECV_WAITALL that holds bytes also at a
+ * push (docs/design.md, "Where a buffer ends"):
+ *  - the consumer took the last byte of an skb carrying PSH.  Linux sets
+ *    PSH at the end of every write and, to flush GRO, on every TSO/GSO
+ *    packet it sends (__tcp_transmit_skb()), so a request always ends
+ *    with one;
+ *  - or no new byte came for push_timeout_us, for senders that never
+ *    push.
+ * Neither ends a range while a device claimed bytes beyond the consumer
+ * (postrx_chan_push()): the device maps every range as if it were filled
+ * whole (place.c), and such a claim proves that the stream goes on into
+ * the range or the ones behind it.  The check and the unlinking are one
+ * step under place_lock, so a device is never wrong about where a range
+ * ends, and nothing placed ever has to be moved.  While a device keeps
+ * ahead of the consumer, ranges fill whole, as WAITALL ones do.
  */
 #include <linux/slab.h>
 #include <linux/postrx.h>
@@ -37,7 +35,7 @@
 static unsigned int push_timeout_us = 2000;
 module_param(push_timeout_us, uint, 0644);
 MODULE_PARM_DESC(push_timeout_us,
-		 "End a buffer without WAITALL that holds bytes when no more came for this long and no PSH did (us; 0: as soon as nothing is queued)");
+		 "End a buffer without WAITALL that holds bytes once no byte came for this long (us; 0: as soon as nothing is queued)");
 
 static enum hrtimer_restart postrx_chan_push_timeout(struct hrtimer *t);
 
@@ -112,7 +110,6 @@ int postrx_chan_post(struct postrx_chan *chan, struct postrx_range *r)
 	kref_get(&chan->ref);
 	WRITE_ONCE(r->chan, chan);
 	r->state = POSTRX_RANGE_POSTED;
-	r->limit = r->len;
 	postrx_range_init_cursor(r);
 
 	spin_lock_bh(&chan->place_lock);
@@ -193,19 +190,18 @@ bool postrx_chan_push(struct postrx_chan *chan, struct postrx_range *r)
 
 /*
  * Account @n stream bytes just written at the head range @r, @placed of
- * them found in place (written by the device); finish @r when it reached
- * its limit.  Returns true if @r ended (it may be gone then).
+ * them found in place (written by the device); finish @r when full.
+ * Returns true if @r ended (it may be gone then).
  */
 bool postrx_chan_fill(struct postrx_chan *chan, struct postrx_range *r,
 		      u32 n, u32 placed, bool late)
 {
-	bool full;
+	bool full = r->filled + n == r->len;
 
 	if (chan->steered) {
 		spin_lock_bh(&chan->place_lock);
 		r->filled += n;
 		chan->rx_next += n;
-		full = r->filled == r->limit;
 		postrx_place_consumed(chan);
 		spin_unlock_bh(&chan->place_lock);
 		if (!list_empty(&chan->bounce))
@@ -213,7 +209,6 @@ bool postrx_chan_fill(struct postrx_chan *chan, struct postrx_range *r,
 	} else {
 		r->filled += n;
 		chan->rx_next += n;
-		full = r->filled == r->limit;
 	}
 	chan->placed_bytes += placed;
 	if (late)
@@ -270,7 +265,8 @@ void postrx_chan_settle(struct postrx_chan *chan, int err, bool eof)
 	}
 	if (!hrtimer_is_queued(&chan->push_timer)) {
 		chan->push_mark = chan->rx_next;
-		hrtimer_start(&chan->push_timer, ns_to_ktime((u64)timeout_us * NSEC_PER_USEC),
+		hrtimer_start(&chan->push_timer,
+			      ns_to_ktime((u64)timeout_us * NSEC_PER_USEC),
 			      HRTIMER_MODE_REL_SOFT);
 	}
 }

@@ -4,14 +4,11 @@
  * where its payload goes; we claim the bytes in the posted ranges and
  * give back destination pages.  The rules (DESIGN invariant 2):
  *
- *  - only into posted, unfilled ranges, at the stream offset each range
- *    will have.  A range ends where it is full (its limit), and a range
- *    without POSTRX_RECV_WAITALL may also end early, at a push (chan.c):
- *    the device decides such an end when it claims a segment carrying
- *    PSH, and the consumer or the push timer only where no device claimed
- *    anything beyond the end.  So a range whose end is not decided yet is
- *    mapped as if it were full, and that holds: once a device claimed
- *    bytes past the consumer, nothing ends the range before them;
+ *  - only into posted, unfilled ranges, each mapped as if it were filled
+ *    whole.  That holds: a range without POSTRX_RECV_WAITALL may end
+ *    early (at a push or on the push timer, chan.c), but never before
+ *    bytes a device claimed in it or beyond (postrx_chan_push()), so no
+ *    partial completion shifts the mapping under a placement;
  *  - only at or ahead of chan->claim_next, which is past every byte
  *    claimed before, by the device or by the consumer's copies, and past
  *    what TCP already received: a claimed byte is never written by the
@@ -69,7 +66,7 @@ static u32 postrx_range_piece(struct postrx_range *r, u32 len,
 
 	n = min_t(u32, len, PAGE_SIZE - poff);
 	n = min_t(u32, n, v->bv_len - r->cur_skip);
-	n = min_t(u32, n, r->limit - r->cur_off);
+	n = min_t(u32, n, r->len - r->cur_off);
 	bvec_set_page(bv, nth_page(v->bv_page, pos >> PAGE_SHIFT), n, poff);
 	return n;
 }
@@ -110,37 +107,32 @@ void postrx_range_init_cursor(struct postrx_range *r)
 
 /*
  * Map @len stream bytes from @seq to destination pieces in @pl, up to
- * POSTRX_PLACE_MAX_DST pieces.  Each range is taken as running to its
- * limit: that is where it ends unless a push ends it sooner, and a push
- * never ends it before bytes claimed in it or beyond (see above).  Returns
- * the range the last mapped byte went into, with *@end_off the offset just
- * past that byte, or NULL if no range covers @seq.
+ * POSTRX_PLACE_MAX_DST pieces, through the ranges as if each were filled
+ * whole (see above).
  */
-static struct postrx_range *postrx_place_map(struct postrx_chan *chan,
-					     u32 seq, u32 len,
-					     struct postrx_place *pl,
-					     u32 *end_off)
+static int postrx_place_map(struct postrx_chan *chan, u32 seq, u32 len,
+			    struct postrx_place *pl)
 {
 	struct postrx_range *r;
 	u32 start, off;
 
 	r = list_first_entry_or_null(&chan->ranges, struct postrx_range, node);
 	if (!r)
-		return NULL;
+		return -ENOSPC;
 	start = chan->rx_next - r->filled;
 	list_for_each_entry_from(r, &chan->ranges, node) {
-		if (before(seq, start + r->limit))
+		if (before(seq, start + r->len))
 			break;
-		start += r->limit;
+		start += r->len;
 	}
 	if (list_entry_is_head(r, &chan->ranges, node))
-		return NULL;
+		return -ENOSPC;
 
 	off = seq - start;
 	pl->seq = seq;
 	pl->len = 0;
 	pl->nr_dst = 0;
-	for (;;) {
+	while (pl->len < len && pl->nr_dst < POSTRX_PLACE_MAX_DST) {
 		u32 n;
 
 		postrx_range_seek(r, off);
@@ -148,30 +140,14 @@ static struct postrx_range *postrx_place_map(struct postrx_chan *chan,
 		pl->nr_dst++;
 		pl->len += n;
 		off += n;
-		if (pl->len == len || pl->nr_dst == POSTRX_PLACE_MAX_DST)
-			break;
-		if (off < r->limit)
+		if (off < r->len)
 			continue;
 		if (list_is_last(&r->node, &chan->ranges))
 			break;
 		r = list_next_entry(r, node);
 		off = 0;
 	}
-	*end_off = off;
-	return r;
-}
-
-/*
- * A segment carrying PSH ends at the byte just mapped: end @r there (its
- * limit), unless it waits for all or is full anyway.  Bytes behind the
- * push then map to the next range, and the consumer completes @r when it
- * reaches the push (chan.c).  Under place_lock: the consumer reads the
- * limit under it too.
- */
-static void postrx_place_push(struct postrx_range *r, u32 end_off)
-{
-	if (!(r->flags & POSTRX_RECV_WAITALL) && end_off < r->limit)
-		r->limit = end_off;
+	return 0;
 }
 
 /* Can bytes from @seq be remembered as a placed span? */
@@ -186,15 +162,14 @@ static bool postrx_place_span_room(struct postrx_chan *chan, u32 seq)
 }
 
 int postrx_place_begin(struct postrx_flow *flow, u32 seq, u32 len,
-		       u32 flags, struct postrx_place *pl)
+		       struct postrx_place *pl)
 {
 	struct postrx_chan *chan = flow->chan;
 	const struct tcp_sock *tp = tcp_sk(chan->sk);
-	struct postrx_range *r;
-	u32 wnd_end, end_off;
+	u32 wnd_end;
 	int err;
 
-	if (!len || (flags & ~POSTRX_PLACE_FLAGS))
+	if (!len)
 		return -EINVAL;
 
 	/*
@@ -232,12 +207,9 @@ int postrx_place_begin(struct postrx_flow *flow, u32 seq, u32 len,
 	err = -ENOSPC;
 	if (chan->place_paused || !postrx_place_span_room(chan, seq))
 		goto err_unlock;
-	r = postrx_place_map(chan, seq, len, pl, &end_off);
-	if (!r)
+	err = postrx_place_map(chan, seq, len, pl);
+	if (err)
 		goto err_unlock;
-	/* Only a push this claim reaches: the segment's end is mapped. */
-	if ((flags & POSTRX_PLACE_PUSH) && pl->len == len)
-		postrx_place_push(r, end_off);
 
 	/*
 	 * The claim: no later placement may write these bytes again.  The
@@ -394,10 +366,7 @@ static int postrx_bounce_span(struct postrx_chan *chan,
 	int err;
 
 	while (len) {
-		u32 end_off;
-
-		if (!postrx_place_map(chan, seq, len, &pl, &end_off) ||
-		    !pl.len)
+		if (postrx_place_map(chan, seq, len, &pl) || !pl.len)
 			return 0;
 		for (i = 0; i < pl.nr_dst; i++) {
 			err = postrx_bounce_add(chan, pk, seq, &pl.dst[i], gfp);

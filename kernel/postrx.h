@@ -178,12 +178,6 @@ struct postrx_range {
 	struct postrx_user	*user;		/* charged; NULL if refused */
 	struct iov_iter		iter;		/* where the next byte goes */
 	u32			len;
-	/*
-	 * Where the range ends: len, or less once a push ended it early
-	 * (chan.c).  Lowered by a device under place_lock only, so a
-	 * steered consumer reads it under place_lock.
-	 */
-	u32			limit;
 	u32			filled;
 	u32			flags;		/* POSTRX_RECV_* */
 	int			res;		/* the CQE's res, once DONE */

@@ -261,23 +261,18 @@ static int postrx_actor(read_descriptor_t *desc, struct sk_buff *skb,
 					     struct postrx_range, node);
 		if (!r)
 			break;
+		n = min_t(size_t, len - done, r->len - r->filled);
 		seq = chan->rx_next;
 		if (chan->steered) {
-			/*
-			 * Our claim first: no device writes here from now.
-			 * The limit with it: a device's push may lower it.
-			 */
+			/* Our claim first: no device writes here from now. */
 			spin_lock_bh(&chan->place_lock);
-			n = min_t(size_t, len - done, r->limit - r->filled);
 			postrx_place_claim(chan, seq, n);
 			spin_unlock_bh(&chan->place_lock);
 			placed = postrx_take(chan, r, skb, offset + done, seq,
 					     n);
-		} else {
-			n = min_t(size_t, len - done, r->limit - r->filled);
-			if (skb_copy_datagram_iter(skb, offset + done,
-						   &r->iter, n))
-				placed = -EFAULT;
+		} else if (skb_copy_datagram_iter(skb, offset + done,
+						  &r->iter, n)) {
+			placed = -EFAULT;
 		}
 		if (placed == -EBADMSG) {
 			postrx_place_conflict(chan);

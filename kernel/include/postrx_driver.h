@@ -19,7 +19,7 @@
  * For each classified segment with payload, the driver asks for the
  * destination:
  *
- *	err = postrx_place_begin(flow, seq, len, flags, &pl);
+ *	err = postrx_place_begin(flow, seq, len, &pl);
  *	if (!err) {
  *		... write pl.len bytes of payload into pl.dst[0..pl.nr_dst) ...
  *		... get_page() each pl.dst[i].bv_page for the skb's frags ...
@@ -119,18 +119,9 @@ int postrx_dev_register(struct net_device *dev,
 void postrx_dev_unregister(struct net_device *dev);
 
 /*
- * @flags for postrx_place_begin(): POSTRX_PLACE_PUSH says the segment
- * carries TCP's PSH flag.  A buffer posted without POSTRX_RECV_WAITALL
- * then ends with the segment's last byte, and what follows goes to the
- * next buffer; a device that does not pass it only places less well.
- */
-#define POSTRX_PLACE_PUSH	BIT(0)
-#define POSTRX_PLACE_FLAGS	POSTRX_PLACE_PUSH
-
-/*
  * Returns 0 with @pl filled and BH disabled until postrx_place_end(), or
  * a negative errno, nothing claimed:
- *   -EINVAL	@len is 0, or unknown @flags
+ *   -EINVAL	@len is 0
  *   -ENOENT	the flow is gone (socket closing)
  *   -ENOSPC	no posted buffer covers @seq
  *   -EALREADY	@seq lies behind what was already claimed or consumed
@@ -140,7 +131,7 @@ void postrx_dev_unregister(struct net_device *dev);
  *   -EBADMSG	the stream failed: TCP contradicted placed bytes
  */
 int postrx_place_begin(struct postrx_flow *flow, u32 seq, u32 len,
-		       u32 flags, struct postrx_place *pl);
+		       struct postrx_place *pl);
 void postrx_place_end(struct postrx_flow *flow, struct postrx_place *pl);
 
 #endif /* _POSTRX_DRIVER_H */

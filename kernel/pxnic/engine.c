@@ -47,7 +47,6 @@ struct pxnic_seg {
 	unsigned int		hdr_len;	/* Ethernet + IP + TCP headers */
 	unsigned int		pay_len;
 	u32			seq;
-	bool			push;		/* TCP PSH: the sender's write ends here */
 	bool			csum_ok;
 };
 
@@ -175,7 +174,6 @@ static bool pxnic_parse(struct pxnic_priv *priv, const struct sk_buff *skb,
 	s->key.sport = th->source;
 	s->key.dport = th->dest;
 	s->seq = ntohl(th->seq);
-	s->push = th->psh;
 	s->hdr_len = s->l4_off + doff;
 	s->pay_len = s->l4_len - doff;
 	if (verify && s->csum_ok)
@@ -425,8 +423,7 @@ static int pxnic_place(struct pxnic_priv *priv, const struct sk_buff *tx,
 		err = -ESRCH;
 		goto out;
 	}
-	err = postrx_place_begin(flow, s->seq, s->pay_len,
-				 s->push ? POSTRX_PLACE_PUSH : 0, &c->pl);
+	err = postrx_place_begin(flow, s->seq, s->pay_len, &c->pl);
 	if (err)
 		goto out;
 

@@ -65,12 +65,13 @@ enum postrx_cmd {
 	 * Buffers posted on one socket fill in posting order with the byte
 	 * stream.  cqe->res is the byte count, 0 at end of stream, or -errno.
 	 * Without POSTRX_RECV_WAITALL a buffer that holds data completes
-	 * when full, at a push (a segment with TCP's PSH flag ends in it),
-	 * or when no new byte came for postrx.push_timeout_us (recv()
-	 * semantics: docs/uapi.md has the exact rule); with it, only when
-	 * full.  Both at end of stream, on error or on cancellation.  A
-	 * buffer that holds data always completes with its byte count,
-	 * whatever ended it.
+	 * when full, at a push (a segment with TCP's PSH flag ends in it)
+	 * or when no new byte came for postrx.push_timeout_us, unless a
+	 * device already placed bytes beyond it (recv() semantics;
+	 * docs/uapi.md has the exact rule); with it, only when full.  Both
+	 * at end of stream, on error or on cancellation.  A buffer that
+	 * holds data always completes with its byte count, whatever ended
+	 * it.
 	 */
 	POSTRX_CMD_RECV		= 2,
 	/*
