@@ -157,8 +157,58 @@ $(FIO_ENGINE): bench/fio/postrx-engine.c scripts/fio-src.sh uapi/linux/postrx.h 
 liburing-ext: $(DEPS_STAMP)
 	$(MAKE) -C liburing-ext TOP=$(TOP) O=$(BUILD)/liburing-ext
 
-install:
-	$(MAKE) -C liburing-ext TOP=$(TOP) O=$(BUILD)/liburing-ext install
+# ---- installation --------------------------------------------------------
+# make install [PREFIX=/usr/local] [DESTDIR=] puts down every part
+# (scripts/install.sh): the modules' source under /usr/src, registered,
+# built and installed with DKMS for KVER (and the running kernel, if its
+# headers are there), the uAPI header, liburing-ext, postrx-recv and
+# postrx-send, pxnic's iproute2 plugin, man pages, an opt-in
+# modules-load.d example, and a manifest; make uninstall takes away what
+# the manifest lists.  With DESTDIR nothing runs but the copying (no
+# DKMS, no ldconfig, no package installation): for staging and packages.
+# The user-space parts built for installation have no run-path, and none
+# of this needs the kernel packages, so that a package build can run it.
+
+VERSION		:= $(shell cat $(TOP)/VERSION)
+PREFIX		?= /usr/local
+LIBDIR		?= $(PREFIX)/lib
+DIST		:= $(BUILD)/dist
+DIST_LIBEXT	:= $(addprefix $(BUILD)/liburing-ext/,liburing-ext.a liburing-ext.so.1 \
+		   liburing-ext.so liburing-ext-preload.so)
+DIST_TOOLS	:= $(DIST)/postrx-recv $(DIST)/postrx-send
+
+.PHONY: install-build dist-libext uninstall
+install-build: dist-libext $(DIST_TOOLS) $(BUILD)/iproute2/link_pxnic.so
+
+# The libraries alone (not liburing-ext's tests and examples).
+dist-libext:
+	$(MAKE) -C liburing-ext TOP=$(TOP) O=$(BUILD)/liburing-ext $(DIST_LIBEXT)
+
+$(DIST)/%: tools/postrx-recv/%.c tools/postrx-recv/stream.h tools/common/busytime.h \
+		uapi/linux/postrx.h $(wildcard liburing-ext/include/liburing/*.h) | dist-libext
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -std=gnu11 $(WARN) $(USER_CPPFLAGS) -Iliburing-ext/include \
+		$(LDFLAGS) -o $@ $< -L$(BUILD)/liburing-ext -luring-ext -luring
+
+INSTALL_ENV = TOP=$(TOP) BUILD=$(BUILD) VERSION=$(VERSION) DESTDIR=$(DESTDIR) \
+	PREFIX=$(PREFIX) LIBDIR=$(LIBDIR) $(if $(IPLIBDIR),IPLIBDIR=$(IPLIBDIR)) \
+	$(if $(MANIFEST),MANIFEST=$(MANIFEST))
+
+# A real installation needs dkms (deps.sh install) and the kernel that
+# deps.sh chose; DESTDIR staging needs neither.
+install: install-build
+	@if [ -z "$(DESTDIR)" ]; then \
+		kver=$$(bash scripts/deps.sh install) && \
+		kvers=$$kver && run=$$(uname -r) && \
+		if [ "$$run" != "$$kver" ] && [ -e /lib/modules/$$run/build ]; then \
+			kvers="$$kvers $$run"; fi && \
+		$(INSTALL_ENV) DKMS_KVERS="$$kvers" bash scripts/install.sh install; \
+	else \
+		$(INSTALL_ENV) bash scripts/install.sh install; \
+	fi
+
+uninstall:
+	@$(INSTALL_ENV) bash scripts/install.sh uninstall
 
 # ---- running in the guest ------------------------------------------------
 

@@ -33,8 +33,14 @@ tools="build-essential bc bison flex libelf-dev libssl-dev dwarves cpio kmod
        sparse python3 pkg-config qemu-system-x86 liburing-dev fio iperf3
        busybox-static iproute2 linux-source-6.12 xz-utils zstd ethtool
        dpkg-dev"
-# make bench and make demo draw their plots with matplotlib.
-case "${1:-}" in bench|demo) tools="$tools python3-matplotlib e2fsprogs" ;; esac
+# make bench and make demo draw their plots with matplotlib.  make install
+# registers the modules with DKMS; make deb builds Debian packages with
+# debhelper (dh_dkms for postrx-dkms) and checks them with lintian.
+case "${1:-}" in
+bench|demo) tools="$tools python3-matplotlib e2fsprogs" ;;
+install) tools="$tools dkms" ;;
+deb) tools="$tools debhelper dh-dkms fakeroot lintian" ;;
+esac
 
 missing=""
 for p in $tools; do
