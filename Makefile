@@ -177,7 +177,7 @@ DIST_LIBEXT	:= $(addprefix $(BUILD)/liburing-ext/,liburing-ext.a liburing-ext.so
 		   liburing-ext.so liburing-ext-preload.so)
 DIST_TOOLS	:= $(DIST)/postrx-recv $(DIST)/postrx-send
 
-.PHONY: install-build dist-libext uninstall
+.PHONY: install-build dist-libext uninstall install-check
 install-build: dist-libext $(DIST_TOOLS) $(BUILD)/iproute2/link_pxnic.so
 
 # The libraries alone (not liburing-ext's tests and examples).
@@ -210,13 +210,18 @@ install: install-build
 uninstall:
 	@$(INSTALL_ENV) bash scripts/install.sh uninstall
 
+# install into a temporary DESTDIR and out again, checking the file list
+# (run by make check, on the host: quick, no root needed).
+install-check: install-build
+	@bash scripts/install-test.sh
+
 # ---- running in the guest ------------------------------------------------
 
 VM_TIMEOUT ?= 900
 GUEST_TESTS := $(notdir $(SELFTESTS)) $(notdir $(wildcard selftests/postrx/*_test.sh))
 
 check: $(if $(filter stock all,$(KERNEL)),module) \
-       $(if $(filter debug all,$(KERNEL)),module-debug) selftests
+       $(if $(filter debug all,$(KERNEL)),module-debug) selftests install-check
 	@LONG=$(LONG) bash selftests/vm/check.sh $(KERNEL)
 
 # File to network to file, postrx against plain, under -icount with two
