@@ -177,7 +177,7 @@ DIST_LIBEXT	:= $(addprefix $(BUILD)/liburing-ext/,liburing-ext.a liburing-ext.so
 		   liburing-ext.so liburing-ext-preload.so)
 DIST_TOOLS	:= $(DIST)/postrx-recv $(DIST)/postrx-send
 
-.PHONY: install-build dist-libext uninstall install-check
+.PHONY: install-build dist-libext uninstall install-check deb
 install-build: dist-libext $(DIST_TOOLS) $(BUILD)/iproute2/link_pxnic.so
 
 # The libraries alone (not liburing-ext's tests and examples).
@@ -209,6 +209,20 @@ install: install-build
 
 uninstall:
 	@$(INSTALL_ENV) bash scripts/install.sh uninstall
+
+# Debian packages (debian/): postrx-dkms, liburing-ext1, liburing-ext-dev
+# and postrx-tools, built by dpkg-buildpackage from a copy of the
+# checkout's files (tracked and new, not ignored: not build/) and checked
+# with lintian; into build/deb/.  deps.sh deb installs debhelper, dh-dkms
+# and lintian.
+DEB_SRC		:= $(BUILD)/deb/postrx-$(VERSION)
+deb:
+	@bash scripts/deps.sh deb >/dev/null
+	rm -rf $(BUILD)/deb && mkdir -p $(DEB_SRC)
+	git ls-files -z --cached --others --exclude-standard | \
+		tar -C $(TOP) --null -T - -cf - | tar -C $(DEB_SRC) -xf -
+	cd $(DEB_SRC) && dpkg-buildpackage -us -uc -b
+	lintian --fail-on error $(BUILD)/deb/postrx_$(VERSION)_*.changes
 
 # install into a temporary DESTDIR and out again, checking the file list
 # (run by make check, on the host: quick, no root needed).
