@@ -194,13 +194,18 @@ INSTALL_ENV = TOP=$(TOP) BUILD=$(BUILD) VERSION=$(VERSION) DESTDIR=$(DESTDIR) \
 	PREFIX=$(PREFIX) LIBDIR=$(LIBDIR) $(if $(IPLIBDIR),IPLIBDIR=$(IPLIBDIR)) \
 	$(if $(MANIFEST),MANIFEST=$(MANIFEST))
 
-# A real installation needs dkms (deps.sh install) and the kernel that
-# deps.sh chose; DESTDIR staging needs neither.
-install: install-build
+# A real installation first gets what it needs (deps.sh install: dkms,
+# compiler, liburing, the 6.12 headers; no kernel image, nothing for the
+# test guest), and builds the modules for the 6.12 kernel deps.sh names
+# and the running kernel if its headers are there (DKMS skips one that is
+# not 6.12).  DESTDIR staging needs none of that.
+install:
+	@mkdir -p $(BUILD)
+	@if [ -z "$(DESTDIR)" ]; then bash scripts/deps.sh install >$(BUILD)/.install-kver; fi
+	@$(MAKE) --no-print-directory install-build
 	@if [ -z "$(DESTDIR)" ]; then \
-		kver=$$(bash scripts/deps.sh install) && \
-		kvers=$$kver && run=$$(uname -r) && \
-		if [ "$$run" != "$$kver" ] && [ -e /lib/modules/$$run/build ]; then \
+		kvers=$$(cat $(BUILD)/.install-kver) && run=$$(uname -r) && \
+		if [ "$$run" != "$$kvers" ] && [ -e /lib/modules/$$run/build ]; then \
 			kvers="$$kvers $$run"; fi && \
 		$(INSTALL_ENV) DKMS_KVERS="$$kvers" bash scripts/install.sh install; \
 	else \
