@@ -87,6 +87,17 @@ do_install() {
 		echo "install: $DESTDIR$manifest exists: make uninstall first" >&2
 		exit 1
 	fi
+	# Another installation of this version (the postrx-dkms package, or
+	# make install with another PREFIX) owns the DKMS registration and
+	# the source tree: taking them over would let either uninstall
+	# remove the other's module.
+	if [ -z "$DESTDIR" ]; then
+		if command -v dkms >/dev/null && dkms status -m postrx -v "$VERSION" 2>/dev/null | grep -q .; then
+			echo "install: $dkms_name is registered with DKMS already (the postrx-dkms package?): remove it first" >&2
+			exit 1
+		fi
+		[ ! -e "$src" ] || { echo "install: $src exists already: remove it first" >&2; exit 1; }
+	fi
 	# DESTDIR itself is the stager's, not part of the installation.
 	[ -z "$DESTDIR" ] || mkdir -p "$DESTDIR"
 
@@ -139,7 +150,7 @@ do_install() {
 		entries+=("dkms $dkms_name")
 		write_manifest
 		command -v dkms >/dev/null || { echo "install: dkms is not installed (make install installs it)" >&2; exit 1; }
-		dkms status -m postrx -v "$VERSION" | grep -q . || dkms add "$dkms_name"
+		dkms add "$dkms_name"
 		for k in ${DKMS_KVERS:-}; do
 			dkms install "$dkms_name" -k "$k" || {
 				rc=$?
