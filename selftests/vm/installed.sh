@@ -7,7 +7,8 @@
 #
 # vm-setup has loaded the DKMS-built postrx.ko with modprobe.  Here: the
 # packaged postrx-recv receives a stream from the packaged postrx-send,
-# exactly, through postrx; the preload library loads by name; pxnic.ko
+# exactly, through postrx; the preload library loads by name, and an
+# unmodified liburing loop receives through postrx under it; pxnic.ko
 # loads with modprobe and the packaged iproute2 plugin creates a pair.
 n=0
 fail=0
@@ -50,6 +51,26 @@ out=$(LD_PRELOAD=liburing-ext-preload.so /bin/true 2>&1)
 [ -z "$out" ]
 result $? "LD_PRELOAD=liburing-ext-preload.so loads by name"
 [ -z "$out" ] || echo "# $out"
+
+# Drop-in through the packaged preload library: the build's unmodified
+# liburing loop (linked with liburing only) receives through postrx.
+loop=$POSTRX_TOP/build/liburing-ext/examples/recv-loop
+if [ -x "$loop" ] && [ -x "$POSTRX_BIN/rxbench" ]; then
+	LD_PRELOAD=liburing-ext-preload.so LIBURING_EXT_VERBOSE=1 \
+		"$loop" 7601 >$work/loop.out 2>$work/loop.err &
+	lpid=$!
+	sleep 1
+	LD_LIBRARY_PATH=$POSTRX_TOP/build/liburing-ext \
+		"$POSTRX_BIN/rxbench" send 127.0.0.1 7601 $size
+	wait $lpid && grep -q "received $size bytes" $work/loop.out &&
+		grep -q "upgraded [1-9]" $work/loop.err
+	rc=$?
+	echo "# $(cat $work/loop.out $work/loop.err)"
+else
+	echo "# $loop or rxbench not built (make)"
+	rc=1
+fi
+result $rc "an unmodified liburing loop under the packaged preload library receives through postrx"
 
 modprobe pxnic
 result $? "modprobe pxnic"
