@@ -7,6 +7,9 @@
 #   make demo         the main job, in the default QEMU guest
 #   make bench        benchmarks (see bench/)
 #   make fio-engine   the fio ioengine build/fio/postrx-engine.so (see docs/bench.md)
+#   make install      every part on this machine, the modules through DKMS
+#                     [PREFIX=/usr/local] [DESTDIR=]; make uninstall undoes it
+#   make deb          Debian packages into build/deb/, checked with lintian
 #
 # KVER picks the stock kernel whose headers and image are installed (the
 # newest 6.12 one by default); KDIR builds the module against any kernel
