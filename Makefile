@@ -7,6 +7,9 @@
 #   make demo         the main job, in the default QEMU guest
 #   make bench        benchmarks (see bench/)
 #   make fio-engine   the fio ioengine build/fio/postrx-engine.so (see docs/bench.md)
+#   make install      every part on this machine, the modules through DKMS
+#                     [PREFIX=/usr/local] [DESTDIR=]; make uninstall undoes it
+#   make deb          Debian packages into build/deb/, checked with lintian
 #
 # KVER picks the stock kernel whose headers and image are installed (the
 # newest 6.12 one by default); KDIR builds the module against any kernel
@@ -157,8 +160,82 @@ $(FIO_ENGINE): bench/fio/postrx-engine.c scripts/fio-src.sh uapi/linux/postrx.h 
 liburing-ext: $(DEPS_STAMP)
 	$(MAKE) -C liburing-ext TOP=$(TOP) O=$(BUILD)/liburing-ext
 
+# ---- installation --------------------------------------------------------
+# make install [PREFIX=/usr/local] [DESTDIR=] puts down every part
+# (scripts/install.sh): the modules' source under /usr/src, registered,
+# built and installed with DKMS for KVER (and the running kernel, if its
+# headers are there), the uAPI header, liburing-ext, postrx-recv and
+# postrx-send, pxnic's iproute2 plugin, man pages, an opt-in
+# modules-load.d example, and a manifest; make uninstall takes away what
+# the manifest lists.  With DESTDIR nothing runs but the copying (no
+# DKMS, no ldconfig, no package installation): for staging and packages.
+# The user-space parts built for installation have no run-path, and none
+# of this needs the kernel packages, so that a package build can run it.
+
+VERSION		:= $(shell cat $(TOP)/VERSION)
+PREFIX		?= /usr/local
+LIBDIR		?= $(PREFIX)/lib
+DIST		:= $(BUILD)/dist
+DIST_LIBEXT	:= $(addprefix $(BUILD)/liburing-ext/,liburing-ext.a liburing-ext.so.1 \
+		   liburing-ext.so liburing-ext-preload.so)
+DIST_TOOLS	:= $(DIST)/postrx-recv $(DIST)/postrx-send
+
+.PHONY: install-build dist-libext uninstall install-check deb
+install-build: dist-libext $(DIST_TOOLS) $(BUILD)/iproute2/link_pxnic.so
+
+# The libraries alone (not liburing-ext's tests and examples).
+dist-libext:
+	$(MAKE) -C liburing-ext TOP=$(TOP) O=$(BUILD)/liburing-ext $(DIST_LIBEXT)
+
+$(DIST)/%: tools/postrx-recv/%.c tools/postrx-recv/stream.h tools/common/busytime.h \
+		uapi/linux/postrx.h $(wildcard liburing-ext/include/liburing/*.h) | dist-libext
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -std=gnu11 $(WARN) $(USER_CPPFLAGS) -Iliburing-ext/include \
+		$(LDFLAGS) -o $@ $< -L$(BUILD)/liburing-ext -luring-ext -luring
+
+INSTALL_ENV = TOP=$(TOP) BUILD=$(BUILD) VERSION=$(VERSION) DESTDIR=$(DESTDIR) \
+	PREFIX=$(PREFIX) LIBDIR=$(LIBDIR) $(if $(IPLIBDIR),IPLIBDIR=$(IPLIBDIR)) \
+	$(if $(MANIFEST),MANIFEST=$(MANIFEST))
+
+# A real installation first gets what it needs (deps.sh install: dkms,
+# compiler, liburing, the 6.12 headers; no kernel image, nothing for the
+# test guest), and builds the modules for the 6.12 kernel deps.sh names
+# and the running kernel if its headers are there (DKMS skips one that is
+# not 6.12).  DESTDIR staging needs none of that.
 install:
-	$(MAKE) -C liburing-ext TOP=$(TOP) O=$(BUILD)/liburing-ext install
+	@mkdir -p $(BUILD)
+	@if [ -z "$(DESTDIR)" ]; then bash scripts/deps.sh install >$(BUILD)/.install-kver; fi
+	@$(MAKE) --no-print-directory install-build
+	@if [ -z "$(DESTDIR)" ]; then \
+		kvers=$$(cat $(BUILD)/.install-kver) && run=$$(uname -r) && \
+		if [ "$$run" != "$$kvers" ] && [ -e /lib/modules/$$run/build ]; then \
+			kvers="$$kvers $$run"; fi && \
+		$(INSTALL_ENV) DKMS_KVERS="$$kvers" bash scripts/install.sh install; \
+	else \
+		$(INSTALL_ENV) bash scripts/install.sh install; \
+	fi
+
+uninstall:
+	@$(INSTALL_ENV) bash scripts/install.sh uninstall
+
+# Debian packages (debian/): postrx-dkms, liburing-ext1, liburing-ext-dev
+# and postrx-tools, built by dpkg-buildpackage from a copy of the
+# checkout's files (tracked and new, not ignored: not build/) and checked
+# with lintian; into build/deb/.  deps.sh deb installs debhelper, dh-dkms
+# and lintian.
+DEB_SRC		:= $(BUILD)/deb/postrx-$(VERSION)
+deb:
+	@bash scripts/deps.sh deb >/dev/null
+	rm -rf $(BUILD)/deb && mkdir -p $(DEB_SRC)
+	git ls-files -z --cached --others --exclude-standard | \
+		tar -C $(TOP) --null -T - -cf - | tar -C $(DEB_SRC) -xf -
+	cd $(DEB_SRC) && dpkg-buildpackage -us -uc -b
+	lintian --fail-on error $(BUILD)/deb/postrx_$(VERSION)_*.changes
+
+# install into a temporary DESTDIR and out again, checking the file list
+# (run by make check, on the host: quick, no root needed).
+install-check: install-build
+	@bash scripts/install-test.sh
 
 # ---- running in the guest ------------------------------------------------
 
@@ -166,7 +243,7 @@ VM_TIMEOUT ?= 900
 GUEST_TESTS := $(notdir $(SELFTESTS)) $(notdir $(wildcard selftests/postrx/*_test.sh))
 
 check: $(if $(filter stock all,$(KERNEL)),module) \
-       $(if $(filter debug all,$(KERNEL)),module-debug) selftests
+       $(if $(filter debug all,$(KERNEL)),module-debug) selftests install-check
 	@LONG=$(LONG) bash selftests/vm/check.sh $(KERNEL)
 
 # File to network to file, postrx against plain, under -icount with two

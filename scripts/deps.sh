@@ -28,13 +28,49 @@ pick_kver() {
 		done
 }
 
+# make install on a real machine needs only a compiler, liburing, dkms and
+# the headers of a 6.12 kernel: of the running kernel when it is one (the
+# user's 6.12 from bookworm-backports), else the newest installed.  It
+# installs no kernel image and nothing the test guest needs.
+if [ "${1:-}" = install ]; then
+	missing=""
+	for p in build-essential kmod pkg-config liburing-dev dkms; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+			missing="$missing $p"
+	done
+	run=$(uname -r)
+	case "$run" in
+	6.12.*)
+		kver=$run
+		[ -e "/lib/modules/$run/build" ] || missing="$missing linux-headers-$run"
+		;;
+	*)
+		kver=$(ls -d /usr/src/linux-headers-6.12.*-amd64 2>/dev/null |
+			sed 's|.*/linux-headers-||' | sort -V | tail -1 || true)
+		[ -n "$kver" ] || { echo "deps: the running kernel is $run; postrx needs a 6.12 kernel and its headers (linux-image-amd64 and linux-headers-amd64 from bookworm-backports)" >&2; exit 1; }
+		;;
+	esac
+	if [ -n "$missing" ]; then
+		apt_update
+		echo "deps: installing$missing" >&2
+		$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+	fi
+	echo "$kver"
+	exit 0
+fi
+
 # dpkg-dev: dpkg-source, for the fio source package (scripts/fio-src.sh).
 tools="build-essential bc bison flex libelf-dev libssl-dev dwarves cpio kmod
        sparse python3 pkg-config qemu-system-x86 liburing-dev fio iperf3
        busybox-static iproute2 linux-source-6.12 xz-utils zstd ethtool
        dpkg-dev"
-# make bench and make demo draw their plots with matplotlib.
-case "${1:-}" in bench|demo) tools="$tools python3-matplotlib e2fsprogs" ;; esac
+# make bench and make demo draw their plots with matplotlib.  make deb
+# builds Debian packages with debhelper (dh_dkms for postrx-dkms) and
+# checks them with lintian.
+case "${1:-}" in
+bench|demo) tools="$tools python3-matplotlib e2fsprogs" ;;
+deb) tools="$tools debhelper dh-dkms fakeroot lintian" ;;
+esac
 
 missing=""
 for p in $tools; do

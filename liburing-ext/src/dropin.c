@@ -13,7 +13,8 @@
  *   IORING_OP_RECV, no IOSQE_FIXED_FILE or IOSQE_BUFFER_SELECT, ioprio 0
  *   (no multishot, no poll-first), msg_flags 0 or MSG_WAITALL, len > 0,
  *   on a connected TCP socket, with [addr, addr + len) inside a buffer
- *   registered through io_uring_register_buffers()
+ *   that is in one of the ring's buffer slots (the view below follows
+ *   every liburing call that registers, updates or unregisters them)
  *
  * becomes POSTRX_CMD_RECV on /dev/postrx with the same buffer, length,
  * user_data and link flags, and WAITALL for MSG_WAITALL.  The completion
@@ -26,11 +27,14 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "liburing/postrx.h"
@@ -39,7 +43,6 @@
 
 struct dropin_ring {
 	struct io_uring *ring;
-	int devfd;
 	unsigned int nbufs;
 	struct iovec *bufs;	/* the ring's registered buffers */
 	long upgraded;
@@ -50,6 +53,52 @@ static struct dropin_ring rings[MAX_RINGS];
 static int nr_enabled;
 static pthread_mutex_t rings_lock = PTHREAD_MUTEX_INITIALIZER;
 int io_uring_postrx_preload;	/* set by the preload library */
+
+/*
+ * One /dev/postrx for the whole process, opened at the first upgrade and
+ * closed when the last ring is disabled, close-on-exec and moved up out
+ * of the low numbers: a program's own open() calls get the descriptors
+ * they would get without drop-in mode (some count on them).
+ */
+static int proc_devfd = -1;
+static dev_t proc_devfd_rdev;
+#define DEVFD_MIN 1000
+
+/*
+ * The process's /dev/postrx.  A program that closes every descriptor it
+ * does not know (daemons do) closes it too, and its number may then be
+ * another file: one fstat() per upgrade notices, and it is opened again.
+ */
+static int devfd_get(void)	/* under rings_lock */
+{
+	struct rlimit rl;
+	struct stat st;
+	int fd, high, min = DEVFD_MIN;
+
+	if (proc_devfd >= 0) {
+		if (!fstat(proc_devfd, &st) && S_ISCHR(st.st_mode) &&
+		    st.st_rdev == proc_devfd_rdev)
+			return proc_devfd;
+		proc_devfd = -1;	/* not ours any more: leave it be */
+	}
+	fd = io_uring_postrx_open();
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st)) {
+		close(fd);
+		return -errno;
+	}
+	proc_devfd_rdev = st.st_rdev;
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur <= (rlim_t)min * 2)
+		min = rl.rlim_cur / 2;
+	high = fcntl(fd, F_DUPFD_CLOEXEC, min);
+	if (high >= 0) {
+		close(fd);
+		fd = high;
+	}
+	proc_devfd = fd;
+	return fd;
+}
 
 /* The slot of @ring, or a free slot for @ring == NULL. */
 static struct dropin_ring *slot_of(struct io_uring *ring)
@@ -81,6 +130,11 @@ int io_uring_postrx_enable(struct io_uring *ring)
 
 	if (!ring)
 		return -EINVAL;
+	/* Is postrx there?  The descriptor is opened at the first upgrade. */
+	devfd = io_uring_postrx_open();
+	if (devfd < 0)
+		return devfd;
+	close(devfd);
 	pthread_mutex_lock(&rings_lock);
 	if (find_ring(ring)) {
 		pthread_mutex_unlock(&rings_lock);
@@ -91,12 +145,7 @@ int io_uring_postrx_enable(struct io_uring *ring)
 		pthread_mutex_unlock(&rings_lock);
 		return -ENOSPC;
 	}
-	devfd = io_uring_postrx_open();
-	if (devfd < 0) {
-		pthread_mutex_unlock(&rings_lock);
-		return devfd;
-	}
-	*d = (struct dropin_ring){ .ring = ring, .devfd = devfd };
+	*d = (struct dropin_ring){ .ring = ring };
 	__atomic_add_fetch(&nr_enabled, 1, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&rings_lock);
 	return 0;
@@ -112,10 +161,17 @@ int io_uring_postrx_disable(struct io_uring *ring)
 		if (getenv("LIBURING_EXT_VERBOSE"))
 			fprintf(stderr, "liburing-ext: drop-in upgraded %ld receives\n",
 				d->upgraded);
-		close(d->devfd);
 		free(d->bufs);
 		memset(d, 0, sizeof(*d));
-		__atomic_sub_fetch(&nr_enabled, 1, __ATOMIC_RELEASE);
+		/*
+		 * Upgraded requests hold their own reference to the file,
+		 * so the last ring's exit can close it.
+		 */
+		if (!__atomic_sub_fetch(&nr_enabled, 1, __ATOMIC_RELEASE) &&
+		    proc_devfd >= 0) {
+			close(proc_devfd);
+			proc_devfd = -1;
+		}
 	}
 	pthread_mutex_unlock(&rings_lock);
 	return d ? 0 : -ENOENT;
@@ -165,7 +221,7 @@ static void upgrade_sqe(struct dropin_ring *d, struct io_uring_sqe *sqe)
 	__u16 personality = sqe->personality;
 	__u8 flags = sqe->flags;
 	__u32 len = sqe->len;
-	int sockfd = sqe->fd, idx;
+	int sockfd = sqe->fd, idx, devfd;
 
 	if (sqe->opcode != IORING_OP_RECV || !len || sqe->ioprio ||
 	    (flags & (IOSQE_FIXED_FILE | IOSQE_BUFFER_SELECT)) ||
@@ -174,11 +230,14 @@ static void upgrade_sqe(struct dropin_ring *d, struct io_uring_sqe *sqe)
 	idx = find_buf(d, addr, len);
 	if (idx < 0 || !is_tcp(sockfd))
 		return;
+	devfd = devfd_get();
+	if (devfd < 0)
+		return;
 
 	bool waitall = sqe->msg_flags & MSG_WAITALL;
 
 	memset(sqe, 0, sqe_size);
-	io_uring_prep_postrx_recv(sqe, d->devfd, sockfd, (void *)(uintptr_t)addr,
+	io_uring_prep_postrx_recv(sqe, devfd, sockfd, (void *)(uintptr_t)addr,
 				  len, idx, waitall ? POSTRX_RECV_WAITALL : 0);
 	sqe->flags = flags;
 	sqe->user_data = user_data;
@@ -251,39 +310,97 @@ int io_uring_wait_cqe_timeout(struct io_uring *ring,
 	return REAL(io_uring_wait_cqe_timeout)(ring, cqe_ptr, ts);
 }
 
-int io_uring_register_buffers(struct io_uring *ring, const struct iovec *iovecs,
-			      unsigned int nr_iovecs)
+/*
+ * The ring's view of its buffer slots, kept exact through every way
+ * liburing registers buffers: a receive is upgraded only into a buffer
+ * that is in a slot when it is submitted.  @iovecs NULL: @nr empty slots
+ * (sparse registration).
+ */
+static void view_set(struct io_uring *ring, const struct iovec *iovecs,
+		     unsigned int nr)
 {
-	int ret = REAL(io_uring_register_buffers)(ring, iovecs, nr_iovecs);
 	struct dropin_ring *d;
 
-	if (ret)
-		return ret;
 	pthread_mutex_lock(&rings_lock);
 	d = find_ring(ring);
 	if (d) {
 		free(d->bufs);
-		d->bufs = malloc(nr_iovecs * sizeof(*iovecs));
-		d->nbufs = d->bufs ? nr_iovecs : 0;
-		if (d->bufs)
-			memcpy(d->bufs, iovecs, nr_iovecs * sizeof(*iovecs));
+		d->bufs = calloc(nr ? nr : 1, sizeof(*d->bufs));
+		d->nbufs = d->bufs ? nr : 0;
+		if (d->bufs && iovecs)
+			memcpy(d->bufs, iovecs, nr * sizeof(*iovecs));
 	}
 	pthread_mutex_unlock(&rings_lock);
+}
+
+/* Slots [@off, @off + @nr) now hold @iovecs. */
+static void view_update(struct io_uring *ring, unsigned int off,
+			const struct iovec *iovecs, unsigned int nr)
+{
+	struct dropin_ring *d;
+
+	pthread_mutex_lock(&rings_lock);
+	d = find_ring(ring);
+	if (d) {
+		if (off <= d->nbufs && nr <= d->nbufs - off) {
+			memcpy(d->bufs + off, iovecs, nr * sizeof(*iovecs));
+		} else {
+			/* Slots we never saw: upgrade nothing from now on. */
+			free(d->bufs);
+			d->bufs = NULL;
+			d->nbufs = 0;
+		}
+	}
+	pthread_mutex_unlock(&rings_lock);
+}
+
+int io_uring_register_buffers(struct io_uring *ring, const struct iovec *iovecs,
+			      unsigned int nr_iovecs)
+{
+	int ret = REAL(io_uring_register_buffers)(ring, iovecs, nr_iovecs);
+
+	if (!ret)
+		view_set(ring, iovecs, nr_iovecs);
+	return ret;
+}
+
+int io_uring_register_buffers_tags(struct io_uring *ring,
+				   const struct iovec *iovecs,
+				   const __u64 *tags, unsigned int nr)
+{
+	int ret = REAL(io_uring_register_buffers_tags)(ring, iovecs, tags, nr);
+
+	if (!ret)
+		view_set(ring, iovecs, nr);
+	return ret;
+}
+
+int io_uring_register_buffers_sparse(struct io_uring *ring, unsigned int nr)
+{
+	int ret = REAL(io_uring_register_buffers_sparse)(ring, nr);
+
+	if (!ret)
+		view_set(ring, NULL, nr);
+	return ret;
+}
+
+/* Returns the number of slots updated, which come first. */
+int io_uring_register_buffers_update_tag(struct io_uring *ring,
+					 unsigned int off,
+					 const struct iovec *iovecs,
+					 const __u64 *tags, unsigned int nr)
+{
+	int ret = REAL(io_uring_register_buffers_update_tag)(ring, off, iovecs,
+							     tags, nr);
+
+	if (ret > 0)
+		view_update(ring, off, iovecs, ret);
 	return ret;
 }
 
 int io_uring_unregister_buffers(struct io_uring *ring)
 {
-	struct dropin_ring *d;
-
-	pthread_mutex_lock(&rings_lock);
-	d = find_ring(ring);
-	if (d) {
-		free(d->bufs);
-		d->bufs = NULL;
-		d->nbufs = 0;
-	}
-	pthread_mutex_unlock(&rings_lock);
+	view_set(ring, NULL, 0);
 	return REAL(io_uring_unregister_buffers)(ring);
 }
 

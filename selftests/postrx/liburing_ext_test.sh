@@ -1,7 +1,8 @@
 #!/bin/sh
-# liburing-ext in the guest: its own tests (helpers, probe, drop-in), and
-# its examples receiving one stream exactly: the minimal postrx receiver,
-# and an unmodified liburing loop, plain and under the preload library.
+# liburing-ext in the guest: its own tests (helpers, probe, drop-in and
+# drop-in's view of the buffer slots), and its examples receiving one
+# stream exactly: the minimal postrx receiver, and an unmodified liburing
+# loop, plain and under the preload library.
 lib=$POSTRX_TOP/build/liburing-ext
 bin=$POSTRX_BIN
 bytes=$((32 << 20))
@@ -18,7 +19,7 @@ result() { # $1 = status, $2 = description
 }
 
 echo "TAP version 13"
-for t in helpers probe dropin; do
+for t in helpers probe dropin dropin-update; do
 	"$lib/test/$t" 2>&1 | sed 's/^/# /'
 	# Status of the test, not of sed.
 	"$lib/test/$t" >/dev/null 2>&1; result $? "liburing-ext test $t"

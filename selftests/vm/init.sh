@@ -61,8 +61,22 @@ vm_result() { # $1 = 0 for ok, $2 = description
 
 echo "POSTRX-BEGIN vm-setup"
 echo "TAP version 13"
-insmod "$POSTRX_KO"
-vm_result $? "insmod postrx.ko"
+if [ "${POSTRX_MODULE:-build}" = dkms ]; then
+	# The module make install had DKMS install, found by modprobe in
+	# /lib/modules (run.sh --module dkms).
+	modprobe postrx
+	vm_result $? "modprobe postrx"
+	path=$(modinfo -n postrx 2>/dev/null)
+	echo "# postrx: $path"
+	case "$path" in
+	/lib/modules/*/updates/dkms/postrx.ko*) dkms_ok=0 ;;
+	*) dkms_ok=1 ;;
+	esac
+	vm_result $dkms_ok "modprobe found the DKMS-built postrx.ko"
+else
+	insmod "$POSTRX_KO"
+	vm_result $? "insmod postrx.ko"
+fi
 [ -c /dev/postrx ]
 vm_result $? "/dev/postrx exists"
 echo "# Totals: pass:$vm_pass fail:$vm_fail xfail:0 xpass:0 skip:0 error:0"

@@ -11,12 +11,18 @@
 # nothing failed.
 #
 # usage: run.sh [--kernel stock|debug] [--timeout SECS] [--mem MIB]
-#               [--test-timeout SECS] [--nvme N] -- TEST...
+#               [--test-timeout SECS] [--nvme N] [--module build|dkms]
+#               -- TEST...
 # TEST is the name of a program in build/selftests/ or of a script in
 # selftests/postrx/.  --nvme N (or POSTRX_NVME_DISKS=N) gives the guest N
 # emulated NVMe disks of POSTRX_NVME_SIZE (default 8G) each: sparse raw
 # images in the VM directory, empty at every boot; the guest sees
 # POSTRX_NVME_DISKS and loads the stock nvme driver itself.
+# --module dkms (or POSTRX_MODULE=dkms), stock kernel only: the guest
+# loads the modules that make install had DKMS build and install on this
+# machine, with modprobe from /lib/modules (the host's, over 9p), instead
+# of build/stock/kernel/postrx.ko; tests that reload a module by path get
+# copies of those same DKMS-built files.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -26,6 +32,7 @@ timeout=900
 test_timeout=600
 mem=2048
 nvme=${POSTRX_NVME_DISKS:-0}
+module=${POSTRX_MODULE:-build}
 
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -34,6 +41,7 @@ while [ $# -gt 0 ]; do
 	--test-timeout) test_timeout=$2; shift 2 ;;
 	--mem) mem=$2; shift 2 ;;
 	--nvme) nvme=$2; shift 2 ;;
+	--module) module=$2; shift 2 ;;
 	--) shift; break ;;
 	*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
 	esac
@@ -58,16 +66,38 @@ debug)
 	;;
 *) echo "run.sh: unknown kernel $flavour" >&2; exit 2 ;;
 esac
-ko=$build/$flavour/kernel/postrx.ko
-for f in "$kimage" "$ko"; do
-	[ -e "$f" ] || { echo "run.sh: missing $f (run make first)" >&2; exit 2; }
-done
-
 # POSTRX_VM_DIR lets runs that overlap in time keep their files apart.
 vmdir=${POSTRX_VM_DIR:-$build/vm/$flavour}
 rm -rf "$vmdir"
 mkdir -p "$vmdir/root"/{busybox,postrx/modules,proc,sys,dev,tmp,run,usr,etc/alternatives,root}
 root=$vmdir/root
+
+case "$module" in
+build) ko=$build/$flavour/kernel/postrx.ko ;;
+dkms)
+	[ "$flavour" = stock ] || { echo "run.sh: --module dkms needs the stock kernel" >&2; exit 2; }
+	# The DKMS-built files, decompressed into the layout the tests
+	# expect (pxnic/pxnic.ko beside postrx.ko).
+	dkmsdir=/lib/modules/$kver/updates/dkms
+	mkdir -p "$vmdir/dkms/pxnic"
+	for m in postrx pxnic; do
+		f=$(ls "$dkmsdir/$m.ko"* 2>/dev/null | head -1)
+		[ -n "$f" ] || { echo "run.sh: no $m.ko in $dkmsdir (make install first)" >&2; exit 2; }
+		out=$vmdir/dkms/$m.ko
+		[ $m = pxnic ] && out=$vmdir/dkms/pxnic/pxnic.ko
+		case "$f" in
+		*.xz) xz -dc "$f" >"$out" ;;
+		*.zst) zstd -qdc "$f" >"$out" ;;
+		*) cp "$f" "$out" ;;
+		esac
+	done
+	ko=$vmdir/dkms/postrx.ko
+	;;
+*) echo "run.sh: unknown --module $module" >&2; exit 2 ;;
+esac
+for f in "$kimage" "$ko"; do
+	[ -e "$f" ] || { echo "run.sh: missing $f (run make first)" >&2; exit 2; }
+done
 
 # ---- initramfs: busybox, /init, and (stock only) the 9p modules
 cp /bin/busybox "$root/busybox/busybox"
@@ -103,6 +133,7 @@ POSTRX_TESTS="$tests"
 POSTRX_TEST_TIMEOUT=$test_timeout
 POSTRX_KERNEL=$flavour
 POSTRX_NVME_DISKS=$nvme
+POSTRX_MODULE=$module
 ${POSTRX_GUEST_ENV:-}
 EOT
 (cd "$root" && find . | cpio -o -H newc --quiet) | gzip -1 >"$vmdir/initramfs.gz"
