@@ -363,7 +363,8 @@ void postrx_rx_service(struct postrx_chan *chan, bool late)
 
 /*
  * Is there enough queued to be worth consuming now?  A head range without
- * WAITALL may end at any push (chan.c), so always.  A WAITALL
+ * WAITALL may end at any push (chan.c), so always, unless a device placed
+ * ahead (see below).  A WAITALL
  * head completes only when full: consuming each skb as it arrives would
  * keep TCP's window wide open, and TCP then acknowledges every second
  * full-sized segment and every window it can widen (tcp_ack_snd_check(),
@@ -384,7 +385,18 @@ static bool postrx_rx_worth_reading(struct postrx_chan *chan)
 	struct postrx_range *r;
 
 	r = list_first_entry_or_null(&chan->ranges, struct postrx_range, node);
-	if (!r || !(r->flags & POSTRX_RECV_WAITALL))
+	if (!r)
+		return true;
+	/*
+	 * A head range without WAITALL ends at a push, but never while a
+	 * device claimed bytes beyond those TCP received (chan.c): the
+	 * stream goes on, and the range waits as a WAITALL one does.  Once
+	 * nothing is claimed beyond, a push may end it: read now.  A glance
+	 * without place_lock: a claim racing with it only moves the read to
+	 * the next segment.
+	 */
+	if (!(r->flags & POSTRX_RECV_WAITALL) &&
+	    !(chan->steered && after(READ_ONCE(chan->claim_next), rcv_nxt)))
 		return true;
 	/* End of stream or an error settles every range now. */
 	if ((READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN) || READ_ONCE(sk->sk_err))
