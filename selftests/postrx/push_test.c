@@ -257,10 +257,12 @@ static int push_wait_ms(void)
 }
 
 /*
- * A message of @n bytes, starting a fresh buffer: full buffers, then the
- * rest at its push.  A write longer than TCP's size goal (some 64 KiB)
- * may carry more pushes (TCP pushes every half window, forced_push()), so
- * for those only the sum is checked; shorter ones are exact.
+ * A message of @n bytes, starting a fresh buffer: its buffers complete
+ * without waiting for the timer, and the last one ends exactly at the
+ * message's end (the receiver waits for it before the next is written).
+ * Inside a message TCP may push too, and a buffer then ends there: every
+ * half window (forced_push()) and on every TSO/GSO packet, which is two
+ * segments at a low pacing rate (tcp_tso_autosize(); the debug kernel).
  */
 static void expect_message(struct __test_metadata *_metadata,
 			   FIXTURE_DATA(push) *self, size_t n)
@@ -268,12 +270,9 @@ static void expect_message(struct __test_metadata *_metadata,
 	size_t left = n;
 
 	while (left) {
-		size_t want = left < self->bufsize ? left : self->bufsize;
 		int res = next_done(_metadata, self, push_wait_ms());
 
 		ASSERT_LT(0, res);
-		if (n <= 32768)
-			ASSERT_EQ((int)want, res);
 		ASSERT_GE(left, (size_t)res);
 		left -= res;
 	}
@@ -301,11 +300,11 @@ static void check_placed(struct __test_metadata *_metadata,
 }
 
 /*
- * Stream @n bytes in one write and take them, whatever the buffers' ends:
- * TCP pushes every half of the largest window the peer offered
- * (forced_push()), and a young connection's window is ten segments, so a
- * push lands inside every 7,240 bytes at first.  Once the window has
- * grown, a message pushes only at its end.
+ * Stream @n bytes in one write and take them: TCP pushes every half of
+ * the largest window the peer offered (forced_push()), and a young
+ * connection's window is ten segments, so a push lands inside every
+ * 7,240 bytes at first.  Once the window has grown, the messages below
+ * mostly complete whole.
  */
 static void warm_up(struct __test_metadata *_metadata,
 		    FIXTURE_DATA(push) *self, size_t n)
