@@ -7,20 +7,20 @@
  * queue exactly once, through postrx_chan_finish(), which fixes its result
  * and hands it to io_uring for completion in task context; after that no
  * path writes into it again.  All functions here are called with the
- * channel's socket locked.
+ * channel's socket locked, but for the push timer (softirq, which takes
+ * the socket spinlock itself) and postrx_chan_stop_timer().
  *
  * When a range completes: when it is full, at end of stream or on error,
  * and a range without POSTRX_RECV_WAITALL that holds bytes also at a
  * push (docs/design.md, "Where a buffer ends"):
  *  - the consumer took the last byte of an skb carrying PSH.  Linux sets
- *    PSH at the end of every write and, to flush GRO, on every TSO/GSO
- *    packet it sends (__tcp_transmit_skb()), so a request always ends
- *    with one;
+ *    PSH at the end of every write without MSG_MORE and, to flush GRO,
+ *    on every TSO/GSO packet it sends (__tcp_transmit_skb());
  *  - or no new byte came for push_timeout_us, for senders that never
  *    push.
- * Neither ends a range while a device claimed bytes beyond the consumer
+ * Neither ends a range while a device placed bytes beyond the consumer
  * (postrx_chan_push()): the device maps every range as if it were filled
- * whole (place.c), and such a claim proves that the stream goes on into
+ * whole (place.c), and such bytes prove that the stream goes on into
  * the range or the ones behind it.  The check and the unlinking are one
  * step under place_lock, so a device is never wrong about where a range
  * ends, and nothing placed ever has to be moved.  While a device keeps
@@ -162,10 +162,12 @@ void postrx_chan_finish(struct postrx_range *r, int res)
 
 /*
  * A push reached the head range @r, which holds bytes: end it there if it
- * does not wait for all, unless a device claimed bytes beyond the
- * consumer.  Those bytes were mapped into @r or behind it, so @r goes on
- * (see the rules above); a write in flight is such a claim.  The check and
- * the unlinking are one step under place_lock, so no claim slips between
+ * does not wait for all, unless a device placed bytes beyond the consumer
+ * (a span ahead, or a write in flight).  Those bytes were mapped into @r
+ * or behind it, so @r goes on (see the rules above).  Bytes that were
+ * placed and then bounced (place.c) no longer count: the consumer copies
+ * them from the bounce copy wherever they land.  The check and the
+ * unlinking are one step under place_lock, so no claim slips between
  * them.  Returns true if @r ended.
  */
 bool postrx_chan_push(struct postrx_chan *chan, struct postrx_range *r)
@@ -174,8 +176,7 @@ bool postrx_chan_push(struct postrx_chan *chan, struct postrx_range *r)
 		return false;
 	if (chan->steered) {
 		spin_lock_bh(&chan->place_lock);
-		if (chan->place_inflight ||
-		    after(chan->claim_next, chan->rx_next)) {
+		if (chan->place_inflight || chan->nr_placed) {
 			spin_unlock_bh(&chan->place_lock);
 			return false;
 		}
@@ -243,7 +244,7 @@ void postrx_chan_finish_all(struct postrx_chan *chan, int res)
  * error (@err < 0) complete every range, with 0 or the error for the empty
  * ones.  Otherwise a head range without WAITALL that holds bytes waits for
  * a push; arm the timer that ends it if none comes (or, with
- * push_timeout_us 0, end it now, as recv() returns what it has).
+ * push_timeout_us 0, try to end it now, as recv() returns what it has).
  */
 void postrx_chan_settle(struct postrx_chan *chan, int err, bool eof)
 {
@@ -287,15 +288,32 @@ static enum hrtimer_restart postrx_chan_push_timeout(struct hrtimer *t)
 	bool again = true;
 
 	bh_lock_sock(sk);
+	/*
+	 * Armed again while we waited for the lock: by the receive path,
+	 * with bytes that just came.  That run decides.
+	 */
+	if (hrtimer_is_queued(t)) {
+		bh_unlock_sock(sk);
+		return HRTIMER_NORESTART;
+	}
 	if (!sock_owned_by_user(sk)) {
 		r = list_first_entry_or_null(&chan->ranges,
 					     struct postrx_range, node);
-		if (!r || !r->filled || (r->flags & POSTRX_RECV_WAITALL))
+		if (!r || !r->filled || (r->flags & POSTRX_RECV_WAITALL)) {
 			again = false;
-		else if (chan->push_mark != chan->rx_next)
+		} else if (chan->push_mark != chan->rx_next) {
 			chan->push_mark = chan->rx_next;
-		else
-			again = !postrx_chan_push(chan, r);
+		} else if (postrx_chan_push(chan, r)) {
+			again = false;
+			/*
+			 * An error TCP carries on with goes to the next,
+			 * empty range (rx.c), as recv() reports it.  This is
+			 * the receive path's context: socket spinlock, not
+			 * owned.
+			 */
+			if (READ_ONCE(sk->sk_err))
+				postrx_rx_service(chan, false);
+		}
 	}
 	/*
 	 * Armed again by hrtimer_start(), not by returning HRTIMER_RESTART:
@@ -303,9 +321,10 @@ static enum hrtimer_restart postrx_chan_push_timeout(struct hrtimer *t)
 	 * (postrx_chan_settle()), and hrtimer_forward() must not touch a
 	 * queued timer.
 	 */
+	/* Not faster than every 100 us, also with push_timeout_us 0. */
 	if (again)
 		hrtimer_start(t, ns_to_ktime(max_t(u64, timeout_ns,
-						   NSEC_PER_USEC)),
+						   100 * NSEC_PER_USEC)),
 			      HRTIMER_MODE_REL_SOFT);
 	bh_unlock_sock(sk);
 	return HRTIMER_NORESTART;

@@ -6,9 +6,9 @@
  *
  *  - only into posted, unfilled ranges, each mapped as if it were filled
  *    whole.  That holds: a range without POSTRX_RECV_WAITALL may end
- *    early (at a push or on the push timer, chan.c), but never before
- *    bytes a device claimed in it or beyond (postrx_chan_push()), so no
- *    partial completion shifts the mapping under a placement;
+ *    early (at a push or on the push timer, chan.c), but never while
+ *    bytes a device placed lie in it or beyond (postrx_chan_push()), so
+ *    no partial completion shifts the mapping under a placement;
  *  - only at or ahead of chan->claim_next, which is past every byte
  *    claimed before, by the device or by the consumer's copies, and past
  *    what TCP already received: a claimed byte is never written by the
@@ -217,7 +217,8 @@ int postrx_place_begin(struct postrx_flow *flow, u32 seq, u32 len,
 	 * consumer does not wait for it unless it must write the same bytes,
 	 * completion waits for it (postrx_place_wait()).
 	 */
-	chan->claim_next = seq + pl->len;
+	/* Read locklessly by rx.c's postrx_rx_worth_reading(). */
+	WRITE_ONCE(chan->claim_next, seq + pl->len);
 	chan->place_inflight = true;
 	chan->inflight_seq = seq;
 	chan->inflight_end = seq + pl->len;
@@ -323,7 +324,7 @@ void postrx_place_claim(struct postrx_chan *chan, u32 seq, u32 n)
 	    after(seq + n, chan->inflight_seq))
 		postrx_place_wait(chan);
 	if (after(seq + n, chan->claim_next))
-		chan->claim_next = seq + n;
+		WRITE_ONCE(chan->claim_next, seq + n);
 }
 
 /*

@@ -363,9 +363,9 @@ void postrx_rx_service(struct postrx_chan *chan, bool late)
 
 /*
  * Is there enough queued to be worth consuming now?  A head range without
- * WAITALL may end at any push (chan.c), so always, unless a device placed
- * ahead (see below).  A WAITALL
- * head completes only when full: consuming each skb as it arrives would
+ * WAITALL may end at any push (chan.c), so always, unless a device
+ * claimed bytes ahead (see below).  A WAITALL head completes only when
+ * full: consuming each skb as it arrives would
  * keep TCP's window wide open, and TCP then acknowledges every second
  * full-sized segment and every window it can widen (tcp_ack_snd_check(),
  * tcp_cleanup_rbuf()): up to ten times the ACKs of a recv() reader, each
@@ -624,6 +624,11 @@ static int postrx_disconnect(struct sock *sk, int flags)
 		postrx_flow_uninstall(chan);
 		postrx_chan_finish_all(chan, -ECONNABORTED);
 		postrx_bounce_free(chan);
+		/* Nothing claimed or placed in the old stream counts now. */
+		spin_lock_bh(&chan->place_lock);
+		chan->nr_placed = 0;
+		WRITE_ONCE(chan->claim_next, chan->rx_next);
+		spin_unlock_bh(&chan->place_lock);
 	}
 	return postrx_base_prot(sk)->disconnect(sk, flags);
 }
