@@ -293,10 +293,17 @@ static void check_placed(struct __test_metadata *_metadata,
 		(unsigned long long)st.placed_bytes,
 		(unsigned long long)st.copied_rx_bytes,
 		(unsigned long long)st.copied_late_bytes);
-	/* Every buffer was posted before its bytes came. */
-	if (on_pxnic(variant))
-		EXPECT_EQ(self->off - self->off0, st.placed_bytes);
-	EXPECT_EQ(0, st.copied_late_bytes);
+	/*
+	 * Over pxnic, what came while a buffer was posted was placed: none
+	 * of it copied at receive.  (Bytes that came while all eight were
+	 * completed and not yet posted again are copied late: a message
+	 * that TCP pushes many times over, on the debug kernel, can do it.)
+	 */
+	if (on_pxnic(variant)) {
+		EXPECT_EQ(0, st.copied_rx_bytes);
+		EXPECT_EQ(self->off - self->off0,
+			  st.placed_bytes + st.copied_late_bytes);
+	}
 }
 
 /*
