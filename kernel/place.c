@@ -390,7 +390,8 @@ static int postrx_bounce_span(struct postrx_chan *chan,
  * run) in process context; the caller ends the ranges, then calls
  * postrx_place_resume() (also after a failure).  @gfp without __GFP_NOFAIL
  * lets it fail with -ENOMEM, having changed nothing: a cancel then fails
- * and the ranges stay posted.  Paths that cannot fail (shutdown) pass
+ * and the ranges stay posted (POSTRX_CMD_CANCEL adds __GFP_RETRY_MAYFAIL:
+ * fail, never OOM-kill).  Paths that cannot fail (shutdown) pass
  * __GFP_NOFAIL.
  */
 int postrx_place_unwind(struct postrx_chan *chan, gfp_t gfp)

@@ -370,8 +370,13 @@ static int postrx_cmd_cancel(struct io_uring_cmd *ioucmd,
 		 * stream goes on, so save bytes placed ahead first.
 		 */
 		postrx_rx_service(chan, false);
-		/* No memory to save them: cancel nothing. */
-		ret = postrx_place_unwind(chan, GFP_KERNEL_ACCOUNT);
+		/*
+		 * No memory to save them: cancel nothing.  The application
+		 * asked and can retry, so fail rather than have the OOM
+		 * killer pick a victim in its memory cgroup.
+		 */
+		ret = postrx_place_unwind(chan, GFP_KERNEL_ACCOUNT |
+					  __GFP_RETRY_MAYFAIL);
 		list_for_each_entry_safe(r, tmp, &chan->ranges, node) {
 			if (ret)
 				break;

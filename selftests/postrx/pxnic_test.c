@@ -1146,6 +1146,35 @@ out:
 }
 
 /*
+ * Wait until the device has placed bytes that TCP has not queued yet:
+ * STATS takes what is queued into the buffers, so what the device placed
+ * beyond what the buffers took in place is still on its way (delayed, out
+ * of order, in the backlog).  Give up waiting once the buffers took
+ * @enough bytes; the round then may not meet the case.  *@before: the
+ * bytes the buffers took.  0, or -1 if STATS failed.
+ */
+static int ahead_wait_placed(FIXTURE_DATA(px) *self, struct io_uring *qring,
+			     int64_t base, uint64_t enough, uint64_t *before)
+{
+	struct postrx_stats st;
+	unsigned int i;
+
+	for (i = 0; i < 5000; i++) {
+		int64_t dev = px0_placed_bytes();
+
+		if (px_stats(qring, self->devfd, self->fd, &st) < 0)
+			return -1;
+		*before = st.placed_bytes + st.copied_rx_bytes +
+			  st.copied_late_bytes;
+		if (base < 0 || dev < 0 || *before >= enough ||
+		    dev - base > (int64_t)st.placed_bytes)
+			break;
+		usleep(100);
+	}
+	return 0;
+}
+
+/*
  * One round: post @nbufs WAITALL buffers of @bufsize ahead, wait for the
  * first one, end the others as @end says while the device places ahead,
  * overwrite the region, read the rest with @how.  Returns 0 if every
@@ -1210,27 +1239,8 @@ static int ahead_round(FIXTURE_DATA(px) *self,
 	rd->done = res;
 	next = 1;
 
-	/*
-	 * End while the device has placed bytes that TCP has not queued
-	 * yet: STATS takes what is queued into the buffers, so what the
-	 * device placed beyond what the buffers took in place is still on
-	 * its way (delayed, out of order, in the backlog).  Give up waiting
-	 * once the buffers are nearly full; the round then may not meet the
-	 * case, and says so.
-	 */
-	for (i = 0; i < 5000; i++) {
-		int64_t dev = px0_placed_bytes();
-
-		if (px_stats(qring, self->devfd, self->fd, &st) < 0)
-			goto out;
-		before = st.placed_bytes + st.copied_rx_bytes +
-			 st.copied_late_bytes;
-		if (base < 0 || dev < 0 ||
-		    before >= region - 2 * bufsize ||
-		    dev - base > (int64_t)st.placed_bytes)
-			break;
-		usleep(100);
-	}
+	if (ahead_wait_placed(self, qring, base, region - 2 * bufsize, &before))
+		goto out;
 
 	switch (end) {
 	case AHEAD_CANCEL:
@@ -1402,6 +1412,197 @@ TEST_F_TIMEOUT(px, shutdown_rd_then_read_placed_ahead, 600)
 TEST_F_TIMEOUT(px, ring_exit_then_read_placed_ahead, 600)
 {
 	read_after_placed_ahead(_metadata, self, variant, AHEAD_RING_EXIT);
+}
+
+/*
+ * A cancel needs memory for the bounce copies of what the device placed
+ * ahead (place.c).  Without it the cancel fails with -ENOMEM and changes
+ * nothing: the buffers stay posted and complete later, in order, with the
+ * stream's bytes.  The memory comes from a memory cgroup this process
+ * joins for the cancel alone, limited to less than is placed ahead.  The
+ * allocation must fail rather than wake the OOM killer, whose only
+ * candidate in that cgroup would be this process.
+ */
+#define PX_MEMCG "/sys/fs/cgroup/pxtest"
+
+struct enomem_cqe {
+	__u64 ud;
+	int res;
+};
+
+/* 0 if PX_MEMCG is a memory cgroup this process may join. */
+static int memcg_make(void)
+{
+	px_sh("grep -q ' /sys/fs/cgroup cgroup2 ' /proc/mounts || "
+	      "mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null; "
+	      "echo +memory > /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null");
+	rmdir(PX_MEMCG);
+	if (mkdir(PX_MEMCG, 0755) && errno != EEXIST)
+		return -1;
+	return access(PX_MEMCG "/memory.max", W_OK);
+}
+
+/* A write with no stdio: no allocation inside the limited cgroup. */
+static void memcg_write(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return;
+	n = write(fd, val, strlen(val));
+	(void)n;	/* a write that failed shows in the round's result */
+	close(fd);
+}
+
+/*
+ * Cancel every buffer from inside the limited cgroup.  Returns the
+ * cancel's result (1 if there was none); buffer completions that came
+ * first go into @early.
+ */
+static int enomem_cancel(struct io_uring *ring, int devfd, int fd,
+			 struct enomem_cqe *early, unsigned int max,
+			 unsigned int *nr_early)
+{
+	int ret = 1, res;
+	__u64 ud;
+
+	memcg_write(PX_MEMCG "/memory.max", "32768");
+	memcg_write(PX_MEMCG "/cgroup.procs", "0");
+	if (!cancel_all(ring, devfd, fd)) {
+		while (!px_wait_cqe(ring, 60000, &ud, &res)) {
+			if (ud == ~1ULL) {
+				ret = res;
+				break;
+			}
+			if (*nr_early < max)
+				early[(*nr_early)++] = (struct enomem_cqe){ ud, res };
+		}
+	}
+	memcg_write("/sys/fs/cgroup/cgroup.procs", "0");
+	memcg_write(PX_MEMCG "/memory.max", "max");
+	return ret;
+}
+
+/*
+ * Check buffer @c's completion: the next in order, with the stream's next
+ * bytes; -ECANCELED only if the cancel succeeded, and a full buffer if it
+ * failed (WAITALL, and the stream fills every buffer).
+ */
+static int enomem_check(const struct enomem_cqe *c, int cancel_res,
+			const uint8_t *mem, size_t bufsize,
+			unsigned int *next, size_t *done)
+{
+	if (c->ud != *next) {
+		fprintf(stderr, "# completion %llu, expected %u\n",
+			(unsigned long long)c->ud, *next);
+		return -1;
+	}
+	(*next)++;
+	if (c->res == -ECANCELED && cancel_res > 0)
+		return 0;
+	if (c->res <= 0 || c->res > (int)bufsize ||
+	    (cancel_res <= 0 && c->res != (int)bufsize)) {
+		fprintf(stderr, "# buffer %llu: %d (cancel: %d)\n",
+			(unsigned long long)c->ud, c->res, cancel_res);
+		return -1;
+	}
+	if (px_verify(SEED, *done, mem + c->ud * bufsize, c->res) != -1) {
+		fprintf(stderr, "# buffer %llu: wrong bytes\n",
+			(unsigned long long)c->ud);
+		return -1;
+	}
+	*done += c->res;
+	return 0;
+}
+
+/* One stream of @nbufs buffers, cancelled in the cgroup once placed ahead. */
+static int enomem_round(FIXTURE_DATA(px) *self,
+			const FIXTURE_VARIANT(px) *variant,
+			struct io_uring *qring, uint8_t *mem, size_t bufsize,
+			unsigned int nbufs, int *cancel_res)
+{
+	const size_t region = bufsize * nbufs;
+	struct io_uring *ring = &self->ring;
+	struct enomem_cqe early[16], c;
+	unsigned int next = 0, nr_early = 0, i;
+	int64_t base = px0_placed_bytes();
+	uint64_t before;
+	size_t done = 0;
+	int ret = -1;
+
+	*cancel_res = 1;
+	if (start(self, variant, region, PX_END_CLOSE) < 0)
+		goto out;
+	for (i = 0; i < nbufs; i++)
+		px_prep_recv(ring, self->devfd, self->fd, mem + i * bufsize,
+			     bufsize, 0, POSTRX_RECV_WAITALL, i);
+	io_uring_submit(ring);
+	/* The first buffer: the device places into the ones behind it. */
+	if (px_wait_cqe(ring, 60000, &c.ud, &c.res) ||
+	    enomem_check(&c, 0, mem, bufsize, &next, &done))
+		goto out;
+	if (ahead_wait_placed(self, qring, base, region - 2 * bufsize, &before))
+		goto out;
+	*cancel_res = enomem_cancel(ring, self->devfd, self->fd, early,
+				    ARRAY_SIZE(early), &nr_early);
+	if (*cancel_res == 1 || (*cancel_res < 0 && *cancel_res != -ENOMEM)) {
+		fprintf(stderr, "# cancel: %d\n", *cancel_res);
+		goto out;
+	}
+	for (i = 0; i < nr_early; i++)
+		if (enomem_check(&early[i], *cancel_res, mem, bufsize, &next,
+				 &done))
+			goto out;
+	while (next < nbufs)
+		if (px_wait_cqe(ring, 60000, &c.ud, &c.res) ||
+		    enomem_check(&c, *cancel_res, mem, bufsize, &next, &done))
+			goto out;
+	if (*cancel_res == -ENOMEM && done != region) {
+		fprintf(stderr, "# %zu of %zu bytes after a failed cancel\n",
+			done, region);
+		goto out;
+	}
+	ret = 0;
+out:
+	stop(self);
+	/* Completions of a failed round must not reach the next. */
+	while (!px_wait_cqe(ring, 10, &c.ud, &c.res))
+		;
+	return ret;
+}
+
+TEST_F_TIMEOUT(px, cancel_without_memory_changes_nothing, 600)
+{
+	const size_t bufsize = 256 * 1024;
+	const unsigned int nbufs = 8;
+	uint8_t *mem = px_alloc(bufsize * nbufs);
+	struct iovec iov = { mem, bufsize * nbufs };
+	unsigned int i, met = 0, failed = 0;
+	struct io_uring qring;
+	int cancel_res;
+
+	if (memcg_make())
+		SKIP(return, "no memory cgroup here");
+	ASSERT_NE(NULL, mem);
+	ASSERT_EQ(0, io_uring_queue_init(8, &qring, 0));
+	ASSERT_EQ(0, io_uring_register_buffers(&self->ring, &iov, 1));
+	fault_set("fault_reorder", 3);
+	if (ahead_delay_on())
+		ahead_delay_off();
+	for (i = 0; i < 10 && !met; i++) {
+		failed += !!enomem_round(self, variant, &qring, mem, bufsize,
+					 nbufs, &cancel_res);
+		fprintf(stderr, "# round %u: cancel %d\n", i, cancel_res);
+		met += cancel_res == -ENOMEM;
+	}
+	ahead_delay_off();
+	rmdir(PX_MEMCG);
+	io_uring_unregister_buffers(&self->ring);
+	io_uring_queue_exit(&qring);
+	munmap(mem, bufsize * nbufs);
+	EXPECT_EQ(0, failed);
+	EXPECT_LT(0, met);
 }
 
 TEST_F_TIMEOUT(px, two_flows_isolated, 600)
