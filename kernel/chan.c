@@ -4,9 +4,9 @@
  *
  * The stream fills the ranges strictly in posting order: only the head range
  * can be partly filled, every range behind it is empty.  A range leaves the
- * queue exactly once, through postrx_chan_finish(), which fixes its result
- * and hands it to io_uring for completion in task context; after that no
- * path writes into it again.  All functions here are called with the
+ * queue exactly once, with its result, handed to its owner through the
+ * range's done() (uring.c: completion in task context); after that no path
+ * writes into it again.  All functions here are called with the
  * channel's socket locked, but for the push timer (softirq, which takes
  * the socket spinlock itself) and postrx_chan_stop_timer().
  *
@@ -128,8 +128,8 @@ int postrx_chan_post(struct postrx_chan *chan, struct postrx_range *r)
 	return 0;
 }
 
-/* @r is off the channel: fix its result and hand it to io_uring. */
-static void postrx_chan_complete(struct postrx_range *r, int res)
+/* @r is off the channel: fix its result and hand it to its owner. */
+static void postrx_range_done(struct postrx_range *r, int res)
 {
 	struct postrx_chan *chan = r->chan;
 
@@ -137,15 +137,15 @@ static void postrx_chan_complete(struct postrx_range *r, int res)
 	chan->completed++;
 	r->state = POSTRX_RANGE_DONE;
 	r->res = res;
-	postrx_uring_complete(r);
+	r->done(r);
 }
 
 /*
- * Take @r off the channel with result @res and hand it to io_uring.  The
+ * Take @r off the channel with result @res and hand it to its owner.  The
  * socket lock orders this against the consumer, close and cancel, so each
- * range is finished exactly once.
+ * range leaves exactly once.
  */
-void postrx_chan_finish(struct postrx_range *r, int res)
+void postrx_chan_complete(struct postrx_range *r, int res)
 {
 	struct postrx_chan *chan = r->chan;
 
@@ -157,18 +157,28 @@ void postrx_chan_finish(struct postrx_range *r, int res)
 	postrx_place_wait(chan);
 	list_del(&r->node);
 	spin_unlock_bh(&chan->place_lock);
-	postrx_chan_complete(r, res);
+	postrx_range_done(r, res);
+}
+
+/*
+ * Whether a push may end the head range now: not while a device placed
+ * bytes beyond the consumer (a span ahead, or a write in flight).  Those
+ * bytes were mapped into the head range or behind it, so it goes on (see
+ * the rules above).  Bytes that were placed and then bounced (place.c)
+ * no longer count: the consumer copies them from the bounce copy
+ * wherever they land.  Under place_lock, with the unlinking, so that no
+ * claim slips between the check and the end.
+ */
+static bool postrx_chan_may_push(struct postrx_chan *chan)
+{
+	lockdep_assert_held(&chan->place_lock);
+	return !chan->place_inflight && !chan->nr_placed;
 }
 
 /*
  * A push reached the head range @r, which holds bytes: end it there if it
- * does not wait for all, unless a device placed bytes beyond the consumer
- * (a span ahead, or a write in flight).  Those bytes were mapped into @r
- * or behind it, so @r goes on (see the rules above).  Bytes that were
- * placed and then bounced (place.c) no longer count: the consumer copies
- * them from the bounce copy wherever they land.  The check and the
- * unlinking are one step under place_lock, so no claim slips between
- * them.  Returns true if @r ended.
+ * does not wait for all and postrx_chan_may_push().  Returns true if @r
+ * ended.
  */
 bool postrx_chan_push(struct postrx_chan *chan, struct postrx_range *r)
 {
@@ -176,7 +186,7 @@ bool postrx_chan_push(struct postrx_chan *chan, struct postrx_range *r)
 		return false;
 	if (chan->steered) {
 		spin_lock_bh(&chan->place_lock);
-		if (chan->place_inflight || chan->nr_placed) {
+		if (!postrx_chan_may_push(chan)) {
 			spin_unlock_bh(&chan->place_lock);
 			return false;
 		}
@@ -185,40 +195,56 @@ bool postrx_chan_push(struct postrx_chan *chan, struct postrx_range *r)
 	} else {
 		list_del(&r->node);
 	}
-	postrx_chan_complete(r, r->filled);
+	postrx_range_done(r, r->filled);
 	return true;
 }
 
 /*
  * Account @n stream bytes just written at the head range @r, @placed of
- * them found in place (written by the device); finish @r when full.
- * Returns true if @r ended (it may be gone then).
+ * them found in place (written by the device), copied late if @how has
+ * POSTRX_FILL_LATE.  @r ends when full, or at a push (POSTRX_FILL_PUSH:
+ * the bytes end an skb carrying PSH) as postrx_chan_push() decides; both
+ * in the same step under place_lock as the accounting, the one lock taken
+ * per skb.  Returns true if @r ended (it is gone then).
  */
 bool postrx_chan_fill(struct postrx_chan *chan, struct postrx_range *r,
-		      u32 n, u32 placed, bool late)
+		      u32 n, u32 placed, unsigned int how)
 {
 	bool full = r->filled + n == r->len;
+	bool push = !full && (how & POSTRX_FILL_PUSH) &&
+		    !(r->flags & POSTRX_RECV_WAITALL);
+	bool ended = full;
 
 	if (chan->steered) {
 		spin_lock_bh(&chan->place_lock);
 		r->filled += n;
 		chan->rx_next += n;
 		postrx_place_consumed(chan);
+		if (push)
+			ended = postrx_chan_may_push(chan);
+		/* A write already claimed may target @r: let it end. */
+		if (full)
+			postrx_place_wait(chan);
+		if (ended)
+			list_del(&r->node);
 		spin_unlock_bh(&chan->place_lock);
 		if (!list_empty(&chan->bounce))
 			postrx_bounce_consumed(chan, chan->rx_next);
 	} else {
 		r->filled += n;
 		chan->rx_next += n;
+		ended = full || push;
+		if (ended)
+			list_del(&r->node);
 	}
 	chan->placed_bytes += placed;
-	if (late)
+	if (how & POSTRX_FILL_LATE)
 		chan->copied_late_bytes += n - placed;
 	else
 		chan->copied_rx_bytes += n - placed;
-	if (full)
-		postrx_chan_finish(r, r->filled);
-	return full;
+	if (ended)
+		postrx_range_done(r, r->filled);
+	return ended;
 }
 
 /*
@@ -227,11 +253,32 @@ bool postrx_chan_fill(struct postrx_chan *chan, struct postrx_range *r,
  */
 void postrx_chan_end(struct postrx_range *r, int res)
 {
-	postrx_chan_finish(r, r->filled ? r->filled : res);
+	postrx_chan_complete(r, r->filled ? r->filled : res);
+}
+
+/*
+ * An error on a connection that TCP carries on with (an ICMP error with
+ * IP_RECVERR set): recv() returns the bytes it has, reports the error once
+ * (sock_error() clears it) and reads on.  So do we: the error completes
+ * the first range that holds no bytes, and the stream goes on into the
+ * ranges behind it.  Ending a range early moves the stream offset of every
+ * range behind it, which is safe only while no device placed bytes ahead
+ * of the consumer (ending ranges under placement needs the bounce copies
+ * of process context): until then the error waits, as it would for a
+ * recv() still copying, and the ranges keep filling.
+ */
+void postrx_chan_soft_error(struct postrx_chan *chan)
+{
+	struct postrx_range *r;
+
+	r = list_first_entry_or_null(&chan->ranges, struct postrx_range, node);
+	if (!r || r->filled || !postrx_place_none_ahead(chan))
+		return;
+	postrx_chan_complete(r, sock_error(chan->sk));
 }
 
 /* End every range of the channel, in order. */
-void postrx_chan_finish_all(struct postrx_chan *chan, int res)
+void postrx_chan_end_all(struct postrx_chan *chan, int res)
 {
 	struct postrx_range *r, *tmp;
 
@@ -239,26 +286,29 @@ void postrx_chan_finish_all(struct postrx_chan *chan, int res)
 		postrx_chan_end(r, res);
 }
 
-/*
- * The consumer has taken all it could.  At end of stream (@eof) or on
- * error (@err < 0) complete every range, with 0 or the error for the empty
- * ones.  Otherwise a head range without WAITALL that holds bytes waits for
- * a push; arm the timer that ends it if none comes (or, with
- * push_timeout_us 0, try to end it now, as recv() returns what it has).
- */
-void postrx_chan_settle(struct postrx_chan *chan, int err, bool eof)
+/* The head range if it holds bytes and ends at a push, else NULL. */
+static struct postrx_range *postrx_chan_pushable(struct postrx_chan *chan)
 {
-	unsigned int timeout_us = READ_ONCE(push_timeout_us);
 	struct postrx_range *r;
 
 	r = list_first_entry_or_null(&chan->ranges, struct postrx_range, node);
+	if (!r || !r->filled || (r->flags & POSTRX_RECV_WAITALL))
+		return NULL;
+	return r;
+}
+
+/*
+ * The consumer has taken all it could and the stream goes on.  A head
+ * range without WAITALL that holds bytes waits for a push; arm the timer
+ * that ends it if none comes (or, with push_timeout_us 0, try to end it
+ * now, as recv() returns what it has).
+ */
+void postrx_chan_await_push(struct postrx_chan *chan)
+{
+	unsigned int timeout_us = READ_ONCE(push_timeout_us);
+	struct postrx_range *r = postrx_chan_pushable(chan);
+
 	if (!r)
-		return;
-	if (err || eof) {
-		postrx_chan_finish_all(chan, err);
-		return;
-	}
-	if (!r->filled || (r->flags & POSTRX_RECV_WAITALL))
 		return;
 	if (!timeout_us) {
 		postrx_chan_push(chan, r);
@@ -297,9 +347,8 @@ static enum hrtimer_restart postrx_chan_push_timeout(struct hrtimer *t)
 		return HRTIMER_NORESTART;
 	}
 	if (!sock_owned_by_user(sk)) {
-		r = list_first_entry_or_null(&chan->ranges,
-					     struct postrx_range, node);
-		if (!r || !r->filled || (r->flags & POSTRX_RECV_WAITALL)) {
+		r = postrx_chan_pushable(chan);
+		if (!r) {
 			again = false;
 		} else if (chan->push_mark != chan->rx_next) {
 			chan->push_mark = chan->rx_next;
@@ -307,18 +356,18 @@ static enum hrtimer_restart postrx_chan_push_timeout(struct hrtimer *t)
 			again = false;
 			/*
 			 * An error TCP carries on with goes to the next,
-			 * empty range (rx.c), as recv() reports it.  This is
-			 * the receive path's context: socket spinlock, not
-			 * owned.
+			 * empty range, as recv() reports it; with bytes
+			 * queued the consumer reports it after them.
 			 */
-			if (READ_ONCE(sk->sk_err))
-				postrx_rx_service(chan, false);
+			if (READ_ONCE(sk->sk_err) &&
+			    skb_queue_empty(&sk->sk_receive_queue))
+				postrx_chan_soft_error(chan);
 		}
 	}
 	/*
 	 * Armed again by hrtimer_start(), not by returning HRTIMER_RESTART:
 	 * a system call that owns the socket may start it concurrently
-	 * (postrx_chan_settle()), and hrtimer_forward() must not touch a
+	 * (postrx_chan_await_push()), and hrtimer_forward() must not touch a
 	 * queued timer.
 	 */
 	/* Not faster than every 100 us, also with push_timeout_us 0. */

@@ -43,7 +43,7 @@
  * (cancel, ring exit, shutdown(SHUT_RD)), the bytes would be left in memory
  * that goes back to the application, or the mapping of the later ranges
  * shifts under them.
- * postrx_place_unwind() therefore copies them into kernel memory first
+ * postrx_place_pause_and_bounce() therefore copies them into kernel memory first
  * and re-points what TCP holds at the copies (bounce.c).
  */
 #include <linux/postrx.h>
@@ -394,7 +394,7 @@ static int postrx_bounce_span(struct postrx_chan *chan,
  * fail, never OOM-kill).  Paths that cannot fail (shutdown) pass
  * __GFP_NOFAIL.
  */
-int postrx_place_unwind(struct postrx_chan *chan, gfp_t gfp)
+int postrx_place_pause_and_bounce(struct postrx_chan *chan, gfp_t gfp)
 {
 	struct postrx_span spans[POSTRX_MAX_SPANS];
 	struct list_head *mark = chan->bounce.prev;

@@ -91,7 +91,7 @@ struct postrx_bounce {
 	u32			boff;
 };
 
-/* Fills bounce pages one after the other (postrx_place_unwind()). */
+/* Fills bounce pages one after the other (postrx_place_pause_and_bounce()). */
 struct postrx_bounce_pack {
 	struct page	*page;
 	u32		used;
@@ -156,7 +156,6 @@ struct postrx_chan {
 	const struct proto	*base_prot;
 	void			(*saved_data_ready)(struct sock *sk);
 	void			(*saved_state_change)(struct sock *sk);
-	void			(*saved_error_report)(struct sock *sk);
 
 	struct rcu_head		rcu;
 };
@@ -175,6 +174,11 @@ struct postrx_range {
 	struct list_head	node;		/* in chan->ranges while POSTED */
 	struct postrx_chan	*chan;		/* set once, when posted */
 	struct io_uring_cmd	*ioucmd;
+	/*
+	 * Hands the result to the range's owner (uring.c); called once, by
+	 * the channel, with the socket locked, in any context.
+	 */
+	void			(*done)(struct postrx_range *r);
 	struct postrx_user	*user;		/* charged; NULL if refused */
 	struct iov_iter		iter;		/* where the next byte goes */
 	u32			len;
@@ -195,14 +199,18 @@ struct postrx_range {
 struct postrx_chan *postrx_chan_alloc(struct sock *sk, struct file *devfile);
 void postrx_chan_put(struct postrx_chan *chan);
 int postrx_chan_post(struct postrx_chan *chan, struct postrx_range *r);
+/* How postrx_chan_fill() accounts the bytes and whether they may end @r. */
+#define POSTRX_FILL_LATE	BIT(0)	/* queued before the range was posted */
+#define POSTRX_FILL_PUSH	BIT(1)	/* they end an skb carrying PSH */
 bool postrx_chan_fill(struct postrx_chan *chan, struct postrx_range *r,
-		      u32 n, u32 placed, bool late);
+		      u32 n, u32 placed, unsigned int how);
 bool postrx_chan_push(struct postrx_chan *chan, struct postrx_range *r);
-void postrx_chan_settle(struct postrx_chan *chan, int err, bool eof);
+void postrx_chan_await_push(struct postrx_chan *chan);
+void postrx_chan_soft_error(struct postrx_chan *chan);
 void postrx_chan_stop_timer(struct postrx_chan *chan);
-void postrx_chan_finish(struct postrx_range *r, int res);
+void postrx_chan_complete(struct postrx_range *r, int res);
 void postrx_chan_end(struct postrx_range *r, int res);
-void postrx_chan_finish_all(struct postrx_chan *chan, int res);
+void postrx_chan_end_all(struct postrx_chan *chan, int res);
 
 /* flow.c */
 void postrx_flow_install(struct postrx_chan *chan);
@@ -228,7 +236,7 @@ u32 postrx_place_span_at(struct postrx_chan *chan, u32 seq, u32 len,
 			 bool *placed);
 void postrx_place_conflict(struct postrx_chan *chan);
 void postrx_place_consumed(struct postrx_chan *chan);
-int postrx_place_unwind(struct postrx_chan *chan, gfp_t gfp);
+int postrx_place_pause_and_bounce(struct postrx_chan *chan, gfp_t gfp);
 void postrx_place_resume(struct postrx_chan *chan);
 bool postrx_place_none_ahead(struct postrx_chan *chan);
 
@@ -237,7 +245,8 @@ int postrx_rx_init(void);
 int postrx_rx_attach(struct sock *sk, struct file *devfile,
 		     struct postrx_chan **chanp);
 struct postrx_chan *postrx_rx_chan(struct sock *sk);
-void postrx_rx_service(struct postrx_chan *chan, bool late);
+void postrx_rx_service(struct postrx_chan *chan);
+void postrx_rx_catch_up(struct postrx_chan *chan);
 
 /* user.c */
 struct postrx_user *postrx_user_charge(enum postrx_charge kind);
@@ -246,6 +255,5 @@ void postrx_user_exit(void);
 
 /* uring.c */
 int postrx_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags);
-void postrx_uring_complete(struct postrx_range *r);
 
 #endif /* _POSTRX_INTERNAL_H */

@@ -253,6 +253,7 @@ static int postrx_actor(read_descriptor_t *desc, struct sk_buff *skb,
 	size_t done = 0;
 
 	while (done < len) {
+		unsigned int how;
 		struct postrx_range *r;
 		int placed = 0;
 		u32 n, seq;
@@ -290,33 +291,12 @@ static int postrx_actor(read_descriptor_t *desc, struct sk_buff *skb,
 		 * GRO and TCP's coalescing keep PSH on the merged skb, so a
 		 * push may be seen later than it was sent, never earlier.
 		 */
-		if (!postrx_chan_fill(chan, r, n, placed, ctx->late) &&
-		    done == len &&
-		    (TCP_SKB_CB(skb)->tcp_flags & TCPHDR_PSH))
-			postrx_chan_push(chan, r);
+		how = ctx->late ? POSTRX_FILL_LATE : 0;
+		if (done == len && (TCP_SKB_CB(skb)->tcp_flags & TCPHDR_PSH))
+			how |= POSTRX_FILL_PUSH;
+		postrx_chan_fill(chan, r, n, placed, how);
 	}
 	return done;
-}
-
-/*
- * An error on a connection that TCP carries on with (an ICMP error with
- * IP_RECVERR set): recv() returns the bytes it has, reports the error once
- * (sock_error() clears it) and reads on.  So do we: the error completes
- * the first range that holds no bytes, and the stream goes on into the
- * ranges behind it.  Ending a range early moves the stream offset of every
- * range behind it, which is safe only while no device placed bytes ahead
- * of the consumer (ending ranges under placement needs the bounce copies
- * of process context): until then the error waits, as it would for a
- * recv() still copying, and the ranges keep filling.
- */
-static void postrx_rx_soft_error(struct postrx_chan *chan)
-{
-	struct postrx_range *r;
-
-	r = list_first_entry_or_null(&chan->ranges, struct postrx_range, node);
-	if (!r || r->filled || !postrx_place_none_ahead(chan))
-		return;
-	postrx_chan_finish(r, sock_error(chan->sk));
 }
 
 /*
@@ -325,7 +305,7 @@ static void postrx_rx_soft_error(struct postrx_chan *chan)
  * the poster catching up with data that was queued before its buffer.
  * Called with the socket locked.
  */
-void postrx_rx_service(struct postrx_chan *chan, bool late)
+static void postrx_rx_consume(struct postrx_chan *chan, bool late)
 {
 	struct sock *sk = chan->sk;
 
@@ -342,23 +322,35 @@ void postrx_rx_service(struct postrx_chan *chan, bool late)
 	 * ranges hold is exact, nothing after it can be trusted.
 	 */
 	if (chan->stream_err) {
-		postrx_chan_finish_all(chan, chan->stream_err);
+		postrx_chan_end_all(chan, chan->stream_err);
 		return;
 	}
 
 	if (!skb_queue_empty(&sk->sk_receive_queue)) {
-		postrx_chan_settle(chan, 0, false);
+		postrx_chan_await_push(chan);
 		return;
 	}
 	/* The connection is over: end of stream, or the error that ended it. */
 	if ((READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN) ||
 	    sk->sk_state == TCP_CLOSE) {
-		postrx_chan_settle(chan, -READ_ONCE(sk->sk_err), true);
+		postrx_chan_end_all(chan, -READ_ONCE(sk->sk_err));
 		return;
 	}
-	postrx_chan_settle(chan, 0, false);
+	postrx_chan_await_push(chan);
 	if (READ_ONCE(sk->sk_err))
-		postrx_rx_soft_error(chan);
+		postrx_chan_soft_error(chan);
+}
+
+/* Data arrived, or the socket's state changed: consume. */
+void postrx_rx_service(struct postrx_chan *chan)
+{
+	postrx_rx_consume(chan, false);
+}
+
+/* A range was just posted: take what was queued before it. */
+void postrx_rx_catch_up(struct postrx_chan *chan)
+{
+	postrx_rx_consume(chan, true);
 }
 
 /*
@@ -432,9 +424,8 @@ static bool postrx_rx_worth_reading(struct postrx_chan *chan)
  * window update (at least two full segments): acknowledging every segment,
  * as TCP does for that reader, cost a tenth of the throughput over veth
  * and five times the ACKs; an eighth of the window keeps a sender whose
- * congestion window is larger than that going without ever waiting.
- * (bench: 16 MiB WAITALL buffers, pxnic 3.7 -> 7.1 Gbit/s, veth 2.7 ->
- * 12.2 in the runs that stalled; docs/bench.md.)
+ * congestion window is larger than that going without ever waiting
+ * (measured in docs/bench.md, "Delayed ACKs behind WAITALL buffers").
  */
 static void postrx_rx_poll(struct postrx_chan *chan)
 {
@@ -442,7 +433,7 @@ static void postrx_rx_poll(struct postrx_chan *chan)
 	const struct tcp_sock *tp = tcp_sk(sk);
 
 	if (postrx_rx_worth_reading(chan)) {
-		postrx_rx_service(chan, false);
+		postrx_rx_service(chan);
 		return;
 	}
 	if (inet_csk_ack_scheduled(sk) &&
@@ -486,7 +477,7 @@ static void postrx_state_change(struct sock *sk)
 	rcu_read_lock();
 	chan = rcu_dereference_sk_user_data(sk);
 	if (likely(chan)) {
-		postrx_rx_service(chan, false);
+		postrx_rx_service(chan);
 		chan->saved_state_change(sk);
 	}
 	rcu_read_unlock();
@@ -591,9 +582,9 @@ static void postrx_close(struct sock *sk, long timeout)
 	chan = postrx_rx_chan(sk);
 	if (!WARN_ON_ONCE(!chan)) {
 		/* What is queued goes into the ranges before they end. */
-		postrx_rx_service(chan, false);
+		postrx_rx_service(chan);
 		postrx_flow_uninstall(chan);
-		postrx_chan_finish_all(chan, -ECANCELED);
+		postrx_chan_end_all(chan, -ECANCELED);
 		postrx_rx_detach(chan);
 		/* Nothing will consume them now; free them with the lock. */
 		postrx_bounce_free(chan);
@@ -619,10 +610,10 @@ static int postrx_disconnect(struct sock *sk, int flags)
 	struct postrx_chan *chan = postrx_rx_chan(sk);
 
 	if (chan) {
-		postrx_rx_service(chan, false);
+		postrx_rx_service(chan);
 		/* The flow's 5-tuple belonged to the old connection. */
 		postrx_flow_uninstall(chan);
-		postrx_chan_finish_all(chan, -ECONNABORTED);
+		postrx_chan_end_all(chan, -ECONNABORTED);
 		postrx_bounce_free(chan);
 		/* Nothing claimed or placed in the old stream counts now. */
 		spin_lock_bh(&chan->place_lock);
@@ -666,8 +657,8 @@ static void postrx_shutdown(struct sock *sk, int how)
 
 	if (chan && (how & RCV_SHUTDOWN)) {
 		/* shutdown() cannot fail: the copies must be made. */
-		postrx_place_unwind(chan, GFP_KERNEL_ACCOUNT | __GFP_NOFAIL);
-		postrx_rx_service(chan, false);
+		postrx_place_pause_and_bounce(chan, GFP_KERNEL_ACCOUNT | __GFP_NOFAIL);
+		postrx_rx_service(chan);
 		postrx_place_resume(chan);
 	}
 	postrx_base_prot(sk)->shutdown(sk, how);

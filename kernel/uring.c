@@ -168,8 +168,8 @@ static void postrx_recv_done_tw(struct io_uring_cmd *ioucmd,
 	io_uring_cmd_done(ioucmd, res, 0, issue_flags);
 }
 
-/* Called by the channel, socket locked, any context. */
-void postrx_uring_complete(struct postrx_range *r)
+/* The range's done(): called by the channel, socket locked, any context. */
+static void postrx_uring_complete(struct postrx_range *r)
 {
 	io_uring_cmd_complete_in_task(r->ioucmd, postrx_recv_done_tw);
 }
@@ -211,6 +211,7 @@ static int postrx_cmd_recv(struct io_uring_cmd *ioucmd,
 	if (ret)
 		goto err_free_range;
 	r->ioucmd = ioucmd;
+	r->done = postrx_uring_complete;
 	r->len = len;
 	r->flags = cmd.flags;
 	r->state = POSTRX_RANGE_NEW;
@@ -235,7 +236,7 @@ static int postrx_cmd_recv(struct io_uring_cmd *ioucmd,
 		if (!ret)
 			ret = postrx_chan_post(chan, r);
 		if (!ret)
-			postrx_rx_service(chan, true);
+			postrx_rx_catch_up(chan);
 		release_sock(sk);
 	}
 	sockfd_put(sock);
@@ -277,13 +278,13 @@ static int postrx_recv_cancel(struct io_uring_cmd *ioucmd)
 	lock_sock(chan->sk);
 	/* What is queued goes into the ranges before one ends. */
 	if (r->state == POSTRX_RANGE_POSTED)
-		postrx_rx_service(chan, false);
+		postrx_rx_service(chan);
 	/*
 	 * Without memory for the bounce copies the range stays posted:
 	 * io_uring calls again until every cancelable command is gone.
 	 */
 	if (r->state == POSTRX_RANGE_POSTED) {
-		if (!postrx_place_unwind(chan, GFP_KERNEL_ACCOUNT))
+		if (!postrx_place_pause_and_bounce(chan, GFP_KERNEL_ACCOUNT))
 			postrx_chan_end(r, -ECANCELED);
 		postrx_place_resume(chan);
 	}
@@ -318,7 +319,7 @@ static int postrx_cmd_stats(struct io_uring_cmd *ioucmd,
 		 * may be waiting for a buffer's worth): the counters then say
 		 * where every byte received so far went.
 		 */
-		postrx_rx_service(chan, false);
+		postrx_rx_service(chan);
 		st.placed_bytes = chan->placed_bytes;
 		st.copied_rx_bytes = chan->copied_rx_bytes;
 		st.copied_late_bytes = chan->copied_late_bytes;
@@ -369,13 +370,13 @@ static int postrx_cmd_cancel(struct io_uring_cmd *ioucmd,
 		 * What is queued goes into the ranges before they end; the
 		 * stream goes on, so save bytes placed ahead first.
 		 */
-		postrx_rx_service(chan, false);
+		postrx_rx_service(chan);
 		/*
 		 * No memory to save them: cancel nothing.  The application
 		 * asked and can retry, so fail rather than have the OOM
 		 * killer pick a victim in its memory cgroup.
 		 */
-		ret = postrx_place_unwind(chan, GFP_KERNEL_ACCOUNT |
+		ret = postrx_place_pause_and_bounce(chan, GFP_KERNEL_ACCOUNT |
 					  __GFP_RETRY_MAYFAIL);
 		list_for_each_entry_safe(r, tmp, &chan->ranges, node) {
 			if (ret)

@@ -603,6 +603,11 @@ static void pxnic_flush_held(struct pxnic_priv *priv)
 
 /* ---- the engine -------------------------------------------------------- */
 
+/*
+ * Why a segment of a steered flow was not placed.  rx_fallback_claim
+ * counts every claim postrx refused, and rx_fallback_already, _range and
+ * _gone tell the reasons apart: a claim refusal is counted in both.
+ */
 static void pxnic_count_fallback(struct pxnic_priv *priv, int err)
 {
 	switch (err) {
@@ -693,7 +698,7 @@ static void pxnic_rx_one(struct pxnic_priv *priv, struct sk_buff *tx)
 
 	/* The frame is in RX buffers now: the TX side is done with it. */
 	consume_skb(tx);
-	pxnic_deliver(priv, skb, s.pay_len, !err, forged);
+	pxnic_deliver(priv, skb, s.pay_len != 0, !err, forged);
 }
 
 static void pxnic_wake_peer(struct pxnic_priv *priv)
