@@ -36,9 +36,6 @@ static int __init postrx_init(void)
 {
 	int ret;
 
-	ret = postrx_rx_init();
-	if (ret)
-		return ret;
 	ret = misc_register(&postrx_miscdev);
 	if (ret) {
 		pr_err("postrx: cannot register /dev/postrx: %d\n", ret);

@@ -241,7 +241,6 @@ void postrx_place_resume(struct postrx_chan *chan);
 bool postrx_place_none_ahead(struct postrx_chan *chan);
 
 /* rx.c */
-int postrx_rx_init(void);
 int postrx_rx_attach(struct sock *sk, struct file *devfile,
 		     struct postrx_chan **chanp);
 struct postrx_chan *postrx_rx_chan(struct sock *sk);

@@ -26,7 +26,6 @@
 #include <linux/kernel.h>
 #include <linux/tcp.h>
 #include <net/tcp.h>
-#include <net/transp_v6.h>
 #include <net/inet_connection_sock.h>
 #include <linux/postrx.h>
 
@@ -34,14 +33,18 @@
 
 enum { POSTRX_PROT_V4, POSTRX_PROT_V6, POSTRX_NR_PROTS };
 
+/*
+ * Our copies of TCP's protos, built as kTLS builds its own
+ * (tls_build_proto()): from the first attaching socket's own proto, once
+ * per family, so that postrx names neither tcp_prot nor tcpv6_prot and
+ * needs no IPv6 module to load.  The base is the proto that created the
+ * socket (sk_prot_creator): a socket whose sk_prot was replaced (sockmap,
+ * kTLS, IPV6_ADDRFORM) is refused.  A base is written once, under the
+ * mutex, after its copy is complete (release; read with acquire).
+ */
 static struct proto postrx_prots[POSTRX_NR_PROTS];
-
-static struct proto *postrx_base_prots[POSTRX_NR_PROTS] = {
-	[POSTRX_PROT_V4] = &tcp_prot,
-#if IS_ENABLED(CONFIG_IPV6)
-	[POSTRX_PROT_V6] = &tcpv6_prot,
-#endif
-};
+static struct proto *postrx_bases[POSTRX_NR_PROTS];
+static DEFINE_MUTEX(postrx_prot_mutex);
 
 /* The base proto behind one of our copies. */
 static struct proto *postrx_base_prot(const struct sock *sk)
@@ -49,8 +52,8 @@ static struct proto *postrx_base_prot(const struct sock *sk)
 	const struct proto *prot = READ_ONCE(sk->sk_prot);
 
 	if (prot == &postrx_prots[POSTRX_PROT_V6])
-		return postrx_base_prots[POSTRX_PROT_V6];
-	return postrx_base_prots[POSTRX_PROT_V4];
+		return postrx_bases[POSTRX_PROT_V6];
+	return postrx_bases[POSTRX_PROT_V4];
 }
 
 static bool postrx_prot_is_ours(const struct proto *prot)
@@ -483,6 +486,8 @@ static void postrx_state_change(struct sock *sk)
 	rcu_read_unlock();
 }
 
+static struct proto *postrx_prot_for(struct sock *sk);
+
 /*
  * Attach a channel to @sk, or find the one attached.  Called with the
  * socket locked.  Refuses sockets that cannot be read (-ENOTCONN) and
@@ -493,7 +498,7 @@ int postrx_rx_attach(struct sock *sk, struct file *devfile,
 		     struct postrx_chan **chanp)
 {
 	struct postrx_chan *chan;
-	int i;
+	struct proto *prot;
 
 	switch (sk->sk_state) {
 	case TCP_ESTABLISHED:
@@ -523,12 +528,10 @@ int postrx_rx_attach(struct sock *sk, struct file *devfile,
 		return 0;
 	}
 
-	for (i = 0; i < POSTRX_NR_PROTS; i++)
-		if (postrx_base_prots[i] && sk->sk_prot == postrx_base_prots[i])
-			break;
-	if (i == POSTRX_NR_PROTS)
-		return -EBUSY;
 	if (sk->sk_user_data || inet_csk(sk)->icsk_ulp_ops)
+		return -EBUSY;
+	prot = postrx_prot_for(sk);
+	if (!prot)
 		return -EBUSY;
 
 	chan = postrx_chan_alloc(sk, devfile);
@@ -542,7 +545,7 @@ int postrx_rx_attach(struct sock *sk, struct file *devfile,
 	WRITE_ONCE(sk->sk_data_ready, postrx_data_ready);
 	WRITE_ONCE(sk->sk_state_change, postrx_state_change);
 	write_unlock_bh(&sk->sk_callback_lock);
-	WRITE_ONCE(sk->sk_prot, &postrx_prots[i]);
+	WRITE_ONCE(sk->sk_prot, prot);
 	chan->attached = true;
 
 	/* A closed connection receives nothing more: no flow to steer. */
@@ -695,21 +698,41 @@ static int postrx_getsockopt(struct sock *sk, int level, int optname,
 						optlen);
 }
 
-int postrx_rx_init(void)
+static void postrx_build_prot(struct proto *prot, const struct proto *base)
 {
-	int i;
+	*prot = *base;
+	prot->close = postrx_close;
+	prot->disconnect = postrx_disconnect;
+	prot->get_port = postrx_get_port;
+	prot->shutdown = postrx_shutdown;
+	prot->recvmsg = postrx_recvmsg;
+	prot->setsockopt = postrx_setsockopt;
+	prot->getsockopt = postrx_getsockopt;
+}
 
-	for (i = 0; i < POSTRX_NR_PROTS; i++) {
-		if (!postrx_base_prots[i])
-			continue;
-		postrx_prots[i] = *postrx_base_prots[i];
-		postrx_prots[i].close = postrx_close;
-		postrx_prots[i].disconnect = postrx_disconnect;
-		postrx_prots[i].get_port = postrx_get_port;
-		postrx_prots[i].shutdown = postrx_shutdown;
-		postrx_prots[i].recvmsg = postrx_recvmsg;
-		postrx_prots[i].setsockopt = postrx_setsockopt;
-		postrx_prots[i].getsockopt = postrx_getsockopt;
+/*
+ * Our copy of @sk's proto, built on first use; NULL if @sk's proto is not
+ * the one that created it.  Process context (it may sleep on the mutex).
+ */
+static struct proto *postrx_prot_for(struct sock *sk)
+{
+	int i = sk->sk_family == AF_INET6 ? POSTRX_PROT_V6 : POSTRX_PROT_V4;
+	struct proto *base = READ_ONCE(sk->sk_prot);
+
+	if (base != sk->sk_prot_creator)
+		return NULL;
+	/* Acquire: a base seen set comes with its complete copy. */
+	if (unlikely(smp_load_acquire(&postrx_bases[i]) != base)) {
+		mutex_lock(&postrx_prot_mutex);
+		if (!postrx_bases[i]) {
+			postrx_build_prot(&postrx_prots[i], base);
+			/* Release: the copy is complete before its base. */
+			smp_store_release(&postrx_bases[i], base);
+		}
+		mutex_unlock(&postrx_prot_mutex);
+		/* Another proto of the same family: not TCP's own. */
+		if (postrx_bases[i] != base)
+			return NULL;
 	}
-	return 0;
+	return &postrx_prots[i];
 }
