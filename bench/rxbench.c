@@ -48,7 +48,7 @@
  * should cover TCP's window (tcp_rmem's maximum is 6 MiB).
  */
 #define POSTED_BYTES	(8u << 20)
-#define MAX_POSTED	256
+#define MAX_POSTED	1024
 
 static unsigned int postrx_nbufs(size_t bufsize)
 {
