@@ -148,6 +148,17 @@ static int postrx_take_placed(struct postrx_chan *chan, u32 seq, u32 *k,
 }
 
 /*
+ * Where postrx_take() stopped in an skb's frags: frags[i] holds the next
+ * byte and starts at @start in the skb.  Lives for one actor call, that
+ * is one skb, so that ranges taking an skb piece by piece (fifteen 4 KiB
+ * ranges in a 60 KiB skb) do not each walk its frags from the first.
+ */
+struct postrx_frag_cursor {
+	unsigned int	i;
+	unsigned int	start;
+};
+
+/*
  * Take @n bytes of @skb at @offset (stream position @seq) into @r on a
  * steered channel.  Frag by frag: a frag that is exactly the destination
  * (same page and offset) carries bytes a device already placed there, so
@@ -155,20 +166,27 @@ static int postrx_take_placed(struct postrx_chan *chan, u32 seq, u32 *k,
  * copied from the bounce copy, since the memory it points at may have gone
  * back to the application; anything else is copied.  GRO may have chained
  * placed skbs on the frag list: those are taken the same way, one level
- * down, as skb_copy_datagram_iter() does.  Returns the bytes found in
- * place, or a negative errno.
+ * down, as skb_copy_datagram_iter() does.  @cur (NULL one level down)
+ * starts the frag walk where the previous take from @skb stopped, and is
+ * left where this one stops.  Returns the bytes found in place, or a
+ * negative errno.
  */
 static int postrx_take(struct postrx_chan *chan, struct postrx_range *r,
 		       struct sk_buff *skb, unsigned int offset, u32 seq,
-		       u32 n)
+		       u32 n, struct postrx_frag_cursor *cur)
 {
 	const struct skb_shared_info *shinfo = skb_shinfo(skb);
 	unsigned int start = skb_headlen(skb);
 	unsigned int end = offset + n;
 	struct sk_buff *frag_iter;
+	unsigned int i = 0;
 	u32 placed = 0;
-	int i, ret;
+	int ret;
 
+	if (cur && cur->start <= offset) {
+		i = cur->i;
+		start = cur->start;
+	}
 	if (offset < start) {
 		u32 k = min(start, end) - offset;
 
@@ -177,7 +195,7 @@ static int postrx_take(struct postrx_chan *chan, struct postrx_range *r,
 		offset += k;
 	}
 
-	for (i = 0; i < shinfo->nr_frags && offset < end; i++) {
+	for (; i < shinfo->nr_frags && offset < end; i++) {
 		const skb_frag_t *frag = &shinfo->frags[i];
 		unsigned int fend = start + skb_frag_size(frag);
 
@@ -221,8 +239,17 @@ static int postrx_take(struct postrx_chan *chan, struct postrx_range *r,
 			}
 			offset += k;
 		}
+		/* Stopped inside frags[i]: the next take starts there. */
+		if (offset < fend)
+			break;
 		start = fend;
 	}
+	if (cur) {
+		cur->i = i;
+		cur->start = start;
+	}
+	if (i < shinfo->nr_frags)
+		return placed;
 
 	skb_walk_frags(skb, frag_iter) {
 		unsigned int fend = start + frag_iter->len;
@@ -231,7 +258,7 @@ static int postrx_take(struct postrx_chan *chan, struct postrx_range *r,
 			u32 k = min(end, fend) - offset;
 
 			ret = postrx_take(chan, r, frag_iter, offset - start,
-					  seq + offset - (end - n), k);
+					  seq + offset - (end - n), k, NULL);
 			if (ret < 0)
 				return ret;
 			placed += ret;
@@ -252,9 +279,21 @@ static int postrx_actor(read_descriptor_t *desc, struct sk_buff *skb,
 			unsigned int offset, size_t len)
 {
 	struct postrx_actor_ctx *ctx = desc->arg.data;
+	struct postrx_frag_cursor cur = { .i = 0, .start = skb_headlen(skb) };
 	struct postrx_chan *chan = ctx->chan;
 	size_t done = 0;
 
+	/*
+	 * Our claim first, for all of the skb at once rather than range by
+	 * range: no device writes into these bytes from now.  Bytes the
+	 * ranges do not take stay queued, claimed, for a later range to
+	 * copy, which is what a claim means.
+	 */
+	if (chan->steered && !list_empty(&chan->ranges)) {
+		spin_lock_bh(&chan->place_lock);
+		postrx_place_claim(chan, chan->rx_next, len);
+		spin_unlock_bh(&chan->place_lock);
+	}
 	while (done < len) {
 		unsigned int how;
 		struct postrx_range *r;
@@ -268,12 +307,8 @@ static int postrx_actor(read_descriptor_t *desc, struct sk_buff *skb,
 		n = min_t(size_t, len - done, r->len - r->filled);
 		seq = chan->rx_next;
 		if (chan->steered) {
-			/* Our claim first: no device writes here from now. */
-			spin_lock_bh(&chan->place_lock);
-			postrx_place_claim(chan, seq, n);
-			spin_unlock_bh(&chan->place_lock);
 			placed = postrx_take(chan, r, skb, offset + done, seq,
-					     n);
+					     n, &cur);
 		} else if (skb_copy_datagram_iter(skb, offset + done,
 						  &r->iter, n)) {
 			placed = -EFAULT;
