@@ -30,13 +30,15 @@ link_down() {
 	true
 }
 
-# The pxnic engine threads of both ends: the NIC's work, reported apart.
+# The pxnic engine threads of both ends (kernel threads named
+# pxnic-eng/<device>): the NIC's work, reported apart.
 engine_pids() {
 	[ "$1" = pxnic ] || return 0
-	{
-		ethtool -S px0
-		ip netns exec pxtx ethtool -S px1
-	} | awk '$1 == "engine_pid:" {printf "%s ", $2}'
+	for p in /proc/[0-9]*; do
+		case "$(cat "$p/comm" 2>/dev/null)" in
+		pxnic-eng/px0 | pxnic-eng/px1) printf "%s " "${p#/proc/}" ;;
+		esac
+	done
 }
 
 # The sender's device's NAPI threads (pxnic): sending work, not receiving.

@@ -815,8 +815,3 @@ u64 pxnic_engine_runtime(struct pxnic_priv *priv)
 	return ns;
 }
 
-pid_t pxnic_engine_pid(struct pxnic_priv *priv)
-{
-	ASSERT_RTNL();
-	return priv->engine ? task_pid_nr(priv->engine) : 0;
-}

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * pxnic: ethtool.  `ethtool -S` shows the classifier, placement, fallback
- * and fault counters, and the DMA engine thread's pid and CPU time, which
+ * and fault counters, and the DMA engine thread's CPU time, which
  * stands for the NIC's: benchmarks subtract it from the host's CPU time.
  */
 #include <linux/ethtool.h>
@@ -40,8 +40,7 @@ static const char pxnic_flow_stat_names[][ETH_GSTRING_LEN] = {
 };
 
 static const char pxnic_tail_stat_names[][ETH_GSTRING_LEN] = {
-	"tx_packets", "tx_bytes", "tx_drops", "engine_pid",
-	"engine_runtime_ns",
+	"tx_packets", "tx_bytes", "tx_drops", "engine_runtime_ns",
 };
 
 #define PXNIC_N_STATS	(ARRAY_SIZE(pxnic_flow_stat_names) + PXNIC_STAT_NUM + \
@@ -103,7 +102,6 @@ static void pxnic_get_ethtool_stats(struct net_device *dev,
 	*data++ = tx.tx_packets;
 	*data++ = tx.tx_bytes;
 	*data++ = atomic64_read(&priv->tx_drops);
-	*data++ = pxnic_engine_pid(priv);
 	*data++ = pxnic_engine_runtime(priv);
 }
 

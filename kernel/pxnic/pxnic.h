@@ -153,7 +153,6 @@ void pxnic_engine_stop(struct pxnic_priv *priv);
 int pxnic_napi_poll(struct napi_struct *napi, int budget);
 void pxnic_purge_rings(struct pxnic_priv *priv);
 u64 pxnic_engine_runtime(struct pxnic_priv *priv);
-pid_t pxnic_engine_pid(struct pxnic_priv *priv);
 
 /* flow.c */
 extern const struct postrx_dev_ops pxnic_postrx_ops;
