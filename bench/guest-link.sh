@@ -7,6 +7,9 @@
 # payload 15 whole pages (IPv4, TCP timestamps), so that
 # TCP_ZEROCOPY_RECEIVE can map it and pxnic can place it.
 pxnic_mtu=${RXBENCH_PXNIC_MTU:-61492}
+# RXBENCH_PXNIC_COALESCE: ethtool -C arguments for the receiver's pxnic
+# (interrupt moderation), say "rx-usecs 50 rx-frames 16"; none by default.
+pxnic_coalesce=${RXBENCH_PXNIC_COALESCE:-}
 export IP_LIB_DIR=${IP_LIB_DIR:-$POSTRX_TOP/build/iproute2}
 
 # link_up veth|pxnic
@@ -16,6 +19,10 @@ link_up() {
 	if [ "$1" = pxnic ]; then
 		ip link set px0 mtu "$pxnic_mtu"
 		ip -n pxtx link set px1 mtu "$pxnic_mtu"
+		if [ -n "$pxnic_coalesce" ]; then
+			# shellcheck disable=SC2086 # a list of arguments
+			ethtool -C px0 $pxnic_coalesce || return 1
+		fi
 	fi
 	ip addr add 10.99.0.1/24 dev px0
 	ip link set px0 up

@@ -479,6 +479,32 @@ static void pxnic_kick_napi(struct pxnic_priv *priv)
 	local_bh_enable();
 }
 
+/* Wake NAPI for every skb the ring holds. */
+static void pxnic_rx_interrupt(struct pxnic_priv *priv)
+{
+	priv->rx_pending = 0;
+	pxnic_kick_napi(priv);
+}
+
+/* One more skb on the ring: wake NAPI now, or later (moderation). */
+static void pxnic_rx_moderate(struct pxnic_priv *priv)
+{
+	u32 frames = READ_ONCE(priv->rx_frames);
+	u32 usecs = READ_ONCE(priv->rx_usecs);
+	u64 now;
+
+	if (!frames && !usecs) {
+		pxnic_rx_interrupt(priv);
+		return;
+	}
+	now = ktime_get_ns();
+	if (!priv->rx_pending++)
+		priv->rx_first_ns = now;
+	if ((frames && priv->rx_pending >= frames) ||
+	    (usecs && now - priv->rx_first_ns >= usecs * NSEC_PER_USEC))
+		pxnic_rx_interrupt(priv);
+}
+
 /*
  * Put @skb on the RX ring.  A full ring is backpressure: wait until NAPI
  * has taken some (it wakes rx_wq), never spin and never drop.
@@ -489,7 +515,7 @@ static void pxnic_rx_enqueue(struct pxnic_priv *priv, struct sk_buff *skb)
 
 	while (__ptr_ring_produce(&priv->rx_ring, skb)) {
 		pxnic_stat_inc(priv, PXNIC_STAT_RX_RING_FULL);
-		pxnic_kick_napi(priv);
+		pxnic_rx_interrupt(priv);
 		wait_event_idle(priv->rx_wq,
 				!__ptr_ring_full(&priv->rx_ring) ||
 				kthread_should_stop());
@@ -501,7 +527,7 @@ static void pxnic_rx_enqueue(struct pxnic_priv *priv, struct sk_buff *skb)
 	}
 	pxnic_stat_inc(priv, PXNIC_STAT_RX_SEGS);
 	pxnic_stat_add(priv, PXNIC_STAT_RX_BYTES, len);
-	pxnic_kick_napi(priv);
+	pxnic_rx_moderate(priv);
 }
 
 int pxnic_napi_poll(struct napi_struct *napi, int budget)
@@ -730,6 +756,9 @@ static int pxnic_engine(void *arg)
 		skb = __ptr_ring_consume(&priv->wire);
 		if (!skb) {
 			pxnic_flush_held(priv);
+			/* Out of frames: what waits is the end of a burst. */
+			if (priv->rx_pending)
+				pxnic_rx_interrupt(priv);
 			pxnic_wake_peer(priv);
 			wait_event_idle(priv->wire_wq,
 					!__ptr_ring_empty(&priv->wire) ||

@@ -105,7 +105,47 @@ static void pxnic_get_ethtool_stats(struct net_device *dev,
 	*data++ = pxnic_engine_runtime(priv);
 }
 
+static int pxnic_get_coalesce(struct net_device *dev,
+			      struct ethtool_coalesce *ec,
+			      struct kernel_ethtool_coalesce *kec,
+			      struct netlink_ext_ack *extack)
+{
+	struct pxnic_priv *priv = netdev_priv(dev);
+
+	ec->rx_coalesce_usecs = priv->rx_usecs;
+	ec->rx_max_coalesced_frames = priv->rx_frames;
+	return 0;
+}
+
+/*
+ * Bounded: a wait longer than 10 ms, or more frames than the ring holds,
+ * is no moderation any more.
+ */
+#define PXNIC_RX_USECS_MAX	10000
+
+static int pxnic_set_coalesce(struct net_device *dev,
+			      struct ethtool_coalesce *ec,
+			      struct kernel_ethtool_coalesce *kec,
+			      struct netlink_ext_ack *extack)
+{
+	struct pxnic_priv *priv = netdev_priv(dev);
+
+	if (ec->rx_coalesce_usecs > PXNIC_RX_USECS_MAX ||
+	    ec->rx_max_coalesced_frames > READ_ONCE(pxnic_rx_ring_size)) {
+		NL_SET_ERR_MSG(extack,
+			       "rx-usecs up to 10000, rx-frames up to the ring");
+		return -EINVAL;
+	}
+	WRITE_ONCE(priv->rx_usecs, ec->rx_coalesce_usecs);
+	WRITE_ONCE(priv->rx_frames, ec->rx_max_coalesced_frames);
+	return 0;
+}
+
 const struct ethtool_ops pxnic_ethtool_ops = {
+	.supported_coalesce_params = ETHTOOL_COALESCE_RX_USECS |
+				     ETHTOOL_COALESCE_RX_MAX_FRAMES,
+	.get_coalesce		= pxnic_get_coalesce,
+	.set_coalesce		= pxnic_set_coalesce,
 	.get_drvinfo		= pxnic_get_drvinfo,
 	.get_link		= ethtool_op_get_link,
 	.get_sset_count		= pxnic_get_sset_count,

@@ -133,6 +133,20 @@ struct pxnic_priv {
 	wait_queue_head_t		rx_wq;		/* engine waits for room */
 	struct napi_struct		napi;
 
+	/*
+	 * Interrupt moderation (ethtool -C rx-usecs / rx-frames), as a NIC
+	 * delays its RX interrupt: the engine wakes NAPI once @rx_frames
+	 * skbs wait on the ring or the first of them has waited @rx_usecs
+	 * (looked at as skbs come), and whenever it runs out of frames.  0
+	 * and 0: every skb.  Written under RTNL, read by the engine, which
+	 * alone touches @rx_pending (skbs NAPI was not woken for) and
+	 * @rx_first_ns (when the first of them came).
+	 */
+	u32				rx_usecs;
+	u32				rx_frames;
+	u32				rx_pending;
+	u64				rx_first_ns;
+
 	/* Engine-only state of the fault injection. */
 	struct sk_buff			*held;		/* fault_reorder */
 	u32				n_placed;
