@@ -146,7 +146,7 @@ FIO_ENGINE	:= $(BUILD)/fio/postrx-engine.so
 selftests: $(FIO_ENGINE)
 .PHONY: fio-engine
 fio-engine: $(FIO_ENGINE)
-$(FIO_ENGINE): bench/fio/postrx-engine.c scripts/fio-src.sh uapi/linux/postrx.h \
+$(FIO_ENGINE): bench/fio/postrx-engine.c scripts/fio-src.sh scripts/deb-src.sh uapi/linux/postrx.h \
 		$(DEPS_STAMP) $(LIBEXT_DEPS)
 	@mkdir -p $(dir $@)
 	fio_src=$$(bash scripts/fio-src.sh $(CACHE)) && \

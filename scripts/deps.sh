@@ -59,7 +59,8 @@ if [ "${1:-}" = install ]; then
 	exit 0
 fi
 
-# dpkg-dev: dpkg-source, for the fio source package (scripts/fio-src.sh).
+# dpkg-dev: dpkg-source, for the source packages of fio and liburing
+# (scripts/deb-src.sh).
 tools="build-essential bc bison flex libelf-dev libssl-dev dwarves cpio kmod
        sparse python3 pkg-config qemu-system-x86 liburing-dev fio iperf3
        busybox-static iproute2 linux-source-6.12 xz-utils zstd ethtool
