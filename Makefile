@@ -10,6 +10,9 @@
 #   make install      every part on this machine, the modules through DKMS
 #                     [PREFIX=/usr/local] [DESTDIR=]; make uninstall undoes it
 #   make deb          Debian packages into build/deb/, checked with lintian
+#   make liburing-patched   Debian's liburing with liburing-ext built in
+#                     (drop-in mode for static programs): .debs, liburing.a
+#                     and .so, liburing's tests, into build/liburing-patched/
 #
 # KVER picks the stock kernel whose headers and image are installed (the
 # newest 6.12 one by default); KDIR builds the module against any kernel
@@ -146,7 +149,7 @@ FIO_ENGINE	:= $(BUILD)/fio/postrx-engine.so
 selftests: $(FIO_ENGINE)
 .PHONY: fio-engine
 fio-engine: $(FIO_ENGINE)
-$(FIO_ENGINE): bench/fio/postrx-engine.c scripts/fio-src.sh uapi/linux/postrx.h \
+$(FIO_ENGINE): bench/fio/postrx-engine.c scripts/fio-src.sh scripts/deb-src.sh uapi/linux/postrx.h \
 		$(DEPS_STAMP) $(LIBEXT_DEPS)
 	@mkdir -p $(dir $@)
 	fio_src=$$(bash scripts/fio-src.sh $(CACHE)) && \
@@ -159,6 +162,18 @@ $(FIO_ENGINE): bench/fio/postrx-engine.c scripts/fio-src.sh uapi/linux/postrx.h 
 # The library's own Makefile builds it into build/liburing-ext.
 liburing-ext: $(DEPS_STAMP)
 	$(MAKE) -C liburing-ext TOP=$(TOP) O=$(BUILD)/liburing-ext
+
+# Debian's liburing source package with liburing-ext/patches/ (and
+# liburing-ext's drop-in core, the same source) built in: the packages
+# (version <Debian's>+postrx1), the libraries, statically linked test
+# programs and liburing's own tests for the guest, into
+# build/liburing-patched/ (scripts/liburing-patched.sh; it does nothing
+# when its inputs are unchanged).  The source comes through apt's deb-src
+# entries like fio's (scripts/deb-src.sh).
+.PHONY: liburing-patched
+liburing-patched: $(DEPS_STAMP)
+	@bash scripts/liburing-patched.sh $(BUILD) $(CACHE)
+selftests: liburing-patched
 
 # ---- installation --------------------------------------------------------
 # make install [PREFIX=/usr/local] [DESTDIR=] puts down every part

@@ -59,11 +59,13 @@ if [ "${1:-}" = install ]; then
 	exit 0
 fi
 
-# dpkg-dev: dpkg-source, for the fio source package (scripts/fio-src.sh).
+# dpkg-dev: dpkg-source, for the source packages of fio and liburing
+# (scripts/deb-src.sh); debhelper and fakeroot: dpkg-buildpackage of the
+# patched liburing (scripts/liburing-patched.sh).
 tools="build-essential bc bison flex libelf-dev libssl-dev dwarves cpio kmod
        sparse python3 pkg-config qemu-system-x86 liburing-dev fio iperf3
        busybox-static iproute2 linux-source-6.12 xz-utils zstd ethtool
-       dpkg-dev"
+       dpkg-dev debhelper fakeroot"
 # make bench and make demo draw their plots with matplotlib.  make deb
 # builds Debian packages with debhelper (dh_dkms for postrx-dkms) and
 # checks them with lintian.

@@ -1,9 +1,14 @@
 #!/bin/sh
 # liburing-ext in the guest: its own tests (helpers, probe, drop-in and
-# drop-in's view of the buffer slots), and its examples receiving one
-# stream exactly: the minimal postrx receiver, and an unmodified liburing
-# loop, plain and under the preload library.
+# drop-in's view of the buffer slots, the last also as an unmodified
+# liburing program under the preload library and linked statically
+# against the patched liburing), and its examples receiving one stream
+# exactly: the minimal postrx receiver, and an unmodified liburing loop,
+# plain, under the preload library, and linked statically against the
+# patched liburing with drop-in mode on and off (STATS of its socket say
+# whether the bytes went through postrx).
 lib=$POSTRX_TOP/build/liburing-ext
+patched=$POSTRX_TOP/build/liburing-patched
 bin=$POSTRX_BIN
 bytes=$((32 << 20))
 export LD_LIBRARY_PATH=$lib	# the build's rpath is the host's path
@@ -24,6 +29,21 @@ for t in helpers probe dropin dropin-update; do
 	# Status of the test, not of sed.
 	"$lib/test/$t" >/dev/null 2>&1; result $? "liburing-ext test $t"
 done
+
+# dropin-update as an unmodified liburing program: the ring enabled by
+# the preload library over Debian's liburing, and by the patched
+# liburing, linked statically, with LIBURING_POSTRX=1.
+run_auto() { # $1 = description, then the command
+	what=$1
+	shift
+	out=$(env "$@" auto 2>&1); rc=$?
+	echo "$out" | sed 's/^/# /'
+	result $rc "dropin-update, $what"
+}
+run_auto "unmodified, under the preload library" \
+	LD_PRELOAD="$lib/liburing-ext-preload.so" "$lib/test/dropin-update-plain"
+run_auto "unmodified, linked statically against the patched liburing" \
+	LIBURING_POSTRX=1 "$patched/dropin-update-static"
 
 # run_example NAME PORT [ENV...]: one stream of $bytes into an example,
 # from 127.0.0.1, or from $sender_ns over $dst if set.  $example_args:
@@ -61,6 +81,57 @@ echo "# minimal postrx receiver: $minimal; $(grep copied /tmp/ex.out)"
 [ $rc = 0 ] && [ "$minimal" = "$plain" ] &&
 	grep -q "copied at receive [1-9]" /tmp/ex.out
 result $? "the minimal postrx receiver receives it"
+
+# The same loop linked statically against the patched liburing.a, with
+# drop-in mode on (LIBURING_POSTRX=1) and off: the sender holds the
+# connection open once it has sent everything, until postrx_sockstat has
+# read the STATS of the loop's socket (taken from it with pidfd_getfd()):
+# on, every byte went through postrx; off, none did.
+static_loop() { # $1 = port, $2 = 1: drop-in on
+	rm -f /tmp/sent /tmp/stats-read
+	env ${2:+LIBURING_POSTRX=1} "$patched/recv-loop-static" "$1" >/tmp/ex.out 2>/tmp/ex.err &
+	rx=$!
+	i=0
+	while ! ss -ltn | grep -q ":$1 " && [ $i -lt 100 ]; do
+		sleep 0.05; i=$((i + 1))
+	done
+	python3 -c '
+import os, socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+block = bytes((i * 131 + (i >> 8)) & 255 for i in range(1 << 16))
+for _ in range(int(sys.argv[2]) >> 16):
+    s.sendall(block)
+open("/tmp/sent", "w").close()
+for _ in range(600):
+    if os.path.exists("/tmp/stats-read"):
+        break
+    time.sleep(0.1)
+s.close()' "$1" "$bytes" &
+	tx=$!
+	i=0
+	while [ ! -e /tmp/sent ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+	# On, wait until postrx has taken all of it; off, read once.
+	i=0
+	while :; do
+		st=$("$bin/postrx_sockstat" $rx)
+		through=$(echo "$st" | awk '{ print $4 + $6 + $8 }')
+		[ -z "$2" ] || [ "$through" = "$bytes" ] || [ $i -ge 100 ] && break
+		sleep 0.1; i=$((i + 1))
+	done
+	touch /tmp/stats-read
+	wait $tx
+	wait $rx
+}
+static_loop 7404; rc=$?
+static_off=$(grep received /tmp/ex.out)
+echo "# static, drop-in off: $static_off; STATS $st"
+[ $rc = 0 ] && echo "$static_off" | grep -q "received $bytes bytes" && [ "$through" = 0 ]
+result $? "the loop linked statically against the patched liburing, drop-in off: nothing through postrx"
+static_loop 7405 1; rc=$?
+static_on=$(grep received /tmp/ex.out)
+echo "# static, LIBURING_POSTRX=1: $static_on; STATS $st"
+[ $rc = 0 ] && [ "$static_on" = "$static_off" ] && [ "$through" = "$bytes" ]
+result $? "the same loop with LIBURING_POSTRX=1 receives the same stream, every byte through postrx"
 
 # The unmodified loop over pxnic, with and without MSG_WAITALL, under the
 # preload library: the device places the payload into the loop's own

@@ -114,10 +114,12 @@ int io_uring_postrx_sock_stats(int devfd, int sockfd, struct postrx_stats *st);
 
 /*
  * Drop-in mode for @ring: from now on, at submission, each IORING_OP_RECV
- * SQE on a TCP socket whose buffer lies inside a buffer registered with
- * io_uring_register_buffers() is submitted as POSTRX_CMD_RECV instead.
- * Returns 0, or -errno when postrx is absent (the ring then keeps working
- * unchanged).  Needs the shared library; see io_uring_postrx_enable(3).
+ * SQE on a TCP socket whose buffer lies inside a buffer in one of the
+ * ring's slots (registered through liburing) is submitted as
+ * POSTRX_CMD_RECV instead.  Returns 0, or -errno when postrx is absent
+ * (the ring then keeps working unchanged) or the ring is a
+ * DEFER_TASKRUN one (-EOPNOTSUPP).  Needs liburing-ext's shared library
+ * or the patched liburing; see io_uring_postrx_enable(3).
  */
 int io_uring_postrx_enable(struct io_uring *ring);
 int io_uring_postrx_disable(struct io_uring *ring);
