@@ -5,7 +5,8 @@
 #
 # usage: liburing-patched.sh BUILD [CACHE]
 #
-# Into BUILD/liburing-patched/:
+# Into CACHE/build/liburing-patched-<hash of the inputs>/, copied to
+# BUILD/liburing-patched/:
 #   deb/*.deb             liburing2, liburing-dev (and -dbgsym) of version
 #                         <Debian's>+postrx1, built by dpkg-buildpackage
 #   lib/                  liburing.a, liburing.so.2* (patched), include/
@@ -30,7 +31,7 @@ set -euo pipefail
 build=${1:?usage: liburing-patched.sh BUILD [CACHE]}
 cache=${2:-/var/cache/postrx}
 top=$(cd "$(dirname "$0")/.." && pwd)
-out=$build/liburing-patched
+dest=$build/liburing-patched
 ext=$top/liburing-ext
 suffix=+postrx1
 jobs=-j2
@@ -40,10 +41,23 @@ copied=("$ext/src/postrx.c" "$ext/src/dropin-core.c" "$ext/src/dropin.h"
 src=$(bash "$top/scripts/deb-src.sh" liburing-dev "$cache")
 stamp=$(cat "$0" "$ext/patches/series" "$ext/patches"/*.patch "${copied[@]}" \
 	"$ext/examples/recv-loop.c" "$ext/test/dropin-update.c" | sha256sum | cut -c1-16)-$(basename "$src")
-if [ "$(cat "$out/.stamp" 2>/dev/null)" = "$stamp" ]; then
+if [ "$(cat "$dest/.stamp" 2>/dev/null)" = "$stamp" ]; then
 	exit 0
 fi
-rm -rf "$out"
+# Built once per input set, outside the checkout, as the debug kernel
+# is (a fresh clone then copies 60 MB instead of building for minutes),
+# and copied into BUILD: the guest sees the checkout, not the cache.
+out=$cache/build/liburing-patched-${stamp%%-*}
+install_copy() {
+	rm -rf "$dest"
+	mkdir -p "$build"
+	cp -a "$out" "$dest"
+}
+if [ "$(cat "$out/.stamp" 2>/dev/null)" = "$stamp" ]; then
+	install_copy
+	exit 0
+fi
+rm -rf "$cache"/build/liburing-patched-*
 mkdir -p "$out"
 log=$out/build.log
 fail() {
@@ -142,4 +156,5 @@ make -C "$suite/test-dyn" -k $jobs LDFLAGS="-L$suite/dynlib" >>"$log" 2>&1 || tr
 [ "$(ls "$suite/test-dyn"/*.t | wc -l)" -ge $(($(ls "$suite/test"/*.t | wc -l) - 5)) ] ||
 	fail "too few of liburing's tests link against liburing.so"
 echo "$stamp" >"$out/.stamp"
+install_copy
 echo "liburing-patched: $(ls "$out/deb" | tr '\n' ' ')" >&2
