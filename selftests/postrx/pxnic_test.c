@@ -965,17 +965,26 @@ static void ahead_overwrite(uint8_t *mem, const uint8_t *snap, size_t len,
  * that end at the right moment.  0 if it is on; without ifb, mirred or
  * matchall (the debug kernel has none) rounds run undelayed.
  */
-static int ahead_delay_on(void)
+static int ahead_delay_ms(unsigned int ms)
 {
+	char cmd[512];
+
 	px_sh("ip link del pxifb 2>/dev/null");
 	if (px_sh("ip link add pxifb type ifb 2>/dev/null"))
 		return -1;
 	ahead_ifb = true;
-	return px_sh("ip link set pxifb up && "
-		     "tc qdisc add dev pxifb root netem delay 5ms limit 100000 && "
-		     "tc qdisc add dev px0 handle ffff: ingress && "
-		     "tc filter add dev px0 parent ffff: matchall "
-		     "action mirred egress redirect dev pxifb") ? -1 : 0;
+	snprintf(cmd, sizeof(cmd),
+		 "ip link set pxifb up && "
+		 "tc qdisc add dev pxifb root netem delay %ums limit 100000 && "
+		 "tc qdisc add dev px0 handle ffff: ingress && "
+		 "tc filter add dev px0 parent ffff: matchall "
+		 "action mirred egress redirect dev pxifb", ms);
+	return px_sh(cmd) ? -1 : 0;
+}
+
+static int ahead_delay_on(void)
+{
+	return ahead_delay_ms(5);
 }
 
 static void ahead_delay_off(void)
@@ -1590,15 +1599,24 @@ TEST_F_TIMEOUT(px, cancel_without_memory_changes_nothing, 600)
 	ASSERT_EQ(0, io_uring_queue_init(8, &qring, 0));
 	ASSERT_EQ(0, io_uring_register_buffers(&self->ring, &iov, 1));
 	fault_set("fault_reorder", 3);
-	if (ahead_delay_on())
-		ahead_delay_off();
+	/*
+	 * Moving into the cgroup waits for an RCU grace period, which on a
+	 * loaded machine can outlast the delay: then every buffer has
+	 * completed before the cancel (-ENOENT).  Each round that misses
+	 * holds the segments twice as long.
+	 */
 	for (i = 0; i < 10 && !met; i++) {
+		unsigned int ms = 5u << (i < 7 ? i : 7);
+
+		if (ahead_delay_ms(ms))
+			ahead_delay_off();
 		failed += !!enomem_round(self, variant, &qring, mem, bufsize,
 					 nbufs, &cancel_res);
-		fprintf(stderr, "# round %u: cancel %d\n", i, cancel_res);
+		fprintf(stderr, "# round %u, delay %u ms: cancel %d\n", i, ms,
+			cancel_res);
 		met += cancel_res == -ENOMEM;
+		ahead_delay_off();
 	}
-	ahead_delay_off();
 	rmdir(PX_MEMCG);
 	io_uring_unregister_buffers(&self->ring);
 	io_uring_queue_exit(&qring);
