@@ -53,11 +53,20 @@ install_copy() {
 	mkdir -p "$build"
 	cp -a "$out" "$dest"
 }
+# Checkouts side by side (worktrees, a CI clone) share the cache: one
+# build at a time, and only trees unused for a day are taken away, so
+# a build never deletes the tree another checkout is copying.
+mkdir -p "$cache/build"
+exec 9>"$cache/build/liburing-patched.lock"
+flock 9
 if [ "$(cat "$out/.stamp" 2>/dev/null)" = "$stamp" ]; then
+	touch "$out"
 	install_copy
 	exit 0
 fi
-rm -rf "$cache"/build/liburing-patched-*
+find "$cache/build" -maxdepth 1 -name 'liburing-patched-*' -type d \
+	-mmin +1440 -exec rm -rf {} +
+rm -rf "$out"
 mkdir -p "$out"
 log=$out/build.log
 fail() {
