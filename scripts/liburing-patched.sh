@@ -36,7 +36,7 @@ ext=$top/liburing-ext
 suffix=+postrx1
 jobs=-j2
 
-copied=("$ext/src/postrx.c" "$ext/src/dropin-core.c" "$ext/src/dropin.h"
+copied=("$ext/src/postrx.c" "$ext/src/dropin-core.c" "$ext/src/dropin.h" "$ext/src/real.h"
 	"$ext/include/liburing/postrx.h" "$top/uapi/linux/postrx.h")
 src=$(bash "$top/scripts/deb-src.sh" liburing-dev "$cache")
 stamp=$(cat "$0" "$ext/patches/series" "$ext/patches"/*.patch "${copied[@]}" \
@@ -80,7 +80,8 @@ mkdir -p "$out/tree"
 cp -a "$src" "$tree"
 rm -f "$tree/.unpacked"
 mkdir -p "$tree/src/postrx" "$tree/src/include/linux"
-cp "$ext/src/postrx.c" "$ext/src/dropin-core.c" "$ext/src/dropin.h" "$tree/src/postrx/"
+cp "$ext/src/postrx.c" "$ext/src/dropin-core.c" "$ext/src/dropin.h" "$ext/src/real.h" \
+	"$tree/src/postrx/"
 cp "$ext/include/liburing/postrx.h" "$tree/src/include/liburing/"
 cp "$top/uapi/linux/postrx.h" "$tree/src/include/linux/"
 while read -r p; do

@@ -72,6 +72,18 @@ static dev_t proc_devfd_rdev;
 #define DEVFD_MIN 1000
 
 /*
+ * /dev/postrx, opened here with open(2): the core calls nothing of
+ * liburing-ext's own (postrx.c), whose probing runs a ring through
+ * liburing, and so, in the shared libraries, back through dropin.c.
+ */
+static int dev_open(void)
+{
+	int fd = open(POSTRX_DEVICE_PATH, O_RDWR | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+/*
  * The process's /dev/postrx.  A program that closes every descriptor it
  * does not know (daemons do) closes it too, and its number may then be
  * another file: one fstat() per upgrade notices, and it is opened again.
@@ -88,7 +100,7 @@ static int devfd_get(void)	/* under rings_lock */
 			return proc_devfd;
 		proc_devfd = -1;	/* not ours any more: leave it be */
 	}
-	fd = io_uring_postrx_open();
+	fd = dev_open();
 	if (fd < 0)
 		return fd;
 	if (fstat(fd, &st)) {
@@ -141,7 +153,7 @@ int io_uring_postrx_enable(struct io_uring *ring)
 	if (ring->flags & IORING_SETUP_DEFER_TASKRUN)
 		return -EOPNOTSUPP;
 	/* Is postrx there?  The descriptor is opened at the first upgrade. */
-	devfd = io_uring_postrx_open();
+	devfd = dev_open();
 	if (devfd < 0)
 		return devfd;
 	close(devfd);

@@ -10,30 +10,22 @@
  * patched liburing calls the same core from inside those functions
  * instead (liburing-ext/patches/).
  */
-#include <dlfcn.h>
-
 #include "liburing/postrx.h"
 #include "dropin.h"
-
-#define REAL(name) ({							\
-	static typeof(&name) real_##name;				\
-	if (!real_##name)						\
-		real_##name = (typeof(&name))dlsym(RTLD_NEXT, #name);	\
-	real_##name;							\
-})
+#include "real.h"
 
 /* ---- submission and waiting */
 
 int io_uring_submit(struct io_uring *ring)
 {
 	postrx_dropin_flush(ring);
-	return REAL(io_uring_submit)(ring);
+	return LIBURING(io_uring_submit)(ring);
 }
 
 int io_uring_submit_and_wait(struct io_uring *ring, unsigned int wait_nr)
 {
 	postrx_dropin_flush(ring);
-	return REAL(io_uring_submit_and_wait)(ring, wait_nr);
+	return LIBURING(io_uring_submit_and_wait)(ring, wait_nr);
 }
 
 int io_uring_submit_and_wait_timeout(struct io_uring *ring,
@@ -43,14 +35,14 @@ int io_uring_submit_and_wait_timeout(struct io_uring *ring,
 				     sigset_t *sigmask)
 {
 	postrx_dropin_flush(ring);
-	return REAL(io_uring_submit_and_wait_timeout)(ring, cqe_ptr, wait_nr,
+	return LIBURING(io_uring_submit_and_wait_timeout)(ring, cqe_ptr, wait_nr,
 						      ts, sigmask);
 }
 
 int io_uring_submit_and_get_events(struct io_uring *ring)
 {
 	postrx_dropin_flush(ring);
-	return REAL(io_uring_submit_and_get_events)(ring);
+	return LIBURING(io_uring_submit_and_get_events)(ring);
 }
 
 int io_uring_wait_cqes(struct io_uring *ring, struct io_uring_cqe **cqe_ptr,
@@ -58,7 +50,7 @@ int io_uring_wait_cqes(struct io_uring *ring, struct io_uring_cqe **cqe_ptr,
 		       sigset_t *sigmask)
 {
 	postrx_dropin_flush(ring);
-	return REAL(io_uring_wait_cqes)(ring, cqe_ptr, wait_nr, ts, sigmask);
+	return LIBURING(io_uring_wait_cqes)(ring, cqe_ptr, wait_nr, ts, sigmask);
 }
 
 int io_uring_wait_cqe_timeout(struct io_uring *ring,
@@ -66,7 +58,7 @@ int io_uring_wait_cqe_timeout(struct io_uring *ring,
 			      struct __kernel_timespec *ts)
 {
 	postrx_dropin_flush(ring);
-	return REAL(io_uring_wait_cqe_timeout)(ring, cqe_ptr, ts);
+	return LIBURING(io_uring_wait_cqe_timeout)(ring, cqe_ptr, ts);
 }
 
 /* ---- buffer registration */
@@ -74,7 +66,7 @@ int io_uring_wait_cqe_timeout(struct io_uring *ring,
 int io_uring_register_buffers(struct io_uring *ring, const struct iovec *iovecs,
 			      unsigned int nr_iovecs)
 {
-	int ret = REAL(io_uring_register_buffers)(ring, iovecs, nr_iovecs);
+	int ret = LIBURING(io_uring_register_buffers)(ring, iovecs, nr_iovecs);
 
 	if (!ret)
 		postrx_dropin_view_set(ring, iovecs, nr_iovecs);
@@ -85,7 +77,7 @@ int io_uring_register_buffers_tags(struct io_uring *ring,
 				   const struct iovec *iovecs,
 				   const __u64 *tags, unsigned int nr)
 {
-	int ret = REAL(io_uring_register_buffers_tags)(ring, iovecs, tags, nr);
+	int ret = LIBURING(io_uring_register_buffers_tags)(ring, iovecs, tags, nr);
 
 	if (!ret)
 		postrx_dropin_view_set(ring, iovecs, nr);
@@ -94,7 +86,7 @@ int io_uring_register_buffers_tags(struct io_uring *ring,
 
 int io_uring_register_buffers_sparse(struct io_uring *ring, unsigned int nr)
 {
-	int ret = REAL(io_uring_register_buffers_sparse)(ring, nr);
+	int ret = LIBURING(io_uring_register_buffers_sparse)(ring, nr);
 
 	if (!ret)
 		postrx_dropin_view_set(ring, NULL, nr);
@@ -107,7 +99,7 @@ int io_uring_register_buffers_update_tag(struct io_uring *ring,
 					 const struct iovec *iovecs,
 					 const __u64 *tags, unsigned int nr)
 {
-	int ret = REAL(io_uring_register_buffers_update_tag)(ring, off, iovecs,
+	int ret = LIBURING(io_uring_register_buffers_update_tag)(ring, off, iovecs,
 							     tags, nr);
 
 	if (ret > 0)
@@ -118,7 +110,7 @@ int io_uring_register_buffers_update_tag(struct io_uring *ring,
 int io_uring_unregister_buffers(struct io_uring *ring)
 {
 	postrx_dropin_view_set(ring, NULL, 0);
-	return REAL(io_uring_unregister_buffers)(ring);
+	return LIBURING(io_uring_unregister_buffers)(ring);
 }
 
 /* The raw call: whatever it does to buffer slots, the view cannot follow. */
@@ -126,7 +118,7 @@ int io_uring_register(unsigned int fd, unsigned int opcode, const void *arg,
 		      unsigned int nr_args)
 {
 	postrx_dropin_raw_register(fd, opcode);
-	return REAL(io_uring_register)(fd, opcode, arg, nr_args);
+	return LIBURING(io_uring_register)(fd, opcode, arg, nr_args);
 }
 
 /* ---- set-up and exit */
@@ -134,7 +126,7 @@ int io_uring_register(unsigned int fd, unsigned int opcode, const void *arg,
 int io_uring_queue_init_params(unsigned int entries, struct io_uring *ring,
 			       struct io_uring_params *p)
 {
-	int ret = REAL(io_uring_queue_init_params)(entries, ring, p);
+	int ret = LIBURING(io_uring_queue_init_params)(entries, ring, p);
 
 	if (!ret)
 		postrx_dropin_ring_init(ring);
@@ -144,7 +136,7 @@ int io_uring_queue_init_params(unsigned int entries, struct io_uring *ring,
 int io_uring_queue_init(unsigned int entries, struct io_uring *ring,
 			unsigned int flags)
 {
-	int ret = REAL(io_uring_queue_init)(entries, ring, flags);
+	int ret = LIBURING(io_uring_queue_init)(entries, ring, flags);
 
 	if (!ret)
 		postrx_dropin_ring_init(ring);
@@ -154,5 +146,5 @@ int io_uring_queue_init(unsigned int entries, struct io_uring *ring,
 void io_uring_queue_exit(struct io_uring *ring)
 {
 	postrx_dropin_ring_exit(ring);
-	REAL(io_uring_queue_exit)(ring);
+	LIBURING(io_uring_queue_exit)(ring);
 }

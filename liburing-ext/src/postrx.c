@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * liburing-ext: opening and probing /dev/postrx.
+ * liburing-ext: opening and probing /dev/postrx.  The private rings here
+ * are set up, used and torn down with liburing's own functions (real.h),
+ * never through the shared libraries' drop-in definitions of them.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -8,6 +10,7 @@
 #include <unistd.h>
 
 #include "liburing/postrx.h"
+#include "real.h"
 
 int io_uring_postrx_open(void)
 {
@@ -36,18 +39,18 @@ static int run_private(void (*prep)(struct io_uring_sqe *sqe, int devfd,
 	struct io_uring ring;
 	int ret;
 
-	ret = io_uring_queue_init(2, &ring, 0);
+	ret = LIBURING(io_uring_queue_init)(2, &ring, 0);
 	if (ret < 0)
 		return ret;
 	prep(io_uring_get_sqe(&ring), devfd, sockfd, buf);
-	ret = io_uring_submit_and_wait(&ring, 1);
+	ret = LIBURING(io_uring_submit_and_wait)(&ring, 1);
 	if (ret >= 0)
 		ret = io_uring_wait_cqe(&ring, &cqe);
 	if (ret >= 0) {
 		ret = cqe->res;
 		io_uring_cqe_seen(&ring, cqe);
 	}
-	io_uring_queue_exit(&ring);
+	LIBURING(io_uring_queue_exit)(&ring);
 	return ret;
 }
 
