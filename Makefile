@@ -124,13 +124,29 @@ $(BUILD)/selftests/copycost: bench/copycost.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) -o $@ $<
 
-# postrx-recv and postrx-send (tools/postrx-recv/), linked like rxbench.
+# postrx-recv (tools/postrx-recv/: a file a concern, around recv.h) and
+# postrx-send (one file), linked like rxbench; built again without the
+# run-path for installation (below).  tool_objs DIR: postrx-recv's objects
+# in DIR.
+RECV_C		:= $(filter-out %/postrx-send.c,$(wildcard tools/postrx-recv/*.c))
+TOOL_HDRS	:= tools/common/stream.h tools/common/busytime.h uapi/linux/postrx.h \
+		   $(wildcard liburing-ext/include/liburing/*.h)
+TOOL_CFLAGS	= $(CFLAGS) -std=gnu11 $(WARN) $(USER_CPPFLAGS) -Iliburing-ext/include
+TOOL_LIBS	= -L$(BUILD)/liburing-ext -luring-ext -luring
+TOOL_RPATH	:= -Wl,-rpath,'$$ORIGIN/../liburing-ext'
+tool_objs	= $(patsubst tools/postrx-recv/%.c,$(1)/%.o,$(RECV_C))
+
 selftests: $(BUILD)/tools/postrx-recv $(BUILD)/tools/postrx-send
-$(BUILD)/tools/%: tools/postrx-recv/%.c tools/common/stream.h tools/common/busytime.h uapi/linux/postrx.h $(LIBEXT_DEPS)
+$(BUILD)/tools/obj/%.o: tools/postrx-recv/%.c tools/postrx-recv/recv.h $(TOOL_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -std=gnu11 $(WARN) $(USER_CPPFLAGS) -Iliburing-ext/include -o $@ $< \
-		-L$(BUILD)/liburing-ext -Wl,-rpath,'$$ORIGIN/../liburing-ext' \
-		-luring-ext -luring
+	$(CC) $(TOOL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tools/postrx-recv: $(call tool_objs,$(BUILD)/tools/obj) | liburing-ext
+	$(CC) $(CFLAGS) -o $@ $^ $(TOOL_RPATH) $(TOOL_LIBS)
+
+$(BUILD)/tools/postrx-send: tools/postrx-recv/postrx-send.c $(TOOL_HDRS) | liburing-ext
+	@mkdir -p $(dir $@)
+	$(CC) $(TOOL_CFLAGS) -o $@ $< $(TOOL_RPATH) $(TOOL_LIBS)
 
 # The iproute2 plugin that lets `ip link add A type pxnic peer name B`
 # work (ip loads it from IP_LIB_DIR).
@@ -202,11 +218,16 @@ install-build: dist-libext $(DIST_TOOLS) $(BUILD)/iproute2/link_pxnic.so
 dist-libext:
 	$(MAKE) -C liburing-ext TOP=$(TOP) O=$(BUILD)/liburing-ext $(DIST_LIBEXT)
 
-$(DIST)/%: tools/postrx-recv/%.c tools/common/stream.h tools/common/busytime.h \
-		uapi/linux/postrx.h $(wildcard liburing-ext/include/liburing/*.h) | dist-libext
+$(DIST)/obj/%.o: tools/postrx-recv/%.c tools/postrx-recv/recv.h $(TOOL_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -std=gnu11 $(WARN) $(USER_CPPFLAGS) -Iliburing-ext/include \
-		$(LDFLAGS) -o $@ $< -L$(BUILD)/liburing-ext -luring-ext -luring
+	$(CC) $(CPPFLAGS) $(TOOL_CFLAGS) -c -o $@ $<
+
+$(DIST)/postrx-recv: $(call tool_objs,$(DIST)/obj) | dist-libext
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(TOOL_LIBS)
+
+$(DIST)/postrx-send: tools/postrx-recv/postrx-send.c $(TOOL_HDRS) | dist-libext
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(TOOL_CFLAGS) $(LDFLAGS) -o $@ $< $(TOOL_LIBS)
 
 INSTALL_ENV = TOP=$(TOP) BUILD=$(BUILD) VERSION=$(VERSION) DESTDIR=$(DESTDIR) \
 	PREFIX=$(PREFIX) LIBDIR=$(LIBDIR) $(if $(IPLIBDIR),IPLIBDIR=$(IPLIBDIR)) \
