@@ -49,6 +49,7 @@ struct postrx_chan *postrx_chan_alloc(struct sock *sk, struct file *devfile)
 	kref_init(&chan->ref);		/* the attachment's reference */
 	INIT_LIST_HEAD(&chan->ranges);
 	INIT_LIST_HEAD(&chan->bounce);
+	spin_lock_init(&chan->write_lock);
 	spin_lock_init(&chan->place_lock);
 	hrtimer_init(&chan->push_timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
 	chan->push_timer.function = postrx_chan_push_timeout;
