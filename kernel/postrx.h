@@ -185,6 +185,7 @@ struct postrx_range {
 	struct list_head	node;		/* in chan->ranges while POSTED */
 	struct postrx_chan	*chan;		/* set once, when posted */
 	struct io_uring_cmd	*ioucmd;
+	u64			user_data;	/* its SQE's, for CANCEL */
 	/*
 	 * Hands the result to the range's owner (uring.c); called once, by
 	 * the channel, with the socket locked, in any context.
