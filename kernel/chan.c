@@ -49,6 +49,7 @@ struct postrx_chan *postrx_chan_alloc(struct sock *sk, struct file *devfile)
 	kref_init(&chan->ref);		/* the attachment's reference */
 	INIT_LIST_HEAD(&chan->ranges);
 	INIT_LIST_HEAD(&chan->bounce);
+	spin_lock_init(&chan->write_lock);
 	spin_lock_init(&chan->place_lock);
 	hrtimer_init(&chan->push_timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
 	chan->push_timer.function = postrx_chan_push_timeout;
@@ -178,32 +179,19 @@ static bool postrx_chan_may_push(struct postrx_chan *chan)
 /*
  * A push reached the head range @r, which holds bytes: end it there if it
  * does not wait for all and postrx_chan_may_push().  Returns true if @r
- * ended.
+ * ended.  The same step as a fill of no bytes, so the rule lives in one
+ * place.
  */
 bool postrx_chan_push(struct postrx_chan *chan, struct postrx_range *r)
 {
-	if (r->flags & POSTRX_RECV_WAITALL)
-		return false;
-	if (chan->steered) {
-		spin_lock_bh(&chan->place_lock);
-		if (!postrx_chan_may_push(chan)) {
-			spin_unlock_bh(&chan->place_lock);
-			return false;
-		}
-		list_del(&r->node);
-		spin_unlock_bh(&chan->place_lock);
-	} else {
-		list_del(&r->node);
-	}
-	postrx_range_done(r, r->filled);
-	return true;
+	return postrx_chan_fill(chan, r, 0, 0, POSTRX_FILL_PUSH);
 }
 
 /*
  * Account @n stream bytes just written at the head range @r, @placed of
  * them found in place (written by the device), copied late if @how has
  * POSTRX_FILL_LATE.  @r ends when full, or at a push (POSTRX_FILL_PUSH:
- * the bytes end an skb carrying PSH) as postrx_chan_push() decides; both
+ * the bytes end an skb carrying PSH) if postrx_chan_may_push(); both
  * in the same step under place_lock as the accounting, the one lock taken
  * per skb.  Returns true if @r ended (it is gone then).
  */

@@ -11,7 +11,7 @@
  * close run with the socket locked) and inside RTNL (drivers unregister
  * under it); the driver's flow_add/flow_del are called under it, so they
  * must take neither.  chan->flow is also written under chan->place_lock,
- * which is what postrx_place_begin() reads it under.
+ * which is what postrx_place() reads it under.
  *
  * Lifetime: a flow holds a reference on its channel; the channel outlives
  * every flow that points at it, and drivers stop using a flow before
@@ -139,10 +139,10 @@ static void postrx_dev_user_put(struct postrx_dev_user *du)
 
 /*
  * Take @flow out of its channel and its device, and free it.  The channel
- * lets go first: from then on postrx_place_begin() refuses the flow, and
+ * lets go first: from then on postrx_place() refuses the flow, and
  * a device write in flight has ended.  The driver may still hold the flow
  * in an RCU read-side section (its classifier lookup) when flow_del
- * returns; such a holder only reaches flow->chan and chan->place_lock and
+ * returns; such a holder only reaches flow->chan and the channel's locks and
  * finds the flow gone.  So the flow is freed after a grace period
  * (kfree_rcu), and so is the channel (postrx_chan_release()): nobody
  * waits for a grace period here, under the flow mutex and perhaps RTNL.
@@ -276,7 +276,7 @@ void postrx_flow_install(struct postrx_chan *chan)
 
 	/*
 	 * From here the consumer claims what it copies (place.c), and the
-	 * flow is visible to postrx_place_begin() before the device can
+	 * flow is visible to postrx_place() before the device can
 	 * call it.
 	 */
 	chan->steered = true;

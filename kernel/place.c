@@ -31,11 +31,12 @@
  *    disagree with what the device verified and placed, and no bytes that
  *    TCP refused stand in for the stream either;
  *  - the claim happens under chan->place_lock; the device's write follows
- *    outside it, marked in flight, with BH disabled so that it cannot be
- *    preempted.  Completion (taking a range off the channel) and a
- *    consumer copy over the same bytes wait for the write to end: a range
- *    never completes while the device writes into it, yet the consumer
- *    does not wait for writes it does not touch.
+ *    outside it, marked in flight, inside one call (postrx_place()) that
+ *    holds chan->write_lock throughout.  Completion (taking a range off
+ *    the channel) and a consumer copy over the same bytes wait for the
+ *    write by taking that lock: a range never completes while the device
+ *    writes into it, yet the consumer does not wait for writes it does
+ *    not touch.  Nothing is held when postrx_place() returns.
  *
  * Bytes the device placed ahead of the consumer are remembered as spans
  * (merged when contiguous, so an in-order stream has one).  If ranges must
@@ -161,30 +162,23 @@ static bool postrx_place_span_room(struct postrx_chan *chan, u32 seq)
 	return last->seq + last->len == seq;
 }
 
-int postrx_place_begin(struct postrx_flow *flow, u32 seq, u32 len,
-		       struct postrx_place *pl)
+/*
+ * Claim up to @len bytes from @seq for the device: checks, mapping and
+ * the claim in one step under place_lock.  The claim is marked in flight
+ * until postrx_place_written().  Called with write_lock held.
+ */
+static int postrx_place_claim_dev(struct postrx_chan *chan,
+				  struct postrx_flow *flow, u32 seq, u32 len,
+				  struct postrx_place *pl)
 {
-	struct postrx_chan *chan = flow->chan;
 	const struct tcp_sock *tp = tcp_sk(chan->sk);
 	u32 wnd_end;
 	int err;
 
-	if (!len)
-		return -EINVAL;
-
-	/*
-	 * BH stays disabled until postrx_place_end(): the write cannot be
-	 * preempted, so whoever waits for it below never waits for a task
-	 * that cannot run.
-	 */
-	local_bh_disable();
 	spin_lock(&chan->place_lock);
 	err = -ENOENT;
 	if (chan->flow != flow)
-		goto err_unlock;
-	err = -EBUSY;
-	if (chan->place_inflight)
-		goto err_unlock;
+		goto out;
 	/*
 	 * shutdown(SHUT_RD) ended the ranges while TCP goes on receiving;
 	 * postrx_shutdown() saved what was placed before, and nothing is
@@ -192,78 +186,112 @@ int postrx_place_begin(struct postrx_flow *flow, u32 seq, u32 len,
 	 */
 	err = -ESHUTDOWN;
 	if (READ_ONCE(chan->sk->sk_shutdown) & RCV_SHUTDOWN)
-		goto err_unlock;
+		goto out;
 	err = -EBADMSG;
 	if (chan->stream_err)
-		goto err_unlock;
+		goto out;
 	err = -EALREADY;
 	if (before(seq, chan->claim_next) ||
 	    before(seq, READ_ONCE(tp->rcv_nxt)))
-		goto err_unlock;
+		goto out;
 	err = -ERANGE;
 	wnd_end = READ_ONCE(tp->rcv_wup) + READ_ONCE(tp->rcv_wnd);
 	if (after(seq + len, wnd_end))
-		goto err_unlock;
+		goto out;
 	err = -ENOSPC;
 	if (chan->place_paused || !postrx_place_span_room(chan, seq))
-		goto err_unlock;
+		goto out;
 	err = postrx_place_map(chan, seq, len, pl);
 	if (err)
-		goto err_unlock;
+		goto out;
 
 	/*
 	 * The claim: no later placement may write these bytes again.  The
-	 * write itself happens outside the lock, marked in flight: the
-	 * consumer does not wait for it unless it must write the same bytes,
-	 * completion waits for it (postrx_place_wait()).
+	 * write itself happens outside place_lock, marked in flight: the
+	 * consumer does not wait for it unless it must write the same bytes.
 	 */
 	/* Read locklessly by rx.c's postrx_rx_worth_reading(). */
 	WRITE_ONCE(chan->claim_next, seq + pl->len);
 	chan->place_inflight = true;
 	chan->inflight_seq = seq;
 	chan->inflight_end = seq + pl->len;
+out:
 	spin_unlock(&chan->place_lock);
-	return 0;
-
-err_unlock:
-	spin_unlock(&chan->place_lock);
-	local_bh_enable();
 	return err;
 }
-EXPORT_SYMBOL_GPL(postrx_place_begin);
 
-void postrx_place_end(struct postrx_flow *flow, struct postrx_place *pl)
+/*
+ * The write of @pl is over.  If it succeeded its bytes are placed: record
+ * them as a span (merged with the last one when contiguous).  Otherwise
+ * they stay claimed but not placed, and the consumer copies them as it
+ * does any byte TCP hands it.  Called with write_lock held.
+ */
+static void postrx_place_written(struct postrx_chan *chan,
+				 const struct postrx_place *pl, bool placed)
 {
-	struct postrx_chan *chan = flow->chan;
 	struct postrx_span *last = NULL;
 
 	spin_lock(&chan->place_lock);
 	if (chan->nr_placed)
 		last = &chan->placed[chan->nr_placed - 1];
-	if (last && last->seq + last->len == pl->seq) {
+	if (placed && last && last->seq + last->len == pl->seq) {
 		last->len += pl->len;
-	} else {
+	} else if (placed) {
+		/* room was checked with the claim */
 		chan->placed[chan->nr_placed].seq = pl->seq;
 		chan->placed[chan->nr_placed].len = pl->len;
 		chan->nr_placed++;
 	}
 	chan->place_inflight = false;
 	spin_unlock(&chan->place_lock);
-	local_bh_enable();
 }
-EXPORT_SYMBOL_GPL(postrx_place_end);
+
+int postrx_place(struct postrx_flow *flow, u32 seq, u32 len,
+		 struct postrx_place *pl, postrx_write_t write, void *arg)
+{
+	struct postrx_chan *chan = flow->chan;
+	int err;
+
+	pl->seq = seq;
+	pl->len = 0;
+	pl->nr_dst = 0;
+	if (!len)
+		return -EINVAL;
+
+	/*
+	 * write_lock is held from the claim to the end of the write, with
+	 * BH disabled: one write per channel at a time, and whoever must
+	 * wait for it takes the lock (postrx_place_wait()).  The flow's
+	 * memory, and so chan's, is the caller's to keep valid (RCU).
+	 */
+	spin_lock_bh(&chan->write_lock);
+	err = postrx_place_claim_dev(chan, flow, seq, len, pl);
+	if (err) {
+		pl->len = 0;
+		pl->nr_dst = 0;
+	} else {
+		err = write(arg, pl);
+		postrx_place_written(chan, pl, !err);
+	}
+	spin_unlock_bh(&chan->write_lock);
+	return err;
+}
+EXPORT_SYMBOL_GPL(postrx_place);
 
 /*
  * Wait until no device write is in flight on @chan.  Called under
- * place_lock with BH disabled; the writer runs with BH disabled on another
- * CPU (never on ours, where it would have kept us from running), so this
- * waits for at most one segment's copy.
+ * place_lock with BH disabled; drops it while waiting.  The writer holds
+ * write_lock for the whole write, so taking and dropping it waits for
+ * exactly that write; a new claim may have started meanwhile, hence the
+ * loop.  Callers that must not see new claims pause placement first.
  */
 void postrx_place_wait(struct postrx_chan *chan)
+	__must_hold(&chan->place_lock)
 {
 	while (chan->place_inflight) {
 		spin_unlock(&chan->place_lock);
-		cpu_relax();
+		spin_lock(&chan->write_lock);
+		spin_unlock(&chan->write_lock);
 		spin_lock(&chan->place_lock);
 	}
 }

@@ -17,7 +17,9 @@
  *
  * Lock order: io_uring's ctx->uring_lock, then the socket lock, then
  * postrx_flow_mutex (flow.c), then chan->place_lock.  Nothing here takes
- * uring_lock while holding a socket lock.
+ * uring_lock while holding a socket lock.  chan->write_lock, taken only by
+ * postrx_place() and postrx_place_wait(), comes before place_lock and is
+ * never taken while holding it.
  *
  * chan->place_lock (a BH spinlock) serialises a device's placements with
  * the consumer and with completion.  It guards what a device reads or
@@ -27,6 +29,13 @@
  * read them without place_lock.  Channels that were never steered
  * (chan->steered false: no device can call in) skip place_lock in the
  * consumer.
+ *
+ * chan->write_lock (a BH spinlock) is held by postrx_place() across a
+ * device's claim and write.  Whoever must wait for a write in flight
+ * (completion, a consumer copy over the same bytes, unpublishing the
+ * flow) takes and drops it (postrx_place_wait()).  A lock rather than a
+ * flag to spin on: on PREEMPT_RT the writer may be preempted, and a
+ * waiter blocking on the lock boosts it instead of spinning against it.
  */
 #ifndef _POSTRX_INTERNAL_H
 #define _POSTRX_INTERNAL_H
@@ -126,6 +135,8 @@ struct postrx_chan {
 	int			flow_err;	/* why none was, if it failed */
 	struct list_head	bounce;
 
+	spinlock_t		write_lock;	/* see above */
+
 	/* Under place_lock and the socket lock; see above. */
 	spinlock_t		place_lock;
 	struct postrx_flow	*flow;
@@ -174,6 +185,7 @@ struct postrx_range {
 	struct list_head	node;		/* in chan->ranges while POSTED */
 	struct postrx_chan	*chan;		/* set once, when posted */
 	struct io_uring_cmd	*ioucmd;
+	u64			user_data;	/* its SQE's, for CANCEL */
 	/*
 	 * Hands the result to the range's owner (uring.c); called once, by
 	 * the channel, with the socket locked, in any context.

@@ -12,7 +12,6 @@
  */
 #include <linux/kernel.h>
 #include <linux/io_uring/cmd.h>
-#include <linux/io_uring_types.h>
 #include <linux/net.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -140,6 +139,8 @@ static int postrx_cmd_query(struct io_uring_cmd *ioucmd,
 		.recv_flags	= POSTRX_RECV_FLAGS,
 		.max_posted	= POSTRX_MAX_POSTED,
 		.max_recv_len	= POSTRX_RECV_MAX,
+		.features	= POSTRX_FEAT_PUSH_END |
+				  POSTRX_FEAT_CANCEL_BY_FILE,
 	};
 
 	if (ioucmd->flags || READ_ONCE(sqe->buf_index) ||
@@ -211,6 +212,12 @@ static int postrx_cmd_recv(struct io_uring_cmd *ioucmd,
 	if (ret)
 		goto err_free_range;
 	r->ioucmd = ioucmd;
+	/*
+	 * The tag POSTRX_CMD_CANCEL names the range by: the application's
+	 * own user_data, read from the SQE as the command arrives, since
+	 * io_uring's request (and its CQE) is not ours to look into.
+	 */
+	r->user_data = READ_ONCE(sqe->user_data);
 	r->done = postrx_uring_complete;
 	r->len = len;
 	r->flags = cmd.flags;
@@ -333,21 +340,24 @@ static int postrx_cmd_stats(struct io_uring_cmd *ioucmd,
 	return postrx_copy_out(uaddr, len, &st, sizeof(st));
 }
 
-static bool postrx_cancel_match(struct postrx_range *r, struct io_ring_ctx *ctx,
-				u32 flags, u64 user_data)
+/*
+ * Does a CANCEL through @file with @flags and @user_data reach @r?  Only
+ * ranges posted through the same open /dev/postrx file: the scope is what
+ * io_uring_cmd shows us, not the ring, whose internals are io_uring's.
+ */
+static bool postrx_cancel_match(const struct postrx_range *r,
+				const struct file *file, u32 flags,
+				u64 user_data)
 {
-	struct io_kiocb *req = cmd_to_io_kiocb(r->ioucmd);
-
-	if (req->ctx != ctx)
+	if (r->ioucmd->file != file)
 		return false;
-	return (flags & POSTRX_CANCEL_ALL) || req->cqe.user_data == user_data;
+	return (flags & POSTRX_CANCEL_ALL) || r->user_data == user_data;
 }
 
 static int postrx_cmd_cancel(struct io_uring_cmd *ioucmd,
 			     const struct io_uring_sqe *sqe,
 			     unsigned int issue_flags)
 {
-	struct io_ring_ctx *ctx = cmd_to_io_kiocb(ioucmd)->ctx;
 	u64 user_data = READ_ONCE(sqe->addr);
 	struct postrx_range *r, *tmp;
 	struct postrx_sock_cmd cmd;
@@ -381,7 +391,8 @@ static int postrx_cmd_cancel(struct io_uring_cmd *ioucmd,
 		list_for_each_entry_safe(r, tmp, &chan->ranges, node) {
 			if (ret)
 				break;
-			if (!postrx_cancel_match(r, ctx, cmd.flags, user_data))
+			if (!postrx_cancel_match(r, ioucmd->file, cmd.flags,
+						 user_data))
 				continue;
 			postrx_chan_end(r, -ECANCELED);
 			n++;

@@ -7,7 +7,7 @@
  * The driver registers its net_device.  When the first buffer is posted on
  * a TCP socket whose traffic arrives on that device, postrx calls
  * ->flow_add() with the flow's key; the driver programs its classifier so
- * that segments matching the key are handed to postrx_place_begin().
+ * that segments matching the key are handed to postrx_place().
  * postrx calls ->flow_del() when the socket is closed, or when the device
  * unregisters.  Before it does, postrx stops accepting the flow: a call
  * with it that begins after that fails with -ENOENT, and a write in flight
@@ -16,36 +16,40 @@
  * (or with BH disabled) needs no grace period of its own: it unpublishes
  * the flow and frees its own entry with kfree_rcu().
  *
- * For each classified segment with payload, the driver asks for the
- * destination:
+ * For each classified segment with payload, the driver asks postrx to
+ * claim the bytes and has them written in one call:
  *
- *	err = postrx_place_begin(flow, seq, len, &pl);
- *	if (!err) {
- *		... write pl.len bytes of payload into pl.dst[0..pl.nr_dst) ...
- *		... get_page() each pl.dst[i].bv_page for the skb's frags ...
- *		postrx_place_end(flow, &pl);
- *		... attach pl.dst[] as the skb's page frags, put the rest of
- *		    the payload (from seq + pl.len) into ordinary buffers ...
+ *	static int my_write(void *arg, const struct postrx_place *pl)
+ *	{
+ *		... write pl->len bytes of payload into pl->dst[0..nr_dst) ...
+ *		... get_page() each pl->dst[i].bv_page for the skb's frags ...
+ *		return 0;
  *	}
  *
- * The page references must be taken before postrx_place_end(): once the
- * lock is dropped the buffer may complete, be unregistered and its pages
- * freed.  A claim always starts at @seq (pl.seq == seq) and may cover
- * fewer bytes than asked.
+ *	err = postrx_place(flow, seq, len, &pl, my_write, seg);
+ *	if (!err)
+ *		... attach pl.dst[] as the skb's page frags, put the rest of
+ *		    the payload (from seq + pl.len) into ordinary buffers ...
  *
- * postrx_place_begin() claims the bytes (they lie in a posted, unfilled
- * buffer, ahead of the consumer, never claimed before, inside the TCP
- * receive window) and marks a write in flight on the channel until
- * postrx_place_end(): completion of a buffer, and a consumer copy over the
- * same bytes, wait for it, so a buffer never completes while the device
- * writes into it.  BH (and so preemption) is disabled from a successful
- * begin to end: the write must not sleep, and a waiter never waits for a
- * writer that cannot run.  The model writes with its engine's CPU; a
- * device writing by DMA would call end from its DMA completion, which
- * this interface does not support yet (it would need the in-flight mark
- * to outlive the BH-disabled section).  One claim may be in flight per
- * flow (-EBUSY otherwise).  The driver must verify the segment's checksum
- * before it asks: a claim is never given back.
+ * postrx_place() claims the bytes (they lie in a posted, unfilled buffer,
+ * ahead of the consumer, never claimed before, inside the TCP receive
+ * window), calls @write, and records the bytes as placed if it returned
+ * 0.  Nothing is held when it returns.  During @write the channel's write
+ * lock is held with BH disabled: @write must not sleep, and whoever must
+ * wait for it (completion of the buffer, a consumer copy over the same
+ * bytes, the flow's removal) blocks on that lock, so a buffer never
+ * completes while the device writes into it.  That includes PREEMPT_RT,
+ * where the lock is a sleeping one and a waiter boosts the writer.  The
+ * page references must be taken inside @write: once postrx_place()
+ * returns the buffer may complete, be unregistered and its pages freed.
+ * A claim always starts at @seq (pl.seq == seq) and may cover fewer bytes
+ * than asked.  The model writes with its engine's CPU; a device writing
+ * by DMA would have to complete the DMA inside @write, which this
+ * interface does not support asynchronously yet.  One claim at a time
+ * per flow: a second caller waits for the first.  The driver must verify
+ * the segment's checksum before it asks: a claim is never given back.
+ * If @write fails, the claimed bytes are not placed: the consumer copies
+ * them from whatever skb TCP delivers.
  *
  * The skb the driver then passes up carries the headers in its linear
  * area and pl.dst[] as frags.  TCP consumes it like any other skb; where a
@@ -119,19 +123,25 @@ int postrx_dev_register(struct net_device *dev,
 void postrx_dev_unregister(struct net_device *dev);
 
 /*
- * Returns 0 with @pl filled and BH disabled until postrx_place_end(), or
- * a negative errno, nothing claimed:
+ * The driver's write of one claim (see above): returns 0 if every byte
+ * of @pl was written and its pages referenced, else a negative errno.
+ * Runs with BH disabled under the channel's write lock; must not sleep.
+ */
+typedef int (*postrx_write_t)(void *arg, const struct postrx_place *pl);
+
+/*
+ * Returns 0 with @pl's bytes claimed, written by @write and placed, or a
+ * negative errno; pl->len is 0 if nothing was claimed:
  *   -EINVAL	@len is 0
  *   -ENOENT	the flow is gone (socket closing)
  *   -ENOSPC	no posted buffer covers @seq
  *   -EALREADY	@seq lies behind what was already claimed or consumed
  *   -ERANGE	outside the TCP receive window
- *   -EBUSY	a claim of this flow is still in flight
  *   -ESHUTDOWN	the socket's read side is shut down
  *   -EBADMSG	the stream failed: TCP contradicted placed bytes
+ * or @write's errno: pl->len bytes were claimed but are not placed.
  */
-int postrx_place_begin(struct postrx_flow *flow, u32 seq, u32 len,
-		       struct postrx_place *pl);
-void postrx_place_end(struct postrx_flow *flow, struct postrx_place *pl);
+int postrx_place(struct postrx_flow *flow, u32 seq, u32 len,
+		 struct postrx_place *pl, postrx_write_t write, void *arg);
 
 #endif /* _POSTRX_DRIVER_H */

@@ -13,7 +13,7 @@
  *     in (CHECKSUM_PARTIAL: the virtual wire is trusted),
  *  3. looks the segment up in the flow table and, for a classified flow,
  *     writes the payload into the posted buffer that postrx hands out
- *     (postrx_place_begin/end),
+ *     (postrx_place() with pxnic_write_payload()),
  *  4. builds a header-split RX skb: the headers in the linear area, the
  *     placed pieces as page frags, the rest of the payload copied into the
  *     device's ordinary RX pages.  A TSO super-segment arrives as one RX
@@ -382,18 +382,6 @@ static struct sk_buff *pxnic_build_placed(struct pxnic_priv *priv,
 /* ---- placement --------------------------------------------------------- */
 
 /*
- * Classify @s and, for a flow in the table, claim and write its payload.
- * Returns 0 with @c filled and its pages referenced, or the reason for the
- * fallback (-ESRCH: no flow; else postrx_place_begin()'s errno).
- *
- * rcu_read_lock() is held from the lookup to postrx_place_end(): that is
- * what keeps the flow's memory valid after a concurrent ->flow_del
- * (flow.c; postrx then refuses the flow).  The page references are
- * taken while the write is still marked in flight (before
- * postrx_place_end()), so the destination cannot complete and be
- * unregistered before the skb owns its pages.
- */
-/*
  * A packet tap on the device (tcpdump, an ETH_P_ALL packet socket, a
  * socket bound to this device for a protocol) keeps a clone of every skb
  * it sees and reads it later, when the buffer the frags point into may
@@ -407,66 +395,85 @@ static bool pxnic_tapped(struct net_device *dev)
 	       !list_empty(&dev->ptype_specific);
 }
 
+/* What pxnic_write_payload() writes from: one segment of a TX skb. */
+struct pxnic_write_src {
+	const struct sk_buff	*tx;
+	const struct pxnic_seg	*s;
+	struct pxnic_claim	*c;
+};
+
+/*
+ * The model's DMA write of one claim, called by postrx_place(): the
+ * claimed payload into the posted pages, then a reference on each page
+ * for the skb's frags, taken before postrx_place() returns (after that
+ * the buffer may complete and be unregistered).
+ */
+static int pxnic_write_payload(void *arg, const struct postrx_place *pl)
+{
+	const struct pxnic_write_src *src = arg;
+	u32 off = src->s->hdr_len + (pl->seq - src->s->seq);
+	unsigned int i;
+	u32 done = 0;
+
+	if (WARN_ON_ONCE(pl->seq != src->s->seq || pl->len > src->s->pay_len ||
+			 pl->nr_dst > POSTRX_PLACE_MAX_DST))
+		return -EINVAL;
+	for (i = 0; i < pl->nr_dst; i++) {
+		const struct bio_vec *bv = &pl->dst[i];
+		u8 *va;
+		int err;
+
+		if (WARN_ON_ONCE(bv->bv_offset + bv->bv_len > PAGE_SIZE ||
+				 done + bv->bv_len > pl->len))
+			return -EINVAL;
+		va = kmap_local_page(bv->bv_page);
+		err = skb_copy_bits(src->tx, off + done, va + bv->bv_offset,
+				    bv->bv_len);
+		kunmap_local(va);
+		if (err)
+			return err;
+		done += bv->bv_len;
+	}
+	if (done != pl->len)
+		return -EINVAL;
+	for (i = 0; i < pl->nr_dst; i++)
+		get_page(pl->dst[i].bv_page);
+	src->c->pinned = true;
+	return 0;
+}
+
+/*
+ * Classify @s and, for a flow in the table, claim and write its payload.
+ * Returns 0 with @c filled and its pages referenced, or the reason for the
+ * fallback (-ESRCH: no flow, -EPIPE: tapped; else postrx_place()'s
+ * errno).  rcu_read_lock() is held from the lookup until postrx_place()
+ * returns: that is what keeps the flow's memory valid after a concurrent
+ * ->flow_del (flow.c; postrx then refuses the flow).
+ */
 static int pxnic_place(struct pxnic_priv *priv, const struct sk_buff *tx,
 		       const struct pxnic_seg *s, struct pxnic_claim *c)
 {
+	struct pxnic_write_src src = { .tx = tx, .s = s, .c = c };
 	struct postrx_flow *flow;
-	unsigned int i, done = 0;
-	bool bad = false;
 	int err;
 
 	if (pxnic_tapped(priv->dev))
 		return -EPIPE;
 	rcu_read_lock();
 	flow = pxnic_flow_lookup(&priv->flows, &s->key);
-	if (!flow) {
-		err = -ESRCH;
-		goto out;
-	}
-	err = postrx_place_begin(flow, s->seq, s->pay_len, &c->pl);
-	if (err)
-		goto out;
-
-	c->off = c->pl.seq - s->seq;
-	c->len = c->pl.len;
-	if (WARN_ON_ONCE(c->off > s->pay_len || c->len > s->pay_len - c->off ||
-			 c->pl.nr_dst > POSTRX_PLACE_MAX_DST))
-		bad = true;
-	for (i = 0; !bad && i < c->pl.nr_dst; i++) {
-		struct bio_vec *bv = &c->pl.dst[i];
-		u8 *va;
-
-		if (WARN_ON_ONCE(bv->bv_offset + bv->bv_len > PAGE_SIZE ||
-				 done + bv->bv_len > c->len)) {
-			bad = true;
-			break;
-		}
-		/* The DMA write of the model: payload into the posted page. */
-		va = kmap_local_page(bv->bv_page);
-		if (skb_copy_bits(tx, s->hdr_len + c->off + done,
-				  va + bv->bv_offset, bv->bv_len))
-			bad = true;
-		kunmap_local(va);
-		done += bv->bv_len;
-	}
-	if (!bad && done != c->len)
-		bad = true;
-	if (!bad) {
-		for (i = 0; i < c->pl.nr_dst; i++)
-			get_page(c->pl.dst[i].bv_page);
-		c->pinned = true;
-	}
-	postrx_place_end(flow, &c->pl);
+	err = flow ? postrx_place(flow, s->seq, s->pay_len, &c->pl,
+				  pxnic_write_payload, &src) : -ESRCH;
+	rcu_read_unlock();
 	/*
 	 * A claim is never given back.  If the write went wrong the skb
 	 * carries copies instead; the consumer then copies over the claimed
 	 * range as it does for a retransmission.
 	 */
-	if (bad)
-		err = -EINVAL;
-out:
-	rcu_read_unlock();
-	return err;
+	if (err)
+		return err;
+	c->off = 0;
+	c->len = c->pl.len;
+	return 0;
 }
 
 /* ---- the RX ring and NAPI ---------------------------------------------- */

@@ -14,7 +14,7 @@
  * flows already installed keep being steered.
  *
  * Locking and lifetimes: lookups run under rcu_read_lock() and the engine
- * keeps that lock until it is done with the flow (postrx_place_end()).
+ * keeps that lock until postrx_place() has returned.
  * A lookup writes nothing shared: no reference, no counter.
  * Adds and deletes take the table spinlock (process context only: the
  * engine never takes it).  ->flow_del unlinks the entry under the lock

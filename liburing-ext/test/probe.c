@@ -23,8 +23,7 @@ int main(void)
 		fprintf(stderr, "probe: %s\n", strerror(-ret));
 		return 1;
 	}
-	if (q.version != POSTRX_UAPI_VERSION ||
-	    !(q.commands & POSTRX_CMD_BIT(POSTRX_CMD_RECV)) ||
+	if (!(q.commands & POSTRX_CMD_BIT(POSTRX_CMD_RECV)) ||
 	    !(q.recv_flags & POSTRX_RECV_WAITALL) || !q.max_posted) {
 		fprintf(stderr, "probe: unexpected answer\n");
 		return 1;

@@ -139,7 +139,10 @@ static void random_sqe(FIXTURE_DATA(fuzz) *self, struct io_uring_sqe *sqe,
 	}
 	if (rnd() % 8 == 0)
 		sqe->flags |= IOSQE_ASYNC;
-	sqe->cmd_op = rnd() % 8 ? 1 + rnd() % 5 : (uint32_t)rnd();
+	sqe->cmd_op = rnd() % 8 ? PICK(POSTRX_CMD_QUERY, POSTRX_CMD_RECV,
+				       POSTRX_CMD_STATS, POSTRX_CMD_CANCEL,
+				       _IOWR('x', 5, struct postrx_sock_cmd)) :
+				  (uint32_t)rnd();
 	sqe->addr = PICK(0, s, s + 1, s + 4095, s + SCRATCH / 2 - 64,
 			 s + SCRATCH / 2, s + SCRATCH - 1, s + SCRATCH,
 			 s + rnd() % SCRATCH, (uintptr_t)self->none,

@@ -78,8 +78,9 @@ static inline void io_uring_prep_postrx_stats(struct io_uring_sqe *sqe,
 }
 
 /*
- * Cancel the buffer posted with @user_data on @sockfd by this ring, or all
- * of them with POSTRX_CANCEL_ALL in @flags (then @user_data must be 0).
+ * Cancel the buffer posted with @user_data on @sockfd through @devfd's
+ * open /dev/postrx file (from any ring), or all of them with
+ * POSTRX_CANCEL_ALL in @flags (then @user_data must be 0).
  */
 static inline void io_uring_prep_postrx_cancel(struct io_uring_sqe *sqe,
 					       int devfd, int sockfd,
