@@ -135,6 +135,24 @@ static struct dropin_ring *find_ring(struct io_uring *ring)
 	return ring ? slot_of(ring) : NULL;
 }
 
+/*
+ * @ring's drop-in state with rings_lock held, or NULL (lock not held) if
+ * no ring is enabled or @ring is not: the hooks' common first step, a
+ * lock-free check first so that programs that never enable pay nothing.
+ */
+static struct dropin_ring *lock_ring(struct io_uring *ring)
+{
+	struct dropin_ring *d;
+
+	if (!__atomic_load_n(&nr_enabled, __ATOMIC_ACQUIRE))
+		return NULL;
+	pthread_mutex_lock(&rings_lock);
+	d = find_ring(ring);
+	if (!d)
+		pthread_mutex_unlock(&rings_lock);
+	return d;
+}
+
 int io_uring_postrx_enable(struct io_uring *ring)
 {
 	struct dropin_ring *d;
@@ -272,16 +290,13 @@ void postrx_dropin_flush(struct io_uring *ring)
 {
 	struct io_uring_sq *sq = &ring->sq;
 	int shift = ring->flags & IORING_SETUP_SQE128 ? 1 : 0;
-	struct dropin_ring *d;
+	struct dropin_ring *d = lock_ring(ring);
 	unsigned int i;
 
-	if (!__atomic_load_n(&nr_enabled, __ATOMIC_ACQUIRE))
+	if (!d)
 		return;
-	pthread_mutex_lock(&rings_lock);
-	d = find_ring(ring);
-	if (d)
-		for (i = sq->sqe_head; i != sq->sqe_tail; i++)
-			upgrade_sqe(d, &sq->sqes[(i & sq->ring_mask) << shift]);
+	for (i = sq->sqe_head; i != sq->sqe_tail; i++)
+		upgrade_sqe(d, &sq->sqes[(i & sq->ring_mask) << shift]);
 	pthread_mutex_unlock(&rings_lock);
 }
 
@@ -295,19 +310,15 @@ void postrx_dropin_flush(struct io_uring *ring)
 void postrx_dropin_view_set(struct io_uring *ring, const struct iovec *iovecs,
 			    unsigned int nr)
 {
-	struct dropin_ring *d;
+	struct dropin_ring *d = lock_ring(ring);
 
-	if (!__atomic_load_n(&nr_enabled, __ATOMIC_ACQUIRE))
+	if (!d)
 		return;
-	pthread_mutex_lock(&rings_lock);
-	d = find_ring(ring);
-	if (d) {
-		free(d->bufs);
-		d->bufs = calloc(nr ? nr : 1, sizeof(*d->bufs));
-		d->nbufs = d->bufs ? nr : 0;
-		if (d->bufs && iovecs)
-			memcpy(d->bufs, iovecs, nr * sizeof(*iovecs));
-	}
+	free(d->bufs);
+	d->bufs = calloc(nr ? nr : 1, sizeof(*d->bufs));
+	d->nbufs = d->bufs ? nr : 0;
+	if (d->bufs && iovecs)
+		memcpy(d->bufs, iovecs, nr * sizeof(*iovecs));
 	pthread_mutex_unlock(&rings_lock);
 }
 
@@ -322,18 +333,14 @@ static void view_forget(struct dropin_ring *d)
 void postrx_dropin_view_update(struct io_uring *ring, unsigned int off,
 			       const struct iovec *iovecs, unsigned int nr)
 {
-	struct dropin_ring *d;
+	struct dropin_ring *d = lock_ring(ring);
 
-	if (!__atomic_load_n(&nr_enabled, __ATOMIC_ACQUIRE))
+	if (!d)
 		return;
-	pthread_mutex_lock(&rings_lock);
-	d = find_ring(ring);
-	if (d) {
-		if (off <= d->nbufs && nr <= d->nbufs - off)
-			memcpy(d->bufs + off, iovecs, nr * sizeof(*iovecs));
-		else
-			view_forget(d);
-	}
+	if (off <= d->nbufs && nr <= d->nbufs - off)
+		memcpy(d->bufs + off, iovecs, nr * sizeof(*iovecs));
+	else
+		view_forget(d);
 	pthread_mutex_unlock(&rings_lock);
 }
 
