@@ -19,13 +19,28 @@
 #define NBUF	4
 #define BUFSZ	(256 << 10)
 
+/* Listen on @port, any IPv4 address; return the first connection. */
+static int accept_one(const char *port)
+{
+	struct sockaddr_in a = {
+		.sin_family = AF_INET,
+		.sin_port = htons(atoi(port)),
+	};
+	int one = 1, lfd = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (lfd < 0 ||
+	    setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(lfd, (void *)&a, sizeof(a)) || listen(lfd, 1))
+		return -1;
+	return accept(lfd, NULL, NULL);
+}
+
 int main(int argc, char **argv)
 {
 	static char bufs[NBUF][BUFSZ] __attribute__((aligned(4096)));
-	struct sockaddr_in a = { .sin_family = AF_INET };
 	struct iovec iov = { bufs, sizeof(bufs) };
 	uint64_t hash = 0xcbf29ce484222325ULL, total = 0;
-	int one = 1, lfd, fd, devfd, i, inflight = 0, next = 0;
+	int fd, devfd, i, inflight = 0, next = 0;
 	struct postrx_stats st = { 0 };
 	struct io_uring_cqe *cqe;
 	struct io_uring ring;
@@ -37,13 +52,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "postrx: %s\n", strerror(-devfd));
 		return 1;
 	}
-	a.sin_port = htons(atoi(argv[1]));
-	lfd = socket(AF_INET, SOCK_STREAM, 0);
-	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(lfd, (void *)&a, sizeof(a)) || listen(lfd, 1))
+	fd = accept_one(argv[1]);
+	if (fd < 0)
 		return perror("listen"), 1;
-	fd = accept(lfd, NULL, NULL);
-	if (fd < 0 || io_uring_queue_init(8, &ring, 0) ||
+	if (io_uring_queue_init(8, &ring, 0) ||
 	    io_uring_register_buffers(&ring, &iov, 1))
 		return perror("setup"), 1;
 
