@@ -159,14 +159,130 @@ struct postrx_frag_cursor {
 };
 
 /*
+ * Take one piece of frag @frag (which starts at @frag_start in @skb) into
+ * @r: the bytes from skb offset @offset, stream position @seq, at most
+ * @len of them and no more than lie in one source page and one
+ * destination page.  A piece whose bytes were bounced (place.c) is copied
+ * from the bounce copy, since the memory the frag points at may have gone
+ * back to the application, even if it is posted again here.  A piece
+ * that is exactly its destination (same page and offset) carries bytes a
+ * device already placed there: nothing to copy, *@in_place is set.
+ * Anything else is copied, or compared where it lands on placed bytes.
+ * Returns the bytes taken, or a negative errno.
+ */
+static int postrx_take_piece(struct postrx_chan *chan, struct postrx_range *r,
+			     const struct sk_buff *skb, const skb_frag_t *frag,
+			     unsigned int frag_start, unsigned int offset,
+			     u32 seq, u32 len, bool *in_place)
+{
+	size_t src_pos = skb_frag_off(frag) + offset - frag_start;
+	struct page *src_page = nth_page(skb_frag_page(frag),
+					 src_pos >> PAGE_SHIFT);
+	u32 src_off = offset_in_page(src_pos);
+	const struct postrx_bounce *bounce = NULL;
+	u32 dst_off, bounce_off, chunk;
+	struct page *dst_page;
+	int ret;
+
+	*in_place = false;
+	chunk = min_t(u32, len, PAGE_SIZE - src_off);
+	chunk = min(chunk, postrx_iter_dst(&r->iter, &dst_page, &dst_off));
+	if (!list_empty(&chan->bounce))
+		bounce = postrx_bounce_find(chan, seq, src_page, src_off,
+					    &bounce_off);
+	if (bounce) {
+		chunk = min(chunk, bounce->len - bounce_off);
+		if (copy_page_to_iter(bounce->bpage, bounce->boff + bounce_off,
+				      chunk, &r->iter) != chunk)
+			return -EFAULT;
+		return chunk;
+	}
+	if (src_page == dst_page && src_off == dst_off) {
+		iov_iter_advance(&r->iter, chunk);
+		*in_place = true;
+		return chunk;
+	}
+	ret = postrx_take_placed(chan, seq, &chunk, src_page, src_off,
+				 dst_page, dst_off);
+	if (ret < 0)
+		return ret;
+	if (ret)
+		iov_iter_advance(&r->iter, chunk);
+	else if (skb_copy_datagram_iter(skb, offset, &r->iter, chunk))
+		return -EFAULT;
+	return chunk;
+}
+
+/*
+ * Take the bytes of frag @frag (at @frag_start in @skb) from skb offset
+ * *@offset up to @end, piece by piece; *@offset moves past them.  Stream
+ * position of skb offset o: @seq0 + o.  Returns the bytes found in place,
+ * or a negative errno.
+ */
+static int postrx_take_frag(struct postrx_chan *chan, struct postrx_range *r,
+			    const struct sk_buff *skb, const skb_frag_t *frag,
+			    unsigned int frag_start, unsigned int *offset,
+			    unsigned int end, u32 seq0)
+{
+	unsigned int stop = min(frag_start + skb_frag_size(frag), end);
+	int placed = 0;
+
+	while (*offset < stop) {
+		bool in_place;
+		int taken;
+
+		taken = postrx_take_piece(chan, r, skb, frag, frag_start,
+					  *offset, seq0 + *offset,
+					  stop - *offset, &in_place);
+		if (taken < 0)
+			return taken;
+		if (in_place)
+			placed += taken;
+		*offset += taken;
+	}
+	return placed;
+}
+
+static int postrx_take(struct postrx_chan *chan, struct postrx_range *r,
+		       struct sk_buff *skb, unsigned int offset, u32 seq,
+		       u32 n, struct postrx_frag_cursor *cur);
+
+/*
+ * Take [@offset, @end) of @skb's frag list, whose first skb starts at
+ * @start: GRO may have chained placed skbs there, and they are taken the
+ * same way, one level down, as skb_copy_datagram_iter() does.  Returns
+ * the bytes found in place, or a negative errno.
+ */
+static int postrx_take_frag_list(struct postrx_chan *chan,
+				 struct postrx_range *r, struct sk_buff *skb,
+				 unsigned int start, unsigned int offset,
+				 unsigned int end, u32 seq0)
+{
+	struct sk_buff *frag_skb;
+	int placed = 0, ret;
+
+	skb_walk_frags(skb, frag_skb) {
+		unsigned int frag_end = start + frag_skb->len;
+
+		if (offset < end && offset < frag_end) {
+			u32 len = min(end, frag_end) - offset;
+
+			ret = postrx_take(chan, r, frag_skb, offset - start,
+					  seq0 + offset, len, NULL);
+			if (ret < 0)
+				return ret;
+			placed += ret;
+			offset += len;
+		}
+		start = frag_end;
+	}
+	return offset == end ? placed : -EFAULT;
+}
+
+/*
  * Take @n bytes of @skb at @offset (stream position @seq) into @r on a
- * steered channel.  Frag by frag: a frag that is exactly the destination
- * (same page and offset) carries bytes a device already placed there, so
- * there is nothing to copy; a frag whose bytes were bounced (place.c) is
- * copied from the bounce copy, since the memory it points at may have gone
- * back to the application; anything else is copied.  GRO may have chained
- * placed skbs on the frag list: those are taken the same way, one level
- * down, as skb_copy_datagram_iter() does.  @cur (NULL one level down)
+ * steered channel: the linear part by copy, then frag by frag
+ * (postrx_take_frag()), then the frag list.  @cur (NULL one level down)
  * starts the frag walk where the previous take from @skb stopped, and is
  * left where this one stops.  Returns the bytes found in place, or a
  * negative errno.
@@ -176,97 +292,45 @@ static int postrx_take(struct postrx_chan *chan, struct postrx_range *r,
 		       u32 n, struct postrx_frag_cursor *cur)
 {
 	const struct skb_shared_info *shinfo = skb_shinfo(skb);
-	unsigned int start = skb_headlen(skb);
+	unsigned int frag_start = skb_headlen(skb);
 	unsigned int end = offset + n;
-	struct sk_buff *frag_iter;
+	u32 seq0 = seq - offset;	/* stream position of skb offset 0 */
 	unsigned int i = 0;
-	u32 placed = 0;
-	int ret;
+	int placed = 0, ret;
 
 	if (cur && cur->start <= offset) {
 		i = cur->i;
-		start = cur->start;
+		frag_start = cur->start;
 	}
-	if (offset < start) {
-		u32 k = min(start, end) - offset;
+	if (offset < frag_start) {
+		u32 len = min(frag_start, end) - offset;
 
-		if (skb_copy_datagram_iter(skb, offset, &r->iter, k))
+		if (skb_copy_datagram_iter(skb, offset, &r->iter, len))
 			return -EFAULT;
-		offset += k;
+		offset += len;
 	}
-
 	for (; i < shinfo->nr_frags && offset < end; i++) {
 		const skb_frag_t *frag = &shinfo->frags[i];
-		unsigned int fend = start + skb_frag_size(frag);
 
-		while (offset < fend && offset < end) {
-			size_t fpos = skb_frag_off(frag) + offset - start;
-			u32 s = seq + offset - (end - n);
-			const struct postrx_bounce *b = NULL;
-			struct page *fpage, *dpage;
-			u32 foff, doff, k, d;
-
-			fpage = nth_page(skb_frag_page(frag), fpos >> PAGE_SHIFT);
-			foff = offset_in_page(fpos);
-			k = min3(fend, end, offset + (u32)(PAGE_SIZE - foff)) -
-			    offset;
-			k = min(k, postrx_iter_dst(&r->iter, &dpage, &doff));
-			if (!list_empty(&chan->bounce))
-				b = postrx_bounce_find(chan, s, fpage, foff,
-						       &d);
-			/*
-			 * A bounced frag first: its memory went back to the
-			 * application, even if it is posted again here.
-			 */
-			if (b) {
-				k = min(k, b->len - d);
-				if (copy_page_to_iter(b->bpage, b->boff + d, k,
-						      &r->iter) != k)
-					return -EFAULT;
-			} else if (fpage == dpage && foff == doff) {
-				iov_iter_advance(&r->iter, k);
-				placed += k;
-			} else {
-				ret = postrx_take_placed(chan, s, &k, fpage,
-							 foff, dpage, doff);
-				if (ret < 0)
-					return ret;
-				if (ret)
-					iov_iter_advance(&r->iter, k);
-				else if (skb_copy_datagram_iter(skb, offset,
-								&r->iter, k))
-					return -EFAULT;
-			}
-			offset += k;
-		}
+		ret = postrx_take_frag(chan, r, skb, frag, frag_start, &offset,
+				       end, seq0);
+		if (ret < 0)
+			return ret;
+		placed += ret;
 		/* Stopped inside frags[i]: the next take starts there. */
-		if (offset < fend)
+		if (offset < frag_start + skb_frag_size(frag))
 			break;
-		start = fend;
+		frag_start += skb_frag_size(frag);
 	}
 	if (cur) {
 		cur->i = i;
-		cur->start = start;
+		cur->start = frag_start;
 	}
 	if (i < shinfo->nr_frags)
 		return placed;
-
-	skb_walk_frags(skb, frag_iter) {
-		unsigned int fend = start + frag_iter->len;
-
-		if (offset < end && offset < fend) {
-			u32 k = min(end, fend) - offset;
-
-			ret = postrx_take(chan, r, frag_iter, offset - start,
-					  seq + offset - (end - n), k, NULL);
-			if (ret < 0)
-				return ret;
-			placed += ret;
-			offset += k;
-		}
-		start = fend;
-	}
-	return offset == end ? placed : -EFAULT;
+	ret = postrx_take_frag_list(chan, r, skb, frag_start, offset, end,
+				    seq0);
+	return ret < 0 ? ret : placed + ret;
 }
 
 /*
