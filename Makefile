@@ -84,7 +84,7 @@ SELFTESTS	:= $(patsubst selftests/postrx/%.c,$(BUILD)/selftests/%,$(SELFTESTS_C)
 TOOLS_C		:= $(wildcard selftests/postrx/tools/*.c)
 TOOLS		:= $(patsubst selftests/postrx/tools/%.c,$(BUILD)/selftests/%,$(TOOLS_C))
 
-SELFTEST_HDRS	:= $(wildcard selftests/postrx/*.h) tools/postrx-recv/stream.h
+SELFTEST_HDRS	:= $(wildcard selftests/postrx/*.h) tools/common/stream.h
 
 $(BUILD)/selftests/%: selftests/postrx/%.c $(HARNESS) uapi/linux/postrx.h $(SELFTEST_HDRS)
 	@mkdir -p $(dir $@)
@@ -126,7 +126,7 @@ $(BUILD)/selftests/copycost: bench/copycost.c
 
 # postrx-recv and postrx-send (tools/postrx-recv/), linked like rxbench.
 selftests: $(BUILD)/tools/postrx-recv $(BUILD)/tools/postrx-send
-$(BUILD)/tools/%: tools/postrx-recv/%.c tools/postrx-recv/stream.h tools/common/busytime.h uapi/linux/postrx.h $(LIBEXT_DEPS)
+$(BUILD)/tools/%: tools/postrx-recv/%.c tools/common/stream.h tools/common/busytime.h uapi/linux/postrx.h $(LIBEXT_DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -std=gnu11 $(WARN) $(USER_CPPFLAGS) -Iliburing-ext/include -o $@ $< \
 		-L$(BUILD)/liburing-ext -Wl,-rpath,'$$ORIGIN/../liburing-ext' \
@@ -202,7 +202,7 @@ install-build: dist-libext $(DIST_TOOLS) $(BUILD)/iproute2/link_pxnic.so
 dist-libext:
 	$(MAKE) -C liburing-ext TOP=$(TOP) O=$(BUILD)/liburing-ext $(DIST_LIBEXT)
 
-$(DIST)/%: tools/postrx-recv/%.c tools/postrx-recv/stream.h tools/common/busytime.h \
+$(DIST)/%: tools/postrx-recv/%.c tools/common/stream.h tools/common/busytime.h \
 		uapi/linux/postrx.h $(wildcard liburing-ext/include/liburing/*.h) | dist-libext
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -std=gnu11 $(WARN) $(USER_CPPFLAGS) -Iliburing-ext/include \

@@ -32,7 +32,7 @@
  * definition, shared with the tools (postrx-send writes it, postrx-recv
  * --verify checks it).
  */
-#include "../../tools/postrx-recv/stream.h"
+#include "../../tools/common/stream.h"
 
 #define px_pattern	st_pattern
 #define px_verify	st_verify

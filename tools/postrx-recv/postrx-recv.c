@@ -40,7 +40,7 @@
 
 #include <liburing/postrx.h>
 
-#include "stream.h"
+#include "../common/stream.h"
 #include "../common/busytime.h"
 
 #define PROG		"postrx-recv"

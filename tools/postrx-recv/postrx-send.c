@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "stream.h"
+#include "../common/stream.h"
 
 #define PROG		"postrx-send"
 #define DEFAULT_PORT	"5210"
