@@ -724,7 +724,7 @@ TEST_F_TIMEOUT(peer, sender_outruns_posts, 600)
 
 	reg(_metadata, self, b, 1);
 	self->rx.pid = px_sender(variant->link, self->rx.port, SEED, total, 1 << 16,
-			      PX_END_CLOSE);
+				 PX_END_CLOSE);
 	accept_peer(_metadata, self);
 	for (n = 0; ; n++) {
 		__u32 flags = n % 2 ? 0 : POSTRX_RECV_WAITALL;

@@ -126,7 +126,7 @@ static void begin(struct __test_metadata *_metadata, FIXTURE_DATA(push) *self,
 	pipes[0] = self->go[0];
 	pipes[1] = self->rep[1];
 	self->rx.pid = px_peer(variant->link, self->rx.port, mss, push_sender,
-			    pipes);
+			       pipes);
 	ASSERT_LT(0, self->rx.pid);
 	self->rx.fd = accept(self->rx.lfd, NULL, NULL);
 	ASSERT_LE(0, self->rx.fd);

@@ -157,7 +157,7 @@ TEST_F_TIMEOUT(td, cancel_command, 120)
 	ASSERT_EQ(0, px_wait_cqe(&self->rx.ring, 10000, &ud, &res));
 	EXPECT_EQ(-ENOENT, res);
 	ASSERT_EQ(1, cancel(&self->rx.ring, self->rx.devfd, self->rx.fd, 77,
-			   POSTRX_CANCEL_ALL));
+			    POSTRX_CANCEL_ALL));
 	ASSERT_EQ(0, px_wait_cqe(&self->rx.ring, 10000, &ud, &res));
 	EXPECT_EQ(-EINVAL, res);
 	/* The others still receive, in order. */
