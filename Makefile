@@ -84,15 +84,32 @@ SELFTESTS	:= $(patsubst selftests/postrx/%.c,$(BUILD)/selftests/%,$(SELFTESTS_C)
 TOOLS_C		:= $(wildcard selftests/postrx/tools/*.c)
 TOOLS		:= $(patsubst selftests/postrx/tools/%.c,$(BUILD)/selftests/%,$(TOOLS_C))
 
-SELFTEST_HDRS	:= $(wildcard selftests/postrx/*.h) tools/common/stream.h
+# The selftests' helper library (selftests/postrx/lib/): compiled once into
+# an archive that every test and tool links, as liburing's test/helpers.c.
+# The stream pattern it checks is the tools' own (tools/common/stream.h).
+SELFTEST_LIB_C	:= $(wildcard selftests/postrx/lib/*.c)
+SELFTEST_LIB_O	:= $(patsubst selftests/postrx/lib/%.c,$(BUILD)/selftests-lib/%.o,$(SELFTEST_LIB_C))
+SELFTEST_LIB	:= $(BUILD)/selftests-lib/libpostrx_test.a
+SELFTEST_LIB_H	:= selftests/postrx/lib/postrx_test.h tools/common/stream.h uapi/linux/postrx.h
+SELFTEST_HDRS	:= $(SELFTEST_LIB_H) selftests/postrx/lib/postrx_fixture.h $(HARNESS)
 
-$(BUILD)/selftests/%: selftests/postrx/%.c $(HARNESS) uapi/linux/postrx.h $(SELFTEST_HDRS)
+$(BUILD)/selftests-lib/%.o: selftests/postrx/lib/%.c $(SELFTEST_LIB_H)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(WARN) $(USER_CPPFLAGS) -o $@ $< -luring -lpthread
+	$(CC) $(CFLAGS) $(WARN) $(USER_CPPFLAGS) -c -o $@ $<
 
-$(BUILD)/selftests/%: selftests/postrx/tools/%.c uapi/linux/postrx.h
+$(SELFTEST_LIB): $(SELFTEST_LIB_O)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/selftests/%: selftests/postrx/%.c $(SELFTEST_HDRS) $(SELFTEST_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(WARN) $(USER_CPPFLAGS) -o $@ $< -luring
+	$(CC) $(CFLAGS) $(WARN) $(USER_CPPFLAGS) -Iselftests/postrx/lib -o $@ $< \
+		$(SELFTEST_LIB) -luring -lpthread
+
+$(BUILD)/selftests/%: selftests/postrx/tools/%.c $(SELFTEST_LIB_H) $(SELFTEST_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) $(USER_CPPFLAGS) -Iselftests/postrx/lib -o $@ $< \
+		$(SELFTEST_LIB) -luring
 
 # rxbench links liburing-ext for the drop-in path; the rpath is relative so
 # that the guest, which sees the build under /host, finds it too.

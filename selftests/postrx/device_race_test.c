@@ -17,16 +17,10 @@
 #include <time.h>
 
 #include "kselftest_harness.h"
-#include "postrx_net.h"
+#include "postrx_fixture.h"
 
 #define NBUF	8
 #define BUFSZ	(256 << 10)
-
-static const struct px_link pxnic4 = {
-	"pxnic4", AF_INET, "10.99.0.1", true, NULL, "pxnic", 1500,
-};
-
-PX_UNLOAD_PXNIC_AT_EXIT
 
 /* What the receiver thread found; read by the main thread after join. */
 struct receiver {
@@ -151,7 +145,7 @@ FIXTURE_TEARDOWN(drace)
 {
 	if (self->devfd < 0)
 		return;
-	px_link_down(&pxnic4);
+	px_link_down(&px_pxnic4);
 	munmap(self->mem, (size_t)NBUF * BUFSZ);
 	close(self->devfd);
 }
@@ -168,12 +162,12 @@ static int one_round(FIXTURE_DATA(drace) *self,
 	pthread_t th;
 	pid_t sender;
 
-	if (px_pxnic_load() || px_link_up(&pxnic4))
+	if (px_pxnic_load() || px_link_up(&px_pxnic4))
 		return 1;
-	lfd = px_listen(&pxnic4, &port);
+	lfd = px_listen(&px_pxnic4, &port);
 	if (lfd < 0)
 		return 1;
-	sender = px_sender(&pxnic4, port, r.seed, 1ULL << 40, 1 << 16,
+	sender = px_sender(&px_pxnic4, port, r.seed, 1ULL << 40, 1 << 16,
 			   PX_END_CLOSE);
 	r.fd = accept(lfd, NULL, NULL);
 	close(lfd);
@@ -203,7 +197,7 @@ static int one_round(FIXTURE_DATA(drace) *self,
 	close(r.fd);
 	kill(sender, SIGKILL);
 	px_wait_child(sender);
-	px_link_down(&pxnic4);
+	px_link_down(&px_pxnic4);
 	return fails;
 }
 
@@ -225,4 +219,9 @@ TEST_F_TIMEOUT(drace, teardown_against_placement, 14400)
 	       variant->how);
 }
 
-TEST_HARNESS_MAIN
+/* pxnic holds a reference on postrx: unload it when the program ends. */
+int main(int argc, char **argv)
+{
+	px_unload_pxnic_at_exit();
+	return test_harness_run(argc, argv);
+}

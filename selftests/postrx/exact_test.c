@@ -20,51 +20,25 @@
 #include <sys/syscall.h>
 
 #include "kselftest_harness.h"
-#include "postrx_net.h"
+#include "postrx_fixture.h"
 
 #define SEED 0xe8ac7
 
-static const struct px_link lo4 = {
-	.name = "lo4", .family = AF_INET, .rx_addr = "127.0.0.1",
-};
-
 FIXTURE(ex)
 {
-	struct io_uring ring;
-	int devfd, lfd, port, fd, peer;
-	uint8_t *buf;
+	struct px_rx rx;	/* rx.peer: the sending end, over loopback */
 };
 
 FIXTURE_SETUP(ex)
 {
-	struct iovec iov;
-
-	self->devfd = open(POSTRX_DEVICE_PATH, O_RDWR);
-	if (self->devfd < 0)
-		PX_NEED("%s: %s", POSTRX_DEVICE_PATH, strerror(errno));
-	ASSERT_EQ(0, io_uring_queue_init(64, &self->ring, 0));
-	self->buf = px_alloc(1 << 20);
-	iov.iov_base = self->buf;
-	iov.iov_len = 1 << 20;
-	ASSERT_EQ(0, io_uring_register_buffers(&self->ring, &iov, 1));
-	self->lfd = px_listen(&lo4, &self->port);
-	ASSERT_GE(self->lfd, 0);
-	self->peer = px_connect(&lo4, self->port);
-	ASSERT_GE(self->peer, 0);
-	self->fd = accept(self->lfd, NULL, NULL);
-	ASSERT_GE(self->fd, 0);
+	PX_RX_OPEN(&self->rx, &px_lo4, 64, 0);
+	ASSERT_EQ(0, px_rx_register(&self->rx, 1 << 20));
+	ASSERT_EQ(0, px_rx_connect(&self->rx));
 }
 
 FIXTURE_TEARDOWN(ex)
 {
-	if (self->devfd < 0)
-		return;
-	if (self->fd >= 0)
-		close(self->fd);
-	close(self->peer);
-	close(self->lfd);
-	io_uring_queue_exit(&self->ring);
-	close(self->devfd);
+	px_rx_close(&self->rx);
 }
 
 static void send_stream(int fd, uint64_t off, size_t n)
@@ -87,12 +61,8 @@ static int post(struct io_uring *ring, int devfd, int fd, void *buf,
 
 static int cancel(struct io_uring *ring, int devfd, int fd, __u64 user_data)
 {
-	struct io_uring_sqe *sqe;
-
-	sqe = postrx_get_cmd_sqe(ring, devfd, POSTRX_CMD_CANCEL,
-				 (void *)(uintptr_t)user_data, 0);
-	((struct postrx_sock_cmd *)sqe->cmd)->sockfd = fd;
-	sqe->user_data = 1000;
+	if (!px_prep_cancel(ring, devfd, fd, user_data, 0, 1000))
+		return -1;
 	return io_uring_submit(ring) == 1 ? 0 : -1;
 }
 
@@ -144,7 +114,7 @@ static void *reader_main(void *arg)
 TEST_F_TIMEOUT(ex, reader_blocked_before_post, 120)
 {
 	struct sigaction sa = { .sa_handler = on_signal };	/* no SA_RESTART */
-	struct blocked_reader br = { .fd = self->fd };
+	struct blocked_reader br = { .fd = self->rx.fd };
 	const size_t len = 1 << 20, first = 10000;
 	pthread_t th;
 	__u64 ud;
@@ -156,21 +126,21 @@ TEST_F_TIMEOUT(ex, reader_blocked_before_post, 120)
 		usleep(1000);
 	usleep(200000);		/* into sk_wait_data() */
 
-	ASSERT_EQ(0, post(&self->ring, self->devfd, self->fd, self->buf, len,
+	ASSERT_EQ(0, post(&self->rx.ring, self->rx.devfd, self->rx.fd, self->rx.buf, len,
 			  POSTRX_RECV_WAITALL, 1));
-	ASSERT_EQ(0, wait_posted(&self->ring, self->devfd, self->fd, 1));
-	send_stream(self->peer, 0, first);
+	ASSERT_EQ(0, wait_posted(&self->rx.ring, self->rx.devfd, self->rx.fd, 1));
+	send_stream(self->rx.peer, 0, first);
 	usleep(200000);
 	pthread_kill(th, SIGUSR1);
 	pthread_join(th, NULL);
 	EXPECT_EQ(-1, br.ret);
 	EXPECT_EQ(EINTR, br.err);
 
-	send_stream(self->peer, first, len - first);
-	ASSERT_EQ(0, px_wait_cqe(&self->ring, 20000, &ud, &res));
+	send_stream(self->rx.peer, first, len - first);
+	ASSERT_EQ(0, px_wait_cqe(&self->rx.ring, 20000, &ud, &res));
 	EXPECT_EQ(1, ud);
 	EXPECT_EQ((int)len, res);
-	EXPECT_EQ(-1, px_verify(SEED, 0, self->buf, len));
+	EXPECT_EQ(-1, px_verify(SEED, 0, self->rx.buf, len));
 }
 
 /* ---- a transient error */
@@ -270,17 +240,17 @@ TEST_F_TIMEOUT(ex, transient_error_reported_once, 120)
 	int one = 1, res, i;
 	__u64 ud;
 
-	ASSERT_EQ(0, setsockopt(self->fd, SOL_IP, IP_RECVERR, &one,
+	ASSERT_EQ(0, setsockopt(self->rx.fd, SOL_IP, IP_RECVERR, &one,
 				sizeof(one)));
-	ASSERT_EQ(0, post(&self->ring, self->devfd, self->fd, self->buf, 4096,
+	ASSERT_EQ(0, post(&self->rx.ring, self->rx.devfd, self->rx.fd, self->rx.buf, 4096,
 			  0, 0));
-	ASSERT_EQ(0, post(&self->ring, self->devfd, self->fd,
-			  self->buf + 4096, 4096, 0, 1));
-	ASSERT_EQ(0, wait_posted(&self->ring, self->devfd, self->fd, 2));
+	ASSERT_EQ(0, post(&self->rx.ring, self->rx.devfd, self->rx.fd,
+			  self->rx.buf + 4096, 4096, 0, 1));
+	ASSERT_EQ(0, wait_posted(&self->rx.ring, self->rx.devfd, self->rx.fd, 2));
 	/* The 100 bytes fill buffer 0; their ACK is the segment quoted. */
-	ASSERT_EQ(0, capture_segment(self->fd, self->peer, quote,
+	ASSERT_EQ(0, capture_segment(self->rx.fd, self->rx.peer, quote,
 				     sizeof(quote)));
-	ASSERT_EQ(0, px_wait_cqe(&self->ring, 10000, &ud, &res));
+	ASSERT_EQ(0, px_wait_cqe(&self->rx.ring, 10000, &ud, &res));
 	EXPECT_EQ(0, ud);
 	EXPECT_EQ(100, res);
 	usleep(100000);
@@ -290,30 +260,30 @@ TEST_F_TIMEOUT(ex, transient_error_reported_once, 120)
 	for (i = 0; i < 100; i++) {
 		struct postrx_stats st;
 
-		ASSERT_EQ(sizeof(st), px_stats(&self->ring, self->devfd,
-					       self->fd, &st));
+		ASSERT_EQ(sizeof(st), px_stats(&self->rx.ring, self->rx.devfd,
+					       self->rx.fd, &st));
 		if (!st.posted)
 			break;
 		usleep(10000);
 	}
-	ASSERT_EQ(0, px_wait_cqe(&self->ring, 10000, &ud, &res));
+	ASSERT_EQ(0, px_wait_cqe(&self->rx.ring, 10000, &ud, &res));
 	EXPECT_EQ(1, ud);
 	EXPECT_EQ(-EHOSTUNREACH, res);
 
 	/* The stream goes on, into buffers posted after the error. */
-	ASSERT_EQ(0, post(&self->ring, self->devfd, self->fd, self->buf,
+	ASSERT_EQ(0, post(&self->rx.ring, self->rx.devfd, self->rx.fd, self->rx.buf,
 			  1 << 16, POSTRX_RECV_WAITALL, 2));
-	ASSERT_EQ(0, post(&self->ring, self->devfd, self->fd,
-			  self->buf + (1 << 16), 4096, 0, 3));
-	send_stream(self->peer, 100, (1 << 16) + 300);
-	ASSERT_EQ(0, px_wait_cqe(&self->ring, 10000, &ud, &res));
+	ASSERT_EQ(0, post(&self->rx.ring, self->rx.devfd, self->rx.fd,
+			  self->rx.buf + (1 << 16), 4096, 0, 3));
+	send_stream(self->rx.peer, 100, (1 << 16) + 300);
+	ASSERT_EQ(0, px_wait_cqe(&self->rx.ring, 10000, &ud, &res));
 	EXPECT_EQ(2, ud);
 	EXPECT_EQ(1 << 16, res);
-	EXPECT_EQ(-1, px_verify(SEED, 100, self->buf, 1 << 16));
-	ASSERT_EQ(0, px_wait_cqe(&self->ring, 10000, &ud, &res));
+	EXPECT_EQ(-1, px_verify(SEED, 100, self->rx.buf, 1 << 16));
+	ASSERT_EQ(0, px_wait_cqe(&self->rx.ring, 10000, &ud, &res));
 	EXPECT_EQ(3, ud);
 	EXPECT_EQ(300, res);
-	EXPECT_EQ(-1, px_verify(SEED, 100 + (1 << 16), self->buf + (1 << 16),
+	EXPECT_EQ(-1, px_verify(SEED, 100 + (1 << 16), self->rx.buf + (1 << 16),
 				300));
 }
 
@@ -330,14 +300,14 @@ TEST_F_TIMEOUT(ex, cancel_empty_completes_first, 120)
 	__u64 ud;
 
 	for (i = 0; i < 4; i++)
-		ASSERT_EQ(0, post(&self->ring, self->devfd, self->fd,
-				  self->buf + i * 4096, 4096,
+		ASSERT_EQ(0, post(&self->rx.ring, self->rx.devfd, self->rx.fd,
+				  self->rx.buf + i * 4096, 4096,
 				  POSTRX_RECV_WAITALL, i));
-	ASSERT_EQ(0, wait_posted(&self->ring, self->devfd, self->fd, 4));
-	ASSERT_EQ(0, cancel(&self->ring, self->devfd, self->fd, 2));
+	ASSERT_EQ(0, wait_posted(&self->rx.ring, self->rx.devfd, self->rx.fd, 4));
+	ASSERT_EQ(0, cancel(&self->rx.ring, self->rx.devfd, self->rx.fd, 2));
 	/* The cancel's own result and buffer 2's, before any other. */
 	for (i = 0; i < 2; i++) {
-		ASSERT_EQ(0, px_wait_cqe(&self->ring, 10000, &ud, &res));
+		ASSERT_EQ(0, px_wait_cqe(&self->rx.ring, 10000, &ud, &res));
 		if (ud == 1000) {
 			EXPECT_EQ(1, res);
 		} else {
@@ -345,14 +315,14 @@ TEST_F_TIMEOUT(ex, cancel_empty_completes_first, 120)
 			EXPECT_EQ(-ECANCELED, res);
 		}
 	}
-	send_stream(self->peer, 0, 3 * 4096);
+	send_stream(self->rx.peer, 0, 3 * 4096);
 	for (i = 0; i < 3; i++) {
 		__u64 want = i < 2 ? i : 3;
 
-		ASSERT_EQ(0, px_wait_cqe(&self->ring, 10000, &ud, &res));
+		ASSERT_EQ(0, px_wait_cqe(&self->rx.ring, 10000, &ud, &res));
 		EXPECT_EQ(want, ud);
 		EXPECT_EQ(4096, res);
-		EXPECT_EQ(-1, px_verify(SEED, i * 4096, self->buf + want * 4096,
+		EXPECT_EQ(-1, px_verify(SEED, i * 4096, self->rx.buf + want * 4096,
 					4096));
 	}
 }
@@ -414,7 +384,7 @@ TEST(listen_after_disconnect_refused)
 	iov.iov_len = 1 << 16;
 	ASSERT_EQ(0, io_uring_register_buffers(&ring, &iov, 1));
 
-	lfd = px_listen(&lo4, &port);
+	lfd = px_listen(&px_lo4, &port);
 	ASSERT_GE(lfd, 0);
 	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
 	a.sin_port = htons(port);

@@ -17,11 +17,7 @@
 #include <linux/sockios.h>
 
 #include "kselftest_harness.h"
-#include "postrx_net.h"
-
-static const struct px_link lo4 = {
-	.name = "lo4", .family = AF_INET, .rx_addr = "127.0.0.1",
-};
+#include "postrx_fixture.h"
 
 static uint64_t rnd_state = 0x243f6a8885a308d3ULL;
 
@@ -56,8 +52,8 @@ static bool allowed(int res)
 
 FIXTURE(fuzz)
 {
-	struct io_uring ring;
-	int devfd, lfd, port, cli, srv, udp;
+	struct px_rx rx;	/* rx.peer and rx.fd: a connected pair */
+	int udp;
 	uint8_t *scratch, *none, *ro;
 };
 
@@ -66,15 +62,7 @@ FIXTURE_VARIANT(fuzz)
 	unsigned int setup_flags;
 };
 
-FIXTURE_VARIANT_ADD(fuzz, sqe64)
-{
-	.setup_flags = 0,
-};
-
-FIXTURE_VARIANT_ADD(fuzz, sqe128)
-{
-	.setup_flags = IORING_SETUP_SQE128,
-};
+PX_SQE_VARIANTS(fuzz);
 
 #define SCRATCH	(1 << 20)
 
@@ -82,12 +70,9 @@ FIXTURE_SETUP(fuzz)
 {
 	struct iovec iov[2];
 
-	self->devfd = open(POSTRX_DEVICE_PATH, O_RDWR);
-	if (self->devfd < 0)
-		PX_NEED("%s: %s", POSTRX_DEVICE_PATH, strerror(errno));
 	/* SUBMIT_ALL: a refused SQE must not hold back the ones after it. */
-	ASSERT_EQ(0, io_uring_queue_init(64, &self->ring, variant->setup_flags |
-					 IORING_SETUP_SUBMIT_ALL));
+	PX_RX_OPEN(&self->rx, &px_lo4, 64,
+		   variant->setup_flags | IORING_SETUP_SUBMIT_ALL);
 	/* A guard page after the scratch area: writes past it fault. */
 	self->scratch = px_alloc(SCRATCH + 4096);
 	ASSERT_EQ(0, mprotect(self->scratch + SCRATCH, 4096, PROT_NONE));
@@ -97,26 +82,16 @@ FIXTURE_SETUP(fuzz)
 	iov[0].iov_len = SCRATCH / 2;
 	iov[1].iov_base = self->scratch + SCRATCH / 2;
 	iov[1].iov_len = SCRATCH / 2;
-	ASSERT_EQ(0, io_uring_register_buffers(&self->ring, iov, 2));
-	ASSERT_EQ(0, io_uring_register_files(&self->ring, &self->devfd, 1));
-	self->lfd = px_listen(&lo4, &self->port);
-	self->cli = px_connect(&lo4, self->port);
-	self->srv = accept(self->lfd, NULL, NULL);
-	ASSERT_GE(self->srv, 0);
+	ASSERT_EQ(0, io_uring_register_buffers(&self->rx.ring, iov, 2));
+	ASSERT_EQ(0, io_uring_register_files(&self->rx.ring, &self->rx.devfd, 1));
+	ASSERT_EQ(0, px_rx_connect(&self->rx));
 	self->udp = socket(AF_INET, SOCK_DGRAM, 0);
 }
 
 FIXTURE_TEARDOWN(fuzz)
 {
-	if (self->devfd < 0)
-		return;
 	close(self->udp);
-	if (self->srv >= 0)
-		close(self->srv);
-	close(self->cli);
-	close(self->lfd);
-	io_uring_queue_exit(&self->ring);
-	close(self->devfd);
+	px_rx_close(&self->rx);
 }
 
 static void random_sqe(FIXTURE_DATA(fuzz) *self, struct io_uring_sqe *sqe,
@@ -132,7 +107,7 @@ static void random_sqe(FIXTURE_DATA(fuzz) *self, struct io_uring_sqe *sqe,
 	 * whose own uring commands (getsockopt, setsockopt) would take the
 	 * random fields as pointers into this process.
 	 */
-	sqe->fd = rnd() % 16 ? self->devfd : (int)PICK(-1, 100000, self->udp + 1000);
+	sqe->fd = rnd() % 16 ? self->rx.devfd : (int)PICK(-1, 100000, self->udp + 1000);
 	if (rnd() % 16 == 0) {
 		sqe->fd = 0;
 		sqe->flags |= IOSQE_FIXED_FILE;
@@ -158,8 +133,8 @@ static void random_sqe(FIXTURE_DATA(fuzz) *self, struct io_uring_sqe *sqe,
 		sqe->ioprio = rnd();
 	if (rnd() % 32 == 0)
 		sqe->file_index = rnd();
-	cmd->sockfd = PICK(self->srv, self->srv, self->srv, self->cli,
-			   self->lfd, self->udp, self->devfd, -1, 0, 100000,
+	cmd->sockfd = PICK(self->rx.fd, self->rx.fd, self->rx.fd, self->rx.peer,
+			   self->rx.lfd, self->udp, self->rx.devfd, -1, 0, 100000,
 			   (uint32_t)rnd());
 	cmd->flags = rnd() % 4 ? rnd() % 2 : (uint32_t)rnd();
 	if (rnd() % 16 == 0)
@@ -187,9 +162,9 @@ static void valid_sqe(FIXTURE_DATA(fuzz) *self, struct io_uring_sqe *sqe,
 
 	memset(sqe, 0, sqe_size);
 	sqe->opcode = IORING_OP_URING_CMD;
-	sqe->fd = self->devfd;
+	sqe->fd = self->rx.devfd;
 	sqe->user_data = 1;
-	cmd->sockfd = rnd() % 4 ? self->srv : self->cli;
+	cmd->sockfd = rnd() % 4 ? self->rx.fd : self->rx.peer;
 	switch (rnd() % 16) {
 	case 0:
 		sqe->cmd_op = POSTRX_CMD_STATS;
@@ -251,9 +226,9 @@ static void mutated_sqe(FIXTURE_DATA(fuzz) *self, struct io_uring_sqe *sqe,
 
 static void cancel_all(FIXTURE_DATA(fuzz) *self, int sockfd)
 {
-	struct io_uring_sqe *c = io_uring_get_sqe(&self->ring);
+	struct io_uring_sqe *c = io_uring_get_sqe(&self->rx.ring);
 
-	io_uring_prep_rw(IORING_OP_URING_CMD, c, self->devfd, NULL, 0, 0);
+	io_uring_prep_rw(IORING_OP_URING_CMD, c, self->rx.devfd, NULL, 0, 0);
 	c->cmd_op = POSTRX_CMD_CANCEL;
 	((struct postrx_sock_cmd *)c->cmd)->sockfd = sockfd;
 	((struct postrx_sock_cmd *)c->cmd)->flags = POSTRX_CANCEL_ALL;
@@ -307,12 +282,12 @@ static int drain(FIXTURE_DATA(fuzz) *self, long *outstanding)
 			fprintf(stderr, "# %ld completions missing\n", *outstanding);
 			return bad + 1;
 		}
-		if (self->srv >= 0)
-			cancel_all(self, self->srv);
-		cancel_all(self, self->cli);
-		io_uring_submit(&self->ring);
+		if (self->rx.fd >= 0)
+			cancel_all(self, self->rx.fd);
+		cancel_all(self, self->rx.peer);
+		io_uring_submit(&self->rx.ring);
 		while (*outstanding > 0) {
-			if (px_wait_cqe(&self->ring, 10, &ud, &res)) {
+			if (px_wait_cqe(&self->rx.ring, 10, &ud, &res)) {
 				idle_waits++;
 				break;
 			}
@@ -336,7 +311,7 @@ static int drain(FIXTURE_DATA(fuzz) *self, long *outstanding)
  */
 static void feed(FIXTURE_DATA(fuzz) *self, char *junk, size_t size)
 {
-	if (send(self->cli, junk, 1 + rnd() % size, MSG_DONTWAIT) < 0 &&
+	if (send(self->rx.peer, junk, 1 + rnd() % size, MSG_DONTWAIT) < 0 &&
 	    errno != EAGAIN)
 		fprintf(stderr, "# feed: %s\n", strerror(errno));
 }
@@ -349,8 +324,8 @@ static void trim(FIXTURE_DATA(fuzz) *self, char *junk, size_t size)
 {
 	int inq = 0;
 
-	if (!ioctl(self->srv, SIOCINQ, &inq) && inq > (1 << 20))
-		while (recv(self->srv, junk, size, MSG_DONTWAIT) > 0)
+	if (!ioctl(self->rx.fd, SIOCINQ, &inq) && inq > (1 << 20))
+		while (recv(self->rx.fd, junk, size, MSG_DONTWAIT) > 0)
 			;
 }
 
@@ -366,7 +341,7 @@ TEST_F_TIMEOUT(fuzz, random_commands, 14400)
 
 	memset(junk, 'x', sizeof(junk));
 	for (i = 0; i < n; i++) {
-		struct io_uring_sqe *sqe = io_uring_get_sqe(&self->ring);
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&self->rx.ring);
 
 		/* A third each: random, valid, valid but for one field. */
 		switch (rnd() % 3) {
@@ -383,7 +358,7 @@ TEST_F_TIMEOUT(fuzz, random_commands, 14400)
 		outstanding++;
 		if (i % 32 != 31 && i != n - 1)
 			continue;
-		ASSERT_LE(0, io_uring_submit(&self->ring));
+		ASSERT_LE(0, io_uring_submit(&self->rx.ring));
 		feed(self, junk, sizeof(junk));
 		bad += drain(self, &outstanding);
 		trim(self, junk, sizeof(junk));
@@ -393,20 +368,20 @@ TEST_F_TIMEOUT(fuzz, random_commands, 14400)
 	}
 	/* Closing the socket with buffers posted, too. */
 	for (i = 0; i < 8; i++) {
-		struct io_uring_sqe *sqe = io_uring_get_sqe(&self->ring);
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&self->rx.ring);
 
-		io_uring_prep_rw(IORING_OP_URING_CMD, sqe, self->devfd,
+		io_uring_prep_rw(IORING_OP_URING_CMD, sqe, self->rx.devfd,
 				 self->scratch + i * 4096, 4096, 0);
 		sqe->cmd_op = POSTRX_CMD_RECV;
 		sqe->uring_cmd_flags = IORING_URING_CMD_FIXED;
-		((struct postrx_sock_cmd *)sqe->cmd)->sockfd = self->srv;
+		((struct postrx_sock_cmd *)sqe->cmd)->sockfd = self->rx.fd;
 		((struct postrx_sock_cmd *)sqe->cmd)->flags = POSTRX_RECV_WAITALL;
 		sqe->user_data = 1;
 		outstanding++;
 	}
-	io_uring_submit(&self->ring);
-	close(self->srv);
-	self->srv = -1;
+	io_uring_submit(&self->rx.ring);
+	close(self->rx.fd);
+	self->rx.fd = -1;
 	bad += drain(self, &outstanding);
 	EXPECT_EQ(0, bad);
 	printf("# %ld hostile commands, each completed once, in %ld s (%ld idle waits)\n",

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
-#include "postrx_net.h"
+#include "postrx_fixture.h"
 
 static int delete_postrx(void)
 {

@@ -11,7 +11,7 @@
 #include <linux/sockios.h>
 
 #include "kselftest_harness.h"
-#include "postrx_net.h"
+#include "postrx_fixture.h"
 
 #define SEED		0x9ee5
 #define SEED_BACK	0xbac4	/* what the receiver sends back */
@@ -19,10 +19,7 @@
 
 FIXTURE(peer)
 {
-	struct io_uring ring;
-	int devfd, lfd, port;
-	int fd;			/* the accepted, receiving socket */
-	pid_t pid;		/* the peer */
+	struct px_rx rx;	/* rx.pid: the peer */
 	int go[2];		/* parent to peer: one byte per step */
 	int rep[2];		/* peer to parent: reports */
 	uint8_t *mem;		/* registered buffer 0: slots of bufsize */
@@ -33,68 +30,31 @@ FIXTURE(peer)
 
 FIXTURE_VARIANT(peer)
 {
-	struct px_link link;
+	const struct px_link *link;
 };
 
-FIXTURE_VARIANT_ADD(peer, lo4)
-{
-	.link = { "lo4", AF_INET, "127.0.0.1" },
-};
-
-FIXTURE_VARIANT_ADD(peer, lo6)
-{
-	.link = { "lo6", AF_INET6, "::1" },
-};
-
-FIXTURE_VARIANT_ADD(peer, veth4)
-{
-	.link = { "veth4", AF_INET, "10.99.0.1", true },
-};
-
-FIXTURE_VARIANT_ADD(peer, veth6)
-{
-	.link = { "veth6", AF_INET6, "fd00:99::1", true },
-};
+PX_LINK_VARIANTS(peer);
 
 FIXTURE_SETUP(peer)
 {
-	self->fd = -1;
-	self->pid = 0;
+	px_rx_init(&self->rx);
 	self->mem = NULL;
-	self->devfd = -1;
 	/*
 	 * The debug kernel is some 16 times slower: it runs IPv4 over
 	 * loopback and IPv6 over veth, both families and both kinds of
 	 * device; the stock kernel runs all four.
 	 */
-	if (px_scale() > 1 && (!strcmp(variant->link.name, "lo6") ||
-			       !strcmp(variant->link.name, "veth4")))
+	if (px_scale() > 1 && (variant->link == &px_lo6 ||
+			       variant->link == &px_veth4))
 		SKIP(return, "the debug kernel runs lo4 and veth6 only");
-	self->devfd = open(POSTRX_DEVICE_PATH, O_RDWR);
-	if (self->devfd < 0)
-		PX_NEED("%s: %s", POSTRX_DEVICE_PATH, strerror(errno));
-	ASSERT_EQ(0, px_link_up(&variant->link));
-	ASSERT_EQ(0, io_uring_queue_init(64, &self->ring, 0));
-	self->lfd = px_listen(&variant->link, &self->port);
-	ASSERT_GE(self->lfd, 0);
+	PX_RX_OPEN(&self->rx, variant->link, 64, 0);
 	ASSERT_EQ(0, pipe(self->go));
 	ASSERT_EQ(0, pipe(self->rep));
 }
 
 FIXTURE_TEARDOWN(peer)
 {
-	if (self->devfd < 0)
-		return;
-	if (self->pid > 0) {
-		kill(self->pid, SIGKILL);
-		px_wait_child(self->pid);
-	}
-	if (self->fd >= 0)
-		close(self->fd);
-	close(self->lfd);
-	io_uring_queue_exit(&self->ring);
-	close(self->devfd);
-	px_link_down(&variant->link);
+	px_rx_close(&self->rx);
 }
 
 /* ---- the peer's side: runs in the child forked by px_peer() */
@@ -301,9 +261,9 @@ static int bulk_peer(int fd, void *arg)
 static void accept_peer(struct __test_metadata *_metadata,
 			FIXTURE_DATA(peer) *self)
 {
-	ASSERT_GT(self->pid, 0);
-	self->fd = accept(self->lfd, NULL, NULL);
-	ASSERT_GE(self->fd, 0);
+	ASSERT_GT(self->rx.pid, 0);
+	self->rx.fd = accept(self->rx.lfd, NULL, NULL);
+	ASSERT_GE(self->rx.fd, 0);
 	self->head = self->tail = 0;
 	self->off = 0;
 }
@@ -315,17 +275,17 @@ static void start(struct __test_metadata *_metadata, FIXTURE_DATA(peer) *self,
 {
 	a->go = self->go[0];
 	a->rep = self->rep[1];
-	self->pid = px_peer(&variant->link, self->port, mss, fn, a);
+	self->rx.pid = px_peer(variant->link, self->rx.port, mss, fn, a);
 	accept_peer(_metadata, self);
 }
 
 /* Close our socket; the peer must have ended on its own, with 0. */
 static void finish(struct __test_metadata *_metadata, FIXTURE_DATA(peer) *self)
 {
-	ASSERT_EQ(0, close(self->fd));
-	self->fd = -1;
-	ASSERT_EQ(0, px_wait_child(self->pid));
-	self->pid = 0;
+	ASSERT_EQ(0, close(self->rx.fd));
+	self->rx.fd = -1;
+	ASSERT_EQ(0, px_wait_child(self->rx.pid));
+	self->rx.pid = 0;
 }
 
 static void go(struct __test_metadata *_metadata, FIXTURE_DATA(peer) *self)
@@ -337,22 +297,18 @@ static void go(struct __test_metadata *_metadata, FIXTURE_DATA(peer) *self)
 static void reg(struct __test_metadata *_metadata, FIXTURE_DATA(peer) *self,
 		size_t bufsize, unsigned int nslots)
 {
-	struct iovec iov = { NULL, bufsize * nslots };
-
-	self->mem = px_alloc(iov.iov_len);
-	ASSERT_NE(NULL, self->mem);
-	iov.iov_base = self->mem;
 	self->bufsize = bufsize;
-	ASSERT_EQ(0, io_uring_register_buffers(&self->ring, &iov, 1));
+	ASSERT_EQ(0, px_rx_register(&self->rx, bufsize * nslots));
+	self->mem = self->rx.buf;
 }
 
 static void post(struct __test_metadata *_metadata, FIXTURE_DATA(peer) *self,
 		 unsigned int slot, __u32 flags)
 {
-	ASSERT_NE(NULL, px_prep_recv(&self->ring, self->devfd, self->fd,
+	ASSERT_NE(NULL, px_prep_recv(&self->rx.ring, self->rx.devfd, self->rx.fd,
 				     self->mem + slot * self->bufsize,
 				     self->bufsize, 0, flags, slot));
-	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(1, io_uring_submit(&self->rx.ring));
 	self->fifo[self->tail++ % NSLOT] = slot;
 }
 
@@ -365,7 +321,7 @@ static int reap(struct __test_metadata *_metadata, FIXTURE_DATA(peer) *self)
 	__u64 ud = 0;
 	int res = 0;
 
-	ASSERT_EQ(0, px_wait_cqe(&self->ring, 30000, &ud, &res))
+	ASSERT_EQ(0, px_wait_cqe(&self->rx.ring, 30000, &ud, &res))
 		TH_LOG("no completion within 30 s at byte %llu",
 		       (unsigned long long)self->off);
 	ASSERT_NE(self->head, self->tail);
@@ -388,7 +344,7 @@ static void no_cqe(struct __test_metadata *_metadata, FIXTURE_DATA(peer) *self,
 	__u64 ud = 0;
 	int res = 0;
 
-	ASSERT_EQ(-ETIME, px_wait_cqe(&self->ring, ms, &ud, &res))
+	ASSERT_EQ(-ETIME, px_wait_cqe(&self->rx.ring, ms, &ud, &res))
 		TH_LOG("unexpected completion %llu: %d", (unsigned long long)ud,
 		       res);
 }
@@ -434,7 +390,7 @@ static struct postrx_stats check_stats(struct __test_metadata *_metadata,
 {
 	struct postrx_stats st;
 
-	EXPECT_EQ(sizeof(st), px_stats(&self->ring, self->devfd, self->fd, &st));
+	EXPECT_EQ(sizeof(st), px_stats(&self->rx.ring, self->rx.devfd, self->rx.fd, &st));
 	EXPECT_EQ(bytes, st.copied_rx_bytes + st.copied_late_bytes);
 	EXPECT_EQ(0, st.placed_bytes);
 	EXPECT_EQ(0, st.bounced_bytes);
@@ -452,8 +408,8 @@ static void wait_taken(struct __test_metadata *_metadata,
 	int i;
 
 	for (i = 0; i < 10000; i++) {
-		ASSERT_EQ(sizeof(st), px_stats(&self->ring, self->devfd,
-					       self->fd, &st));
+		ASSERT_EQ(sizeof(st), px_stats(&self->rx.ring, self->rx.devfd,
+					       self->rx.fd, &st));
 		if (st.copied_rx_bytes + st.copied_late_bytes >= bytes)
 			return;
 		usleep(1000);
@@ -488,7 +444,7 @@ TEST_F_TIMEOUT(peer, reset_mid_buffer, 120)
 		if (nfull)
 			ASSERT_EQ(b, reap(_metadata, self));
 		if (round) {
-			ASSERT_EQ(a.part, px_wait_queued(self->fd, a.part));
+			ASSERT_EQ(a.part, px_wait_queued(self->rx.fd, a.part));
 		} else {
 			wait_taken(_metadata, self, a.part);
 		}
@@ -498,16 +454,16 @@ TEST_F_TIMEOUT(peer, reset_mid_buffer, 120)
 		for (i = nfull + 1; i < 3; i++)
 			ASSERT_EQ(-ECONNRESET, reap(_metadata, self));
 		ASSERT_EQ(a.part, self->off);
-		ASSERT_EQ(0, px_wait_child(self->pid));
-		self->pid = 0;
+		ASSERT_EQ(0, px_wait_child(self->rx.pid));
+		self->rx.pid = 0;
 		no_cqe(_metadata, self, 100);
 		check_stats(_metadata, self, a.part, 3);
 		/* Posted after the reset: refused, as on any closed socket. */
 		post(_metadata, self, 3, POSTRX_RECV_WAITALL);
 		res = reap(_metadata, self);
 		EXPECT_EQ(-ENOTCONN, res);
-		ASSERT_EQ(0, close(self->fd));
-		self->fd = -1;
+		ASSERT_EQ(0, close(self->rx.fd));
+		self->rx.fd = -1;
 	}
 }
 
@@ -550,13 +506,13 @@ TEST_F_TIMEOUT(peer, closed_with_data_queued, 120)
 			go(_metadata, self);
 		} else {
 			start(_metadata, self, variant, 0, pause_peer, &a);
-			ASSERT_EQ(0, shutdown(self->fd, SHUT_WR));
+			ASSERT_EQ(0, shutdown(self->rx.fd, SHUT_WR));
 		}
-		ASSERT_EQ(part, px_wait_queued(self->fd, part));
+		ASSERT_EQ(part, px_wait_queued(self->rx.fd, part));
 		go(_metadata, self);
-		ASSERT_EQ(0, wait_closed(self->fd));
-		ASSERT_EQ(0, px_wait_child(self->pid));
-		self->pid = 0;
+		ASSERT_EQ(0, wait_closed(self->rx.fd));
+		ASSERT_EQ(0, px_wait_child(self->rx.pid));
+		self->rx.pid = 0;
 		post(_metadata, self, 0, POSTRX_RECV_WAITALL);
 		post(_metadata, self, 1, POSTRX_RECV_WAITALL);
 		ASSERT_EQ(b, reap(_metadata, self));
@@ -564,8 +520,8 @@ TEST_F_TIMEOUT(peer, closed_with_data_queued, 120)
 		EXPECT_EQ(part, check_stats(_metadata, self, part, 2).copied_late_bytes);
 		post(_metadata, self, 2, POSTRX_RECV_WAITALL);
 		EXPECT_EQ(-ENOTCONN, reap(_metadata, self));
-		ASSERT_EQ(0, close(self->fd));
-		self->fd = -1;
+		ASSERT_EQ(0, close(self->rx.fd));
+		self->rx.fd = -1;
 	}
 }
 
@@ -591,7 +547,7 @@ TEST_F_TIMEOUT(peer, half_close, 120)
 		start(_metadata, self, variant, 0, half_close_peer, &a);
 		if (round) {
 			go(_metadata, self);
-			pfd.fd = self->fd;
+			pfd.fd = self->rx.fd;
 			ASSERT_EQ(1, poll(&pfd, 1, 10000));
 		}
 		for (i = 0; i < 6; i++)
@@ -611,11 +567,11 @@ TEST_F_TIMEOUT(peer, half_close, 120)
 		st = check_stats(_metadata, self, n, 8);
 		EXPECT_EQ(round ? n : 0, st.copied_late_bytes);
 		/* Nothing posted: recv() sees the end of stream too. */
-		EXPECT_EQ(0, recv(self->fd, &c, 1, MSG_DONTWAIT));
+		EXPECT_EQ(0, recv(self->rx.fd, &c, 1, MSG_DONTWAIT));
 		/* Our side is still open: the peer reads all of this. */
-		ASSERT_EQ(0, px_write_stream(self->fd, SEED_BACK, 0, a.back,
+		ASSERT_EQ(0, px_write_stream(self->rx.fd, SEED_BACK, 0, a.back,
 					     1 << 16));
-		ASSERT_EQ(0, shutdown(self->fd, SHUT_WR));
+		ASSERT_EQ(0, shutdown(self->rx.fd, SHUT_WR));
 		finish(_metadata, self);
 	}
 }
@@ -646,19 +602,19 @@ TEST_F_TIMEOUT(peer, zero_window_stall, 180)
 	       r.notsent, r.probes, r.backoff);
 	ASSERT_TRUE(r.stalled);
 	ASSERT_LT(r.written, a.total);
-	ASSERT_EQ(0, ioctl(self->fd, FIONREAD, &queued));
+	ASSERT_EQ(0, ioctl(self->rx.fd, FIONREAD, &queued));
 	EXPECT_GT(queued, 0);
 	/* Let the sender block in send() and probe the closed window. */
 	usleep(300000);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	got = px_stream(&self->ring, self->devfd, self->fd, 1 << 16, 4,
+	got = px_stream(&self->rx.ring, self->rx.devfd, self->rx.fd, 1 << 16, 4,
 			POSTRX_RECV_WAITALL, SEED);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	ASSERT_EQ((int64_t)a.total, got);
 	TH_LOG("%d bytes were queued; the rest took %ld ms", queued,
 	       (long)((t1.tv_sec - t0.tv_sec) * 1000 +
 		      (t1.tv_nsec - t0.tv_nsec) / 1000000));
-	ASSERT_EQ(sizeof(st), px_stats(&self->ring, self->devfd, self->fd, &st));
+	ASSERT_EQ(sizeof(st), px_stats(&self->rx.ring, self->rx.devfd, self->rx.fd, &st));
 	EXPECT_EQ(a.total, st.copied_rx_bytes + st.copied_late_bytes);
 	EXPECT_GE(st.copied_late_bytes, queued);
 	EXPECT_EQ(0, st.posted);
@@ -708,15 +664,15 @@ TEST_F_TIMEOUT(peer, one_byte_segments, 180)
 	size_t i;
 
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		struct peer_arg a = { .total = 4000, .nocork = variant->link.veth };
+		struct peer_arg a = { .total = 4000, .nocork = variant->link->veth };
 		struct px_tcp_info ti;
 		int64_t got;
 
 		start(_metadata, self, variant, 0, bytewise_peer, &a);
-		got = px_stream(&self->ring, self->devfd, self->fd, t[i].size,
+		got = px_stream(&self->rx.ring, self->rx.devfd, self->rx.fd, t[i].size,
 				t[i].nbufs, t[i].flags, SEED);
 		EXPECT_EQ((int64_t)a.total, got) TH_LOG("buffers of %zu", t[i].size);
-		ASSERT_EQ(0, px_tcp_info(self->fd, &ti));
+		ASSERT_EQ(0, px_tcp_info(self->rx.fd, &ti));
 		TH_LOG("buffers of %zu: %u data segments for %zu bytes",
 		       t[i].size, ti.data_segs_in, a.total);
 		/*
@@ -740,10 +696,10 @@ TEST_F_TIMEOUT(peer, small_mss, 180)
 	int64_t got;
 
 	start(_metadata, self, variant, 88, bulk_peer, &a);
-	got = px_stream(&self->ring, self->devfd, self->fd, 1 << 14, 4,
+	got = px_stream(&self->rx.ring, self->rx.devfd, self->rx.fd, 1 << 14, 4,
 			POSTRX_RECV_WAITALL, SEED);
 	EXPECT_EQ((int64_t)a.total, got);
-	ASSERT_EQ(0, px_tcp_info(self->fd, &ti));
+	ASSERT_EQ(0, px_tcp_info(self->rx.fd, &ti));
 	TH_LOG("%u data segments, receive MSS %u", ti.data_segs_in,
 	       ti.base.tcpi_rcv_mss);
 	EXPECT_LE(ti.base.tcpi_rcv_mss, 88);
@@ -767,8 +723,8 @@ TEST_F_TIMEOUT(peer, sender_outruns_posts, 600)
 	int res;
 
 	reg(_metadata, self, b, 1);
-	self->pid = px_sender(&variant->link, self->port, SEED, total, 1 << 16,
-			      PX_END_CLOSE);
+	self->rx.pid = px_sender(variant->link, self->rx.port, SEED, total, 1 << 16,
+				 PX_END_CLOSE);
 	accept_peer(_metadata, self);
 	for (n = 0; ; n++) {
 		__u32 flags = n % 2 ? 0 : POSTRX_RECV_WAITALL;

@@ -13,9 +13,7 @@
  * full), every byte the stream's.
  */
 #include "kselftest_harness.h"
-#include "postrx_net.h"
-
-PX_UNLOAD_PXNIC_AT_EXIT
+#include "postrx_fixture.h"
 
 #define SEED		0x9054
 #define NBUFS		8
@@ -30,9 +28,7 @@ static long long px_now_ms(void)
 
 FIXTURE(push)
 {
-	struct io_uring ring;
-	int devfd, lfd, port, fd;
-	pid_t pid;		/* the sender */
+	struct px_rx rx;	/* rx.pid: the sender */
 	int go[2];		/* receiver to sender: size of the next write */
 	int rep[2];		/* sender to receiver: a write is done */
 	uint8_t *mem;
@@ -46,71 +42,38 @@ FIXTURE(push)
 
 FIXTURE_VARIANT(push)
 {
-	struct px_link link;
+	const struct px_link *link;
 };
 
 FIXTURE_VARIANT_ADD(push, lo4)
 {
-	.link = { "lo4", AF_INET, "127.0.0.1" },
+	.link = &px_lo4,
 };
 
 FIXTURE_VARIANT_ADD(push, veth6)
 {
-	.link = { "veth6", AF_INET6, "fd00:99::1", true },
+	.link = &px_veth6,
 };
 
 FIXTURE_VARIANT_ADD(push, pxnic4)
 {
-	.link = { "pxnic4", AF_INET, "10.99.0.1", true, NULL, "pxnic", 1500 },
+	.link = &px_pxnic4,
 };
-
-static bool on_pxnic(const FIXTURE_VARIANT(push) *variant)
-{
-	return variant->link.kind && !strcmp(variant->link.kind, "pxnic");
-}
 
 FIXTURE_SETUP(push)
 {
-	const char *why = POSTRX_DEVICE_PATH " cannot be opened";
-
-	self->fd = -1;
-	self->pid = 0;
 	self->mem = NULL;
 	self->saved_timeout = -1;
-	if (on_pxnic(variant))
-		self->devfd = px_open_with_pxnic(&why);
-	else
-		self->devfd = open(POSTRX_DEVICE_PATH, O_RDWR);
-	if (self->devfd < 0)
-		PX_NEED("%s", why);
-	ASSERT_EQ(0, px_link_up(&variant->link));
-	ASSERT_EQ(0, io_uring_queue_init(64, &self->ring, 0));
-	self->lfd = px_listen(&variant->link, &self->port);
-	ASSERT_GE(self->lfd, 0);
+	PX_RX_OPEN(&self->rx, variant->link, 64, 0);
 	ASSERT_EQ(0, pipe(self->go));
 	ASSERT_EQ(0, pipe(self->rep));
 }
 
 FIXTURE_TEARDOWN(push)
 {
-	if (self->devfd < 0)
-		return;
 	if (self->saved_timeout >= 0)
 		px_postrx_param("push_timeout_us", self->saved_timeout);
-	if (self->pid > 0) {
-		kill(self->pid, SIGKILL);
-		px_wait_child(self->pid);
-	}
-	if (self->fd >= 0)
-		close(self->fd);
-	close(self->lfd);
-	io_uring_queue_exit(&self->ring);
-	if (self->mem) {
-		io_uring_unregister_buffers(&self->ring);
-		munmap(self->mem, self->bufsize * NBUFS);
-	}
-	close(self->devfd);
-	px_link_down(&variant->link);
+	px_rx_close(&self->rx);
 }
 
 /*
@@ -154,7 +117,6 @@ static void begin(struct __test_metadata *_metadata, FIXTURE_DATA(push) *self,
 		  const FIXTURE_VARIANT(push) *variant, size_t bufsize,
 		  long timeout_us, int mss)
 {
-	struct iovec iov;
 	static int pipes[2];
 	unsigned int i;
 
@@ -163,22 +125,19 @@ static void begin(struct __test_metadata *_metadata, FIXTURE_DATA(push) *self,
 	ASSERT_EQ(timeout_us, px_postrx_param("push_timeout_us", timeout_us));
 	pipes[0] = self->go[0];
 	pipes[1] = self->rep[1];
-	self->pid = px_peer(&variant->link, self->port, mss, push_sender,
-			    pipes);
-	ASSERT_LT(0, self->pid);
-	self->fd = accept(self->lfd, NULL, NULL);
-	ASSERT_LE(0, self->fd);
+	self->rx.pid = px_peer(variant->link, self->rx.port, mss, push_sender,
+			       pipes);
+	ASSERT_LT(0, self->rx.pid);
+	self->rx.fd = accept(self->rx.lfd, NULL, NULL);
+	ASSERT_LE(0, self->rx.fd);
 	self->bufsize = bufsize;
-	self->mem = px_alloc(bufsize * NBUFS);
-	ASSERT_NE(NULL, self->mem);
-	iov.iov_base = self->mem;
-	iov.iov_len = bufsize * NBUFS;
-	ASSERT_EQ(0, io_uring_register_buffers(&self->ring, &iov, 1));
+	ASSERT_EQ(0, px_rx_register(&self->rx, bufsize * NBUFS));
+	self->mem = self->rx.buf;
 	for (i = 0; i < NBUFS; i++, self->posted++)
-		ASSERT_NE(NULL, px_prep_recv(&self->ring, self->devfd,
-					     self->fd, self->mem + i * bufsize,
+		ASSERT_NE(NULL, px_prep_recv(&self->rx.ring, self->rx.devfd,
+					     self->rx.fd, self->mem + i * bufsize,
 					     bufsize, 0, 0, self->posted));
-	ASSERT_EQ(NBUFS, io_uring_submit(&self->ring));
+	ASSERT_EQ(NBUFS, io_uring_submit(&self->rx.ring));
 }
 
 /* Let the sender write @n bytes (no push if @more). */
@@ -219,7 +178,7 @@ static int next_done(struct __test_metadata *_metadata,
 	__u64 ud;
 	int res;
 
-	if (px_wait_cqe(&self->ring, ms, &ud, &res))
+	if (px_wait_cqe(&self->rx.ring, ms, &ud, &res))
 		return -ETIME;
 	EXPECT_EQ(self->completed, ud);
 	self->completed++;
@@ -227,10 +186,10 @@ static int next_done(struct __test_metadata *_metadata,
 		EXPECT_EQ(-1, px_verify(SEED, self->off, buf, res));
 		self->off += res;
 	}
-	EXPECT_NE(NULL, px_prep_recv(&self->ring, self->devfd, self->fd, buf,
+	EXPECT_NE(NULL, px_prep_recv(&self->rx.ring, self->rx.devfd, self->rx.fd, buf,
 				     self->bufsize, 0, 0, self->posted));
 	self->posted++;
-	io_uring_submit(&self->ring);
+	io_uring_submit(&self->rx.ring);
 	return res;
 }
 
@@ -241,7 +200,7 @@ static void none_within(struct __test_metadata *_metadata,
 	struct __kernel_timespec ts = { ms / 1000, (ms % 1000) * 1000000LL };
 	struct io_uring_cqe *cqe;
 
-	EXPECT_EQ(-ETIME, io_uring_wait_cqe_timeout(&self->ring, &cqe, &ts));
+	EXPECT_EQ(-ETIME, io_uring_wait_cqe_timeout(&self->rx.ring, &cqe, &ts));
 }
 
 /*
@@ -284,7 +243,7 @@ static void check_placed(struct __test_metadata *_metadata,
 {
 	struct postrx_stats st = {};
 
-	ASSERT_EQ(64, px_stats(&self->ring, self->devfd, self->fd, &st));
+	ASSERT_EQ(64, px_stats(&self->rx.ring, self->rx.devfd, self->rx.fd, &st));
 	st.placed_bytes -= self->st0.placed_bytes;
 	st.copied_rx_bytes -= self->st0.copied_rx_bytes;
 	st.copied_late_bytes -= self->st0.copied_late_bytes;
@@ -299,7 +258,7 @@ static void check_placed(struct __test_metadata *_metadata,
 	 * completed and not yet posted again are copied late: a message
 	 * that TCP pushes many times over, on the debug kernel, can do it.)
 	 */
-	if (on_pxnic(variant)) {
+	if (px_link_is_pxnic(variant->link)) {
 		EXPECT_EQ(0, st.copied_rx_bytes);
 		EXPECT_EQ(self->off - self->off0,
 			  st.placed_bytes + st.copied_late_bytes);
@@ -324,7 +283,7 @@ static void warm_up(struct __test_metadata *_metadata,
 		ASSERT_LT(0, next_done(_metadata, self, 30000));
 	send_wait(_metadata, self);
 	ASSERT_EQ(end, self->off);
-	ASSERT_EQ(64, px_stats(&self->ring, self->devfd, self->fd,
+	ASSERT_EQ(64, px_stats(&self->rx.ring, self->rx.devfd, self->rx.fd,
 			       &self->st0));
 	self->off0 = self->off;
 }
@@ -397,4 +356,9 @@ TEST_F_TIMEOUT(push, no_psh_then_silence, 300)
 	check_placed(_metadata, self, variant);
 }
 
-TEST_HARNESS_MAIN
+/* pxnic holds a reference on postrx: unload it when the program ends. */
+int main(int argc, char **argv)
+{
+	px_unload_pxnic_at_exit();
+	return test_harness_run(argc, argv);
+}

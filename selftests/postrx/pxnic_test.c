@@ -17,13 +17,11 @@
 #include <sys/resource.h>
 
 #include "kselftest_harness.h"
-#include "postrx_net.h"
+#include "postrx_fixture.h"
 
 #define SEED	0x9a1c
 #define SEED2	0x77e1
 #define MIB	(1024 * 1024)
-
-PX_UNLOAD_PXNIC_AT_EXIT
 
 /* max_flows_per_user to restore after a test that changed it, or -1. */
 static long saved_flow_quota = -1;
@@ -115,64 +113,57 @@ static void faults_off(void)
 
 FIXTURE(px)
 {
-	struct io_uring ring;
-	int devfd;
-	int lfd;
-	int port;
-	int fd;
-	pid_t sender;
+	struct px_rx rx;
 };
 
 FIXTURE_VARIANT(px)
 {
-	struct px_link link;
+	const struct px_link *link;
+};
+
+static const struct px_link pxnic6_9000 = {
+	.name = "pxnic6", .family = AF_INET6, .rx_addr = "fd00:99::1",
+	.veth = true, .kind = "pxnic", .mtu = 9000,
+};
+
+static const struct px_link pxnic4_65535 = {
+	.name = "pxnic4big", .family = AF_INET, .rx_addr = "10.99.0.1",
+	.veth = true, .kind = "pxnic", .mtu = 65535,
 };
 
 FIXTURE_VARIANT_ADD(px, v4_mtu1500)
 {
-	.link = { "pxnic4", AF_INET, "10.99.0.1", true, NULL, "pxnic", 1500 },
+	.link = &px_pxnic4,
 };
 
 FIXTURE_VARIANT_ADD(px, v6_mtu9000)
 {
-	.link = { "pxnic6", AF_INET6, "fd00:99::1", true, NULL, "pxnic", 9000 },
+	.link = &pxnic6_9000,
 };
 
 FIXTURE_VARIANT_ADD(px, v4_mtu65535)
 {
-	.link = { "pxnic4big", AF_INET, "10.99.0.1", true, NULL, "pxnic",
-		  65535 },
+	.link = &pxnic4_65535,
 };
 
 FIXTURE_SETUP(px)
 {
-	const char *why;
-
-	self->fd = -1;
-	self->sender = 0;
-	self->devfd = -1;
+	px_rx_init(&self->rx);
 	/*
 	 * The debug kernel moves data some 16 times slower: it runs the
 	 * first variant only; the stock kernel runs them all.
 	 */
-	if (px_scale() > 1 && variant->link.mtu != 1500)
+	if (px_scale() > 1 && variant->link->mtu != 1500)
 		SKIP(return, "the debug kernel runs the MTU 1500 variant only");
-	self->devfd = px_open_with_pxnic(&why);
-	if (self->devfd < 0)
-		PX_NEED("%s", why);
+	/* A knob left set by a test killed before its teardown would hit this one. */
 	faults_off();
 	px_sender_delay_us = 0;
 	px_sender_zerocopy = false;
-	ASSERT_EQ(0, px_link_up(&variant->link));
-	ASSERT_EQ(0, io_uring_queue_init(256, &self->ring, 0));
-	self->lfd = px_listen(&variant->link, &self->port);
-	ASSERT_GE(self->lfd, 0);
+	PX_RX_OPEN(&self->rx, variant->link, 256, 0);
 }
 
 FIXTURE_TEARDOWN(px)
 {
-	if (self->devfd < 0)
-		return;
 	faults_off();
 	if (saved_flow_share >= 0) {
 		px_postrx_param("flow_share_percent", saved_flow_share);
@@ -187,40 +178,12 @@ FIXTURE_TEARDOWN(px)
 		saved_flow_quota = -1;
 	}
 	table_size_back();
-	if (self->sender > 0) {
-		kill(self->sender, SIGKILL);
-		px_wait_child(self->sender);
-	}
-	if (self->fd >= 0)
-		close(self->fd);
-	close(self->lfd);
-	io_uring_queue_exit(&self->ring);
-	close(self->devfd);
-	px_link_down(&variant->link);
+	px_rx_close(&self->rx);
 }
 
-static int start(FIXTURE_DATA(px) *self, const FIXTURE_VARIANT(px) *variant,
-		 size_t total, enum px_end end)
+static int start(FIXTURE_DATA(px) *self, size_t total, enum px_end end)
 {
-	self->sender = px_sender(&variant->link, self->port, SEED, total,
-				 256 * 1024, end);
-	if (self->sender < 0)
-		return -1;
-	self->fd = accept(self->lfd, NULL, NULL);
-	return self->fd;
-}
-
-/* End the current stream: no sender, no receiving socket. */
-static void stop(FIXTURE_DATA(px) *self)
-{
-	if (self->sender > 0) {
-		kill(self->sender, SIGKILL);
-		px_wait_child(self->sender);
-		self->sender = 0;
-	}
-	if (self->fd >= 0)
-		close(self->fd);
-	self->fd = -1;
+	return px_rx_start(&self->rx, SEED, total, 256 * 1024, end);
 }
 
 static void print_stats(const char *what, const struct postrx_stats *st)
@@ -252,19 +215,19 @@ static int all_posted(FIXTURE_DATA(px) *self,
 	 * buffer is posted before the first byte comes.
 	 */
 	px_sender_delay_us = 300000 * px_scale();
-	if (!mem || io_uring_register_buffers(&self->ring, &iov, 1))
+	if (!mem || io_uring_register_buffers(&self->rx.ring, &iov, 1))
 		goto out;
-	if (start(self, variant, total, PX_END_HOLD) < 0)
+	if (start(self, total, PX_END_HOLD) < 0)
 		goto out_unreg;
 	for (i = 0; i < nbufs; i++) {
-		if (!px_prep_recv(&self->ring, self->devfd, self->fd,
+		if (!px_prep_recv(&self->rx.ring, self->rx.devfd, self->rx.fd,
 				  mem + (size_t)i * bufsize, bufsize, 0,
 				  POSTRX_RECV_WAITALL, i))
 			goto out_unreg;
-		if (io_uring_sq_space_left(&self->ring) == 0)
-			io_uring_submit(&self->ring);
+		if (io_uring_sq_space_left(&self->rx.ring) == 0)
+			io_uring_submit(&self->rx.ring);
 	}
-	io_uring_submit(&self->ring);
+	io_uring_submit(&self->rx.ring);
 	for (i = 0; i < nbufs; i++) {
 		__u64 ud = 0;
 		int res = 0;
@@ -273,7 +236,7 @@ static int all_posted(FIXTURE_DATA(px) *self,
 		 * One completion may carry 16 MiB: on the debug kernel, with
 		 * other guests on the cores, that took over a minute.
 		 */
-		if (px_wait_cqe(&self->ring, 60000 * px_scale(), &ud, &res) ||
+		if (px_wait_cqe(&self->rx.ring, 60000 * px_scale(), &ud, &res) ||
 		    ud != i || res != (int)bufsize) {
 			fprintf(stderr, "# buffer %u: ud %llu res %d\n", i,
 				(unsigned long long)ud, res);
@@ -285,16 +248,16 @@ static int all_posted(FIXTURE_DATA(px) *self,
 			(long long)px_verify(SEED, 0, mem, total));
 		goto out_unreg;
 	}
-	if (px_stats(&self->ring, self->devfd, self->fd, &st) < 0)
+	if (px_stats(&self->rx.ring, self->rx.devfd, self->rx.fd, &st) < 0)
 		goto out_unreg;
 	print_stats("all posted", &st);
 	if (st.copied_rx_bytes + st.copied_late_bytes == 0 &&
 	    st.placed_bytes == total)
 		ret = 0;
 out_unreg:
-	io_uring_unregister_buffers(&self->ring);
+	io_uring_unregister_buffers(&self->rx.ring);
 out:
-	stop(self);
+	px_rx_stop(&self->rx);
 	if (mem)
 		munmap(mem, total);
 	return ret;
@@ -327,11 +290,11 @@ static int streamed(FIXTURE_DATA(px) *self, const FIXTURE_VARIANT(px) *variant,
 {
 	int64_t got;
 
-	if (start(self, variant, total, PX_END_CLOSE) < 0)
+	if (start(self, total, PX_END_CLOSE) < 0)
 		return -1;
-	got = px_stream(&self->ring, self->devfd, self->fd, bufsize, nbufs,
+	got = px_stream(&self->rx.ring, self->rx.devfd, self->rx.fd, bufsize, nbufs,
 			flags, SEED);
-	if (px_stats(&self->ring, self->devfd, self->fd, st) < 0)
+	if (px_stats(&self->rx.ring, self->rx.devfd, self->rx.fd, st) < 0)
 		return -1;
 	print_stats("streamed", st);
 	if (got != (int64_t)total) {
@@ -364,7 +327,7 @@ TEST_F_TIMEOUT(px, flow_quota, 300)
 	ASSERT_LE(0, saved_flow_quota);
 	EXPECT_EQ(0, streamed(self, variant, 4 * MIB / px_scale(), 65536, 8,
 			      POSTRX_RECV_WAITALL, &st));
-	stop(self);
+	px_rx_stop(&self->rx);
 	EXPECT_EQ(-EDQUOT, st.flow);
 	EXPECT_EQ(0, st.placed_bytes);
 	ASSERT_EQ(0, px_postrx_param("max_flows_per_user", saved_flow_quota));
@@ -395,35 +358,35 @@ TEST_F_TIMEOUT(px, flow_share_per_user, 600)
 	struct postrx_stats st;
 
 	ASSERT_NE(NULL, mem);
-	ASSERT_EQ(0, relink_with_table(&variant->link, table, &self->lfd,
-				       &self->port));
+	ASSERT_EQ(0, relink_with_table(variant->link, table, &self->rx.lfd,
+				       &self->rx.port));
 	share = table * 5 / 100;
 	ASSERT_LT(share, n);
 	saved_flow_share = px_postrx_param("flow_share_percent", 5);
 	ASSERT_LE(0, saved_flow_share);
-	ASSERT_EQ(0, io_uring_register_buffers(&self->ring, &iov, 1));
+	ASSERT_EQ(0, io_uring_register_buffers(&self->rx.ring, &iov, 1));
 	for (i = 0; i < n; i++) {
-		senders[i] = px_sender(&variant->link, self->port, SEED, 4096,
+		senders[i] = px_sender(variant->link, self->rx.port, SEED, 4096,
 				       4096, PX_END_HOLD);
 		ASSERT_LT(0, senders[i]);
-		fds[i] = accept(self->lfd, NULL, NULL);
+		fds[i] = accept(self->rx.lfd, NULL, NULL);
 		ASSERT_LE(0, fds[i]);
-		ASSERT_NE(NULL, px_prep_recv(&self->ring, self->devfd, fds[i],
+		ASSERT_NE(NULL, px_prep_recv(&self->rx.ring, self->rx.devfd, fds[i],
 					     mem + i * 4096, 4096, 0,
 					     POSTRX_RECV_WAITALL, i));
-		ASSERT_EQ(1, io_uring_submit(&self->ring));
+		ASSERT_EQ(1, io_uring_submit(&self->rx.ring));
 	}
 	for (i = 0; i < n; i++) {
 		__u64 ud;
 		int res;
 
-		ASSERT_EQ(0, px_wait_cqe(&self->ring, 20000, &ud, &res));
+		ASSERT_EQ(0, px_wait_cqe(&self->rx.ring, 20000, &ud, &res));
 		ASSERT_LT(ud, (__u64)n);
 		EXPECT_EQ(4096, res);
 		EXPECT_EQ(-1, px_verify(SEED, 0, mem + ud * 4096, 4096));
 	}
 	for (i = 0; i < n; i++) {
-		ASSERT_EQ(64, px_stats(&self->ring, self->devfd, fds[i], &st));
+		ASSERT_EQ(64, px_stats(&self->rx.ring, self->rx.devfd, fds[i], &st));
 		nflow += st.flow == 1;
 		nquota += st.flow == -EDQUOT;
 	}
@@ -433,10 +396,10 @@ TEST_F_TIMEOUT(px, flow_share_per_user, 600)
 	EXPECT_EQ(n - share, nquota);
 
 	/* Another user, while the first holds its whole share. */
-	s2 = px_sender(&variant->link, self->port, SEED2, total, 65536,
+	s2 = px_sender(variant->link, self->rx.port, SEED2, total, 65536,
 		       PX_END_CLOSE);
 	ASSERT_LT(0, s2);
-	fd2 = accept(self->lfd, NULL, NULL);
+	fd2 = accept(self->rx.lfd, NULL, NULL);
 	ASSERT_LE(0, fd2);
 	rx2 = fork();
 	if (rx2 == 0) {
@@ -446,11 +409,11 @@ TEST_F_TIMEOUT(px, flow_share_per_user, 600)
 		if (setgid(65534) || setuid(65534) ||
 		    io_uring_queue_init(64, &ring2, 0))
 			_exit(2);
-		got = px_stream(&ring2, self->devfd, fd2, 256 * 1024, 4,
+		got = px_stream(&ring2, self->rx.devfd, fd2, 256 * 1024, 4,
 				POSTRX_RECV_WAITALL, SEED2);
 		if (got != (int64_t)total)
 			_exit(3);
-		if (px_stats(&ring2, self->devfd, fd2, &st) != 64)
+		if (px_stats(&ring2, self->rx.devfd, fd2, &st) != 64)
 			_exit(4);
 		fprintf(stderr, "# the other user: flow %d, placed %llu\n",
 			st.flow, (unsigned long long)st.placed_bytes);
@@ -466,7 +429,7 @@ TEST_F_TIMEOUT(px, flow_share_per_user, 600)
 		px_wait_child(senders[i]);
 		close(fds[i]);
 	}
-	io_uring_unregister_buffers(&self->ring);
+	io_uring_unregister_buffers(&self->rx.ring);
 	munmap(mem, n * 4096);
 }
 
@@ -489,7 +452,7 @@ TEST_F_TIMEOUT(px, recv_semantics, 600)
 		fprintf(stderr, "# %u x %zu\n", t[i].nbufs, t[i].size);
 		ASSERT_EQ(0, streamed(self, variant, total, t[i].size,
 				      t[i].nbufs, 0, &st));
-		stop(self);
+		px_rx_stop(&self->rx);
 		/*
 		 * Placed, though not all: the receiver checks every byte
 		 * before it posts a buffer again, far slower than the link,
@@ -516,7 +479,7 @@ static int netem(const char *args)
  */
 static size_t fault_bytes(const FIXTURE_VARIANT(px) *variant)
 {
-	if (variant->link.mtu != 1500)
+	if (variant->link->mtu != 1500)
 		return 8 * MIB / px_scale();
 	return px_fault_volume(8 * MIB);
 }
@@ -538,7 +501,7 @@ TEST_F_TIMEOUT(px, netem_loss_reorder_dup_corrupt, 14400)
 		ASSERT_EQ(0, netem(faults[i]));
 		EXPECT_EQ(0, streamed(self, variant, fault_bytes(variant),
 				      256 * 1024, 8, POSTRX_RECV_WAITALL, &st));
-		stop(self);
+		px_rx_stop(&self->rx);
 	}
 }
 
@@ -564,7 +527,7 @@ TEST_F_TIMEOUT(px, device_faults, 14400)
 				      256 * 1024, 8, PX_RECV_MIXED, &st));
 		/* What the device injected, for the record (reliability.md). */
 		px_sh("ethtool -S px0 | sed -n 's/^ *\\(rx_fault_[a-z]*\\): /# \\1 /p'");
-		stop(self);
+		px_rx_stop(&self->rx);
 	}
 }
 
@@ -595,7 +558,7 @@ TEST_F_TIMEOUT(px, device_faults_combined, 14400)
 	__u64 ud;
 	int res;
 
-	if (variant->link.mtu != 1500)
+	if (variant->link->mtu != 1500)
 		SKIP(return, "the MTU 1500 variant carries the fault knobs");
 	ASSERT_EQ(0, px_sh("ethtool -K px0 gro on"));
 	for (i = 0; i < sizeof(faults) / sizeof(faults[0]); i++)
@@ -607,7 +570,7 @@ TEST_F_TIMEOUT(px, device_faults_combined, 14400)
 		ASSERT_LT(streams++, 1000);
 		ret = streamed(self, variant, want, 256 * 1024, 8,
 			       PX_RECV_MIXED, &st);
-		stop(self);
+		px_rx_stop(&self->rx);
 		if (!ret) {
 			done += want;
 			continue;
@@ -620,7 +583,7 @@ TEST_F_TIMEOUT(px, device_faults_combined, 14400)
 		 * The buffers behind it completed too, -EBADMSG each (the
 		 * STATS command that streamed() sent may be among them).
 		 */
-		while (!px_wait_cqe(&self->ring, 2000, &ud, &res))
+		while (!px_wait_cqe(&self->rx.ring, 2000, &ud, &res))
 			if (ud != ~0ULL)
 				ASSERT_EQ(-EBADMSG, res);
 	}
@@ -641,7 +604,7 @@ TEST_F_TIMEOUT(px, packet_socket_and_gro, 600)
 				       "ethtool -K px0 gro on"));
 		EXPECT_EQ(0, streamed(self, variant, 8 * MIB / px_scale(),
 				      MIB, 4, POSTRX_RECV_WAITALL, &st));
-		stop(self);
+		px_rx_stop(&self->rx);
 		/*
 		 * A tap keeps clones that it reads later, perhaps after the
 		 * buffer went back to the application: the device places
@@ -664,23 +627,15 @@ TEST_F_TIMEOUT(px, zerocopy_sender, 600)
 	ASSERT_EQ(0, streamed(self, variant, 32 * MIB / px_scale(), MIB, 8,
 			      POSTRX_RECV_WAITALL, &st));
 	/* 0 unless the kernel copied every send (5) or failed. */
-	EXPECT_EQ(0, px_wait_child(self->sender));
-	self->sender = 0;
+	EXPECT_EQ(0, px_wait_child(self->rx.pid));
+	self->rx.pid = 0;
 	px_sender_zerocopy = false;
 }
 
 static int cancel_one(struct io_uring *ring, int devfd, int fd, __u64 ud)
 {
-	struct io_uring_sqe *sqe;
-	struct postrx_sock_cmd *cmd;
-
-	sqe = postrx_get_cmd_sqe(ring, devfd, POSTRX_CMD_CANCEL,
-				 (void *)(uintptr_t)ud, 0);
-	if (!sqe)
+	if (!px_prep_cancel(ring, devfd, fd, ud, 0, ~1ULL))
 		return -1;
-	cmd = (void *)sqe->cmd;
-	cmd->sockfd = fd;
-	sqe->user_data = ~1ULL;
 	return io_uring_submit(ring) == 1 ? 0 : -1;
 }
 
@@ -704,23 +659,23 @@ TEST_F_TIMEOUT(px, cancel_while_placed_ahead, 900)
 	ASSERT_NE(NULL, mem);
 	fault_set("fault_reorder", 3);
 	/* The end of stream completes the last, partly filled buffer. */
-	ASSERT_LE(0, start(self, variant, total, PX_END_CLOSE));
-	ASSERT_EQ(0, io_uring_register_buffers(&self->ring, &iov, 1));
+	ASSERT_LE(0, start(self, total, PX_END_CLOSE));
+	ASSERT_EQ(0, io_uring_register_buffers(&self->rx.ring, &iov, 1));
 	for (i = 0; i < nbufs; i++) {
-		px_prep_recv(&self->ring, self->devfd, self->fd,
+		px_prep_recv(&self->rx.ring, self->rx.devfd, self->rx.fd,
 			     mem + i * bufsize, bufsize, 0,
 			     px_buf_flags(PX_RECV_MIXED, gen), gen << 8 | i);
 		gen++;
 		fifo[tail++ % 64] = i;
 	}
-	io_uring_submit(&self->ring);
+	io_uring_submit(&self->rx.ring);
 
 	while (off < total) {
 		unsigned int idx;
 		__u64 ud;
 		int res;
 
-		if (px_wait_cqe(&self->ring, 60000, &ud, &res)) {
+		if (px_wait_cqe(&self->rx.ring, 60000, &ud, &res)) {
 			fprintf(stderr, "# stuck at %zu of %zu, %u cancels\n",
 				off, total, cancels);
 			px_sh("ss -tnie | sed 's/^/# /'; ethtool -S px0 | sed 's/^/# /'");
@@ -740,16 +695,16 @@ TEST_F_TIMEOUT(px, cancel_while_placed_ahead, 900)
 		ASSERT_LE(0, res);
 		ASSERT_EQ(-1, px_verify(SEED, off, mem + idx * bufsize, res));
 		off += res;
-		px_prep_recv(&self->ring, self->devfd, self->fd,
+		px_prep_recv(&self->rx.ring, self->rx.devfd, self->rx.fd,
 			     mem + idx * bufsize, bufsize, 0,
 			     px_buf_flags(PX_RECV_MIXED, gen), gen << 8 | idx);
 		gen++;
 		fifo[tail++ % 64] = idx;
-		io_uring_submit(&self->ring);
+		io_uring_submit(&self->rx.ring);
 		/* Every third completion: cancel what is now the oldest. */
 		if (++n % 3 == 0) {
-			ASSERT_EQ(0, cancel_one(&self->ring, self->devfd,
-						self->fd,
+			ASSERT_EQ(0, cancel_one(&self->rx.ring, self->rx.devfd,
+						self->rx.fd,
 						(gen - nbufs) << 8 |
 						fifo[head % 64]));
 			cancels++;
@@ -760,7 +715,7 @@ TEST_F_TIMEOUT(px, cancel_while_placed_ahead, 900)
 		__u64 ud;
 		int res;
 
-		ASSERT_EQ(0, px_wait_cqe(&self->ring, 60000, &ud, &res));
+		ASSERT_EQ(0, px_wait_cqe(&self->rx.ring, 60000, &ud, &res));
 		if (ud == ~1ULL) {
 			cancels_done++;
 			continue;
@@ -769,13 +724,13 @@ TEST_F_TIMEOUT(px, cancel_while_placed_ahead, 900)
 		head++;
 		ASSERT_TRUE(res == 0 || res == -ECANCELED);
 	}
-	ASSERT_EQ(64, px_stats(&self->ring, self->devfd, self->fd, &st));
+	ASSERT_EQ(64, px_stats(&self->rx.ring, self->rx.devfd, self->rx.fd, &st));
 	fprintf(stderr, "# %zu bytes exact through %u cancels, %llu bytes bounced\n",
 		off, cancels, (unsigned long long)st.bounced_bytes);
 	EXPECT_EQ(1, st.flow);
 	/* Ring exit in the teardown ends the buffers still posted. */
-	close(self->fd);
-	self->fd = -1;
+	close(self->rx.fd);
+	self->rx.fd = -1;
 	munmap(mem, bufsize * nbufs);
 }
 
@@ -803,19 +758,19 @@ static int shutdown_rd_round(FIXTURE_DATA(px) *self,
 	bool shut = false;
 	size_t off = 0;
 
-	if (start(self, variant, total, PX_END_CLOSE) < 0)
+	if (start(self, total, PX_END_CLOSE) < 0)
 		return -1;
 	for (i = 0; i < nbufs; i++, posted++)
-		px_prep_recv(&self->ring, self->devfd, self->fd,
+		px_prep_recv(&self->rx.ring, self->rx.devfd, self->rx.fd,
 			     mem + i * bufsize, bufsize, 0,
 			     px_buf_flags(PX_RECV_MIXED, posted), posted);
-	io_uring_submit(&self->ring);
+	io_uring_submit(&self->rx.ring);
 	while (completed < posted) {
 		unsigned int slot;
 		__u64 ud;
 		int res;
 
-		if (px_wait_cqe(&self->ring, 60000, &ud, &res)) {
+		if (px_wait_cqe(&self->rx.ring, 60000, &ud, &res)) {
 			fprintf(stderr, "# stuck at %zu of %zu\n", off, total);
 			return -1;
 		}
@@ -835,7 +790,7 @@ static int shutdown_rd_round(FIXTURE_DATA(px) *self,
 		}
 		off += res;
 		if (!shut && off >= total / 3) {
-			if (shutdown(self->fd, SHUT_RD))
+			if (shutdown(self->rx.fd, SHUT_RD))
 				return -1;
 			shut = true;
 		}
@@ -845,13 +800,13 @@ static int shutdown_rd_round(FIXTURE_DATA(px) *self,
 		/* 0: nothing queued just now; the sender is still at it. */
 		if (!res)
 			usleep(1000);
-		px_prep_recv(&self->ring, self->devfd, self->fd,
+		px_prep_recv(&self->rx.ring, self->rx.devfd, self->rx.fd,
 			     mem + slot * bufsize, bufsize, 0,
 			     px_buf_flags(PX_RECV_MIXED, posted), posted);
 		posted++;
-		io_uring_submit(&self->ring);
+		io_uring_submit(&self->rx.ring);
 	}
-	stop(self);
+	px_rx_stop(&self->rx);
 	return off == total ? 0 : -1;
 }
 
@@ -865,13 +820,13 @@ TEST_F_TIMEOUT(px, shutdown_rd_while_placed_ahead, 900)
 	int err = 0;
 
 	ASSERT_NE(NULL, mem);
-	ASSERT_EQ(0, io_uring_register_buffers(&self->ring, &iov, 1));
+	ASSERT_EQ(0, io_uring_register_buffers(&self->rx.ring, &iov, 1));
 	fault_set("fault_reorder", 3);
 	for (i = 0; i < rounds && !err; i++)
 		err = shutdown_rd_round(self, variant, mem, bufsize, nbufs,
 					total);
 	EXPECT_EQ(0, err);
-	io_uring_unregister_buffers(&self->ring);
+	io_uring_unregister_buffers(&self->rx.ring);
 	munmap(mem, bufsize * nbufs);
 }
 
@@ -1045,16 +1000,8 @@ out:
 
 static int cancel_all(struct io_uring *ring, int devfd, int fd)
 {
-	struct io_uring_sqe *sqe;
-	struct postrx_sock_cmd *cmd;
-
-	sqe = postrx_get_cmd_sqe(ring, devfd, POSTRX_CMD_CANCEL, NULL, 0);
-	if (!sqe)
+	if (!px_prep_cancel(ring, devfd, fd, 0, POSTRX_CANCEL_ALL, ~1ULL))
 		return -1;
-	cmd = (void *)sqe->cmd;
-	cmd->sockfd = fd;
-	cmd->flags = POSTRX_CANCEL_ALL;
-	sqe->user_data = ~1ULL;
 	return io_uring_submit(ring) == 1 ? 0 : -1;
 }
 
@@ -1171,7 +1118,7 @@ static int ahead_wait_placed(FIXTURE_DATA(px) *self, struct io_uring *qring,
 	for (i = 0; i < 5000; i++) {
 		int64_t dev = px0_placed_bytes();
 
-		if (px_stats(qring, self->devfd, self->fd, &st) < 0)
+		if (px_stats(qring, self->rx.devfd, self->rx.fd, &st) < 0)
 			return -1;
 		*before = st.placed_bytes + st.copied_rx_bytes +
 			  st.copied_late_bytes;
@@ -1199,7 +1146,7 @@ static int ahead_round(FIXTURE_DATA(px) *self,
 {
 	const size_t region = bufsize * nbufs;
 	struct iovec iov = { mem, region };
-	struct io_uring ring2, *ring = &self->ring;
+	struct io_uring ring2, *ring = &self->rx.ring;
 	unsigned int next = 0, cancels = 0, i;
 	struct postrx_stats st;
 	int ret = -1, res = 0;
@@ -1210,8 +1157,8 @@ static int ahead_round(FIXTURE_DATA(px) *self,
 	memset(rd, 0, sizeof(*rd));
 	rd->first = -1;
 	base = px0_placed_bytes();
-	if (start(self, variant, total, PX_END_CLOSE) < 0) {
-		stop(self);
+	if (start(self, total, PX_END_CLOSE) < 0) {
+		px_rx_stop(&self->rx);
 		return -1;
 	}
 	/*
@@ -1222,14 +1169,14 @@ static int ahead_round(FIXTURE_DATA(px) *self,
 	if (end == AHEAD_RING_EXIT) {
 		ring = &ring2;
 		if (io_uring_queue_init(64, ring, 0)) {
-			stop(self);
+			px_rx_stop(&self->rx);
 			return -1;
 		}
 		if (io_uring_register_buffers(ring, &iov, 1))
 			goto out;
 	}
 	for (i = 0; i < nbufs; i++)
-		px_prep_recv(ring, self->devfd, self->fd, mem + i * bufsize,
+		px_prep_recv(ring, self->rx.devfd, self->rx.fd, mem + i * bufsize,
 			     bufsize, 0, POSTRX_RECV_WAITALL, i);
 	io_uring_submit(ring);
 
@@ -1253,12 +1200,12 @@ static int ahead_round(FIXTURE_DATA(px) *self,
 
 	switch (end) {
 	case AHEAD_CANCEL:
-		if (cancel_all(ring, self->devfd, self->fd))
+		if (cancel_all(ring, self->rx.devfd, self->rx.fd))
 			goto out;
 		cancels = 1;
 		break;
 	case AHEAD_SHUT_RD:
-		if (shutdown(self->fd, SHUT_RD))
+		if (shutdown(self->rx.fd, SHUT_RD))
 			goto out;
 		break;
 	case AHEAD_RING_EXIT:
@@ -1304,7 +1251,7 @@ static int ahead_round(FIXTURE_DATA(px) *self,
 		 * many bytes the ended buffers took, once none is posted.
 		 */
 		for (i = 0; i < 10000; i++) {
-			if (px_stats(qring, self->devfd, self->fd,
+			if (px_stats(qring, self->rx.devfd, self->rx.fd,
 				     &st) < 0)
 				goto out;
 			if (!st.posted)
@@ -1324,10 +1271,10 @@ static int ahead_round(FIXTURE_DATA(px) *self,
 	memcpy(snap, mem, region);
 	ahead_overwrite(mem, snap, region, 0);
 
-	if (ahead_read_rest(self->fd, how, end == AHEAD_SHUT_RD, rd->done,
+	if (ahead_read_rest(self->rx.fd, how, end == AHEAD_SHUT_RD, rd->done,
 			    total, mem, snap, region, rd))
 		goto out;
-	if (px_stats(qring, self->devfd, self->fd, &st) < 0)
+	if (px_stats(qring, self->rx.devfd, self->rx.fd, &st) < 0)
 		goto out;
 	rd->bounced = st.bounced_bytes;
 	rd->ahead = (int64_t)rd->bounced - (int64_t)(rd->done - before);
@@ -1335,10 +1282,10 @@ static int ahead_round(FIXTURE_DATA(px) *self,
 out:
 	if (end == AHEAD_RING_EXIT && ring)
 		io_uring_queue_exit(ring);
-	stop(self);
+	px_rx_stop(&self->rx);
 	if (end != AHEAD_RING_EXIT)
 		/* Completions of a failed round must not reach the next. */
-		while (!px_wait_cqe(&self->ring, 10, &ud, &res))
+		while (!px_wait_cqe(&self->rx.ring, 10, &ud, &res))
 			;
 	return ret;
 }
@@ -1362,7 +1309,7 @@ static void read_after_placed_ahead(struct __test_metadata *_metadata,
 	ASSERT_NE(NULL, snap);
 	ASSERT_EQ(0, io_uring_queue_init(8, &qring, 0));
 	if (end != AHEAD_RING_EXIT)
-		ASSERT_EQ(0, io_uring_register_buffers(&self->ring, &iov, 1));
+		ASSERT_EQ(0, io_uring_register_buffers(&self->rx.ring, &iov, 1));
 	fault_set("fault_reorder", 3);
 	delayed = !ahead_delay_on();
 	if (!delayed) {
@@ -1402,7 +1349,7 @@ static void read_after_placed_ahead(struct __test_metadata *_metadata,
 	if (delayed)
 		ahead_delay_off();
 	if (end != AHEAD_RING_EXIT)
-		io_uring_unregister_buffers(&self->ring);
+		io_uring_unregister_buffers(&self->rx.ring);
 	io_uring_queue_exit(&qring);
 	munmap(mem, bufsize * nbufs);
 	munmap(snap, bufsize * nbufs);
@@ -1532,7 +1479,7 @@ static int enomem_round(FIXTURE_DATA(px) *self,
 			unsigned int nbufs, int *cancel_res)
 {
 	const size_t region = bufsize * nbufs;
-	struct io_uring *ring = &self->ring;
+	struct io_uring *ring = &self->rx.ring;
 	struct enomem_cqe early[16], c;
 	unsigned int next = 0, nr_early = 0, i;
 	int64_t base = px0_placed_bytes();
@@ -1541,10 +1488,10 @@ static int enomem_round(FIXTURE_DATA(px) *self,
 	int ret = -1;
 
 	*cancel_res = 1;
-	if (start(self, variant, region, PX_END_CLOSE) < 0)
+	if (start(self, region, PX_END_CLOSE) < 0)
 		goto out;
 	for (i = 0; i < nbufs; i++)
-		px_prep_recv(ring, self->devfd, self->fd, mem + i * bufsize,
+		px_prep_recv(ring, self->rx.devfd, self->rx.fd, mem + i * bufsize,
 			     bufsize, 0, POSTRX_RECV_WAITALL, i);
 	io_uring_submit(ring);
 	/* The first buffer: the device places into the ones behind it. */
@@ -1553,7 +1500,7 @@ static int enomem_round(FIXTURE_DATA(px) *self,
 		goto out;
 	if (ahead_wait_placed(self, qring, base, region - 2 * bufsize, &before))
 		goto out;
-	*cancel_res = enomem_cancel(ring, self->devfd, self->fd, early,
+	*cancel_res = enomem_cancel(ring, self->rx.devfd, self->rx.fd, early,
 				    ARRAY_SIZE(early), &nr_early);
 	/* -ENOENT: every buffer had completed by then; the round missed. */
 	if (*cancel_res == 1 || (*cancel_res < 0 && *cancel_res != -ENOMEM &&
@@ -1576,7 +1523,7 @@ static int enomem_round(FIXTURE_DATA(px) *self,
 	}
 	ret = 0;
 out:
-	stop(self);
+	px_rx_stop(&self->rx);
 	/* Completions of a failed round must not reach the next. */
 	while (!px_wait_cqe(ring, 10, &c.ud, &c.res))
 		;
@@ -1597,7 +1544,7 @@ TEST_F_TIMEOUT(px, cancel_without_memory_changes_nothing, 600)
 		SKIP(return, "no memory cgroup here");
 	ASSERT_NE(NULL, mem);
 	ASSERT_EQ(0, io_uring_queue_init(8, &qring, 0));
-	ASSERT_EQ(0, io_uring_register_buffers(&self->ring, &iov, 1));
+	ASSERT_EQ(0, io_uring_register_buffers(&self->rx.ring, &iov, 1));
 	fault_set("fault_reorder", 3);
 	/*
 	 * Moving into the cgroup waits for an RCU grace period, which on a
@@ -1618,7 +1565,7 @@ TEST_F_TIMEOUT(px, cancel_without_memory_changes_nothing, 600)
 		ahead_delay_off();
 	}
 	rmdir(PX_MEMCG);
-	io_uring_unregister_buffers(&self->ring);
+	io_uring_unregister_buffers(&self->rx.ring);
 	io_uring_queue_exit(&qring);
 	munmap(mem, bufsize * nbufs);
 	EXPECT_EQ(0, failed);
@@ -1635,11 +1582,11 @@ TEST_F_TIMEOUT(px, two_flows_isolated, 600)
 	pid_t rx2;
 	int status;
 
-	ASSERT_LE(0, start(self, variant, total, PX_END_CLOSE));
-	s2 = px_sender(&variant->link, self->port, SEED2, total, 65536,
+	ASSERT_LE(0, start(self, total, PX_END_CLOSE));
+	s2 = px_sender(variant->link, self->rx.port, SEED2, total, 65536,
 		       PX_END_CLOSE);
 	ASSERT_LT(0, s2);
-	fd2 = accept(self->lfd, NULL, NULL);
+	fd2 = accept(self->rx.lfd, NULL, NULL);
 	ASSERT_LE(0, fd2);
 	rx2 = fork();
 	if (rx2 == 0) {
@@ -1648,13 +1595,13 @@ TEST_F_TIMEOUT(px, two_flows_isolated, 600)
 		if (setgid(65534) || setuid(65534) ||
 		    io_uring_queue_init(64, &ring2, 0))
 			_exit(2);
-		got = px_stream(&ring2, self->devfd, fd2, MIB, 4,
+		got = px_stream(&ring2, self->rx.devfd, fd2, MIB, 4,
 				POSTRX_RECV_WAITALL, SEED2);
 		_exit(got == (int64_t)total ? 0 : 1);
 	}
 	ASSERT_LT(0, rx2);
 	EXPECT_EQ((int64_t)total,
-		  px_stream(&self->ring, self->devfd, self->fd, MIB, 4,
+		  px_stream(&self->rx.ring, self->rx.devfd, self->rx.fd, MIB, 4,
 			    POSTRX_RECV_WAITALL, SEED));
 	ASSERT_EQ(rx2, waitpid(rx2, &status, 0));
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
@@ -1757,7 +1704,7 @@ TEST_F_TIMEOUT(px, same_5tuple_in_two_namespaces, 600)
 	int pipefd[2];
 	char c;
 
-	if (variant->link.family != AF_INET)
+	if (variant->link->family != AF_INET)
 		SKIP(return, "IPv4 variants only");
 	px_sh("ip netns del pxrx2 2>/dev/null; ip netns del pxtx2 2>/dev/null");
 	ASSERT_EQ(0, px_sh("ip netns add pxrx2 && ip netns add pxtx2 && "
@@ -1767,17 +1714,17 @@ TEST_F_TIMEOUT(px, same_5tuple_in_two_namespaces, 600)
 			   "ip -n pxtx2 addr add 10.99.0.2/24 dev px1 && "
 			   "ip -n pxtx2 link set px1 up && ip -n pxtx2 link set lo up"));
 	ASSERT_EQ(0, pipe(pipefd));
-	rx2 = receiver_in("pxrx2", self->devfd, self->port, pipefd[1], SEED2,
+	rx2 = receiver_in("pxrx2", self->rx.devfd, self->rx.port, pipefd[1], SEED2,
 			  total);
 	ASSERT_LT(0, rx2);
 	ASSERT_EQ(1, read(pipefd[0], &c, 1));
-	tx2 = sender_from("pxtx2", sport, "10.99.0.1", self->port, SEED2, total);
-	tx1 = sender_from(PX_NETNS, sport, variant->link.rx_addr, self->port,
+	tx2 = sender_from("pxtx2", sport, "10.99.0.1", self->rx.port, SEED2, total);
+	tx1 = sender_from(PX_NETNS, sport, variant->link->rx_addr, self->rx.port,
 			  SEED, total);
-	self->fd = accept(self->lfd, NULL, NULL);
-	ASSERT_LE(0, self->fd);
+	self->rx.fd = accept(self->rx.lfd, NULL, NULL);
+	ASSERT_LE(0, self->rx.fd);
 	EXPECT_EQ((int64_t)total,
-		  px_stream(&self->ring, self->devfd, self->fd, MIB, 4,
+		  px_stream(&self->rx.ring, self->rx.devfd, self->rx.fd, MIB, 4,
 			    POSTRX_RECV_WAITALL, SEED));
 	EXPECT_EQ(0, px_wait_child(rx2));
 	EXPECT_EQ(0, px_wait_child(tx1));
@@ -1803,19 +1750,19 @@ static void remove_midway(struct __test_metadata *_metadata,
 	unsigned int i;
 
 	ASSERT_NE(NULL, mem);
-	ASSERT_LE(0, start(self, variant, 6 * MIB, PX_END_HOLD));
-	ASSERT_EQ(0, io_uring_register_buffers(&self->ring, &iov, 1));
+	ASSERT_LE(0, start(self, 6 * MIB, PX_END_HOLD));
+	ASSERT_EQ(0, io_uring_register_buffers(&self->rx.ring, &iov, 1));
 	for (i = 0; i < 4; i++)
-		px_prep_recv(&self->ring, self->devfd, self->fd,
+		px_prep_recv(&self->rx.ring, self->rx.devfd, self->rx.fd,
 			     mem + i * bufsize, bufsize, 0, POSTRX_RECV_WAITALL,
 			     i);
-	io_uring_submit(&self->ring);
+	io_uring_submit(&self->rx.ring);
 	/* The first buffer completes; the second is half full. */
 	for (i = 0; i < 1; i++) {
 		__u64 ud;
 		int res;
 
-		ASSERT_EQ(0, px_wait_cqe(&self->ring, 60000, &ud, &res));
+		ASSERT_EQ(0, px_wait_cqe(&self->rx.ring, 60000, &ud, &res));
 		ASSERT_EQ((int)bufsize, res);
 		got += res;
 	}
@@ -1823,20 +1770,20 @@ static void remove_midway(struct __test_metadata *_metadata,
 	for (i = 0; i < 600; i++) {
 		struct postrx_stats st;
 
-		ASSERT_LE(0, px_stats(&self->ring, self->devfd, self->fd, &st));
+		ASSERT_LE(0, px_stats(&self->rx.ring, self->rx.devfd, self->rx.fd, &st));
 		if (st.placed_bytes + st.copied_rx_bytes +
 		    st.copied_late_bytes >= 6 * MIB)
 			break;
 		usleep(50000);
 	}
 	ASSERT_EQ(0, px_sh(how));
-	close(self->fd);
-	self->fd = -1;
+	close(self->rx.fd);
+	self->rx.fd = -1;
 	for (i = 1; i < 4; i++) {
 		__u64 ud;
 		int res;
 
-		ASSERT_EQ(0, px_wait_cqe(&self->ring, 10000, &ud, &res));
+		ASSERT_EQ(0, px_wait_cqe(&self->rx.ring, 10000, &ud, &res));
 		ASSERT_EQ(i, ud);
 		if (res > 0) {
 			ASSERT_EQ(-1, px_verify(SEED, got, mem + i * bufsize,
@@ -1847,7 +1794,7 @@ static void remove_midway(struct __test_metadata *_metadata,
 		}
 	}
 	EXPECT_EQ(6 * MIB, got);
-	io_uring_unregister_buffers(&self->ring);
+	io_uring_unregister_buffers(&self->rx.ring);
 	munmap(mem, bufsize * 4);
 }
 
@@ -2240,4 +2187,9 @@ TEST_F_TIMEOUT(flows, full_table_copies_newest, 300)
 	px_sh("ethtool -S px0 | sed -n 's/^ *\\(flow[a-z_]*\\): /# \\1 /p'");
 }
 
-TEST_HARNESS_MAIN
+/* pxnic holds a reference on postrx: unload it when the program ends. */
+int main(int argc, char **argv)
+{
+	px_unload_pxnic_at_exit();
+	return test_harness_run(argc, argv);
+}

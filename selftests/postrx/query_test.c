@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
-#include "postrx_util.h"
+#include "postrx_fixture.h"
 
 #define FILL 0xa5
 
@@ -29,15 +29,7 @@ FIXTURE_VARIANT(query)
 	bool fixed_file;
 };
 
-FIXTURE_VARIANT_ADD(query, sqe64)
-{
-	.setup_flags = 0,
-};
-
-FIXTURE_VARIANT_ADD(query, sqe128)
-{
-	.setup_flags = IORING_SETUP_SQE128,
-};
+PX_SQE_VARIANTS(query);
 
 FIXTURE_VARIANT_ADD(query, fixed_file)
 {

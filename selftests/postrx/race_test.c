@@ -10,14 +10,10 @@
 #include <pthread.h>
 
 #include "kselftest_harness.h"
-#include "postrx_net.h"
+#include "postrx_fixture.h"
 
 #define NBUF	8
 #define BUFSZ	(64 << 10)
-
-static const struct px_link lo4 = {
-	.name = "lo4", .family = AF_INET, .rx_addr = "127.0.0.1",
-};
 
 enum how { BY_CLOSE, BY_CANCEL, BY_RING_EXIT, BY_SHUTDOWN, BY_KILL, NR_HOW };
 
@@ -78,7 +74,7 @@ static int one_round(int lfd, int port, int devfd, enum how how,
 	if (io_uring_queue_init(64, &ring, 0) ||
 	    io_uring_register_buffers(&ring, &iov, 1))
 		return 1;
-	sender = px_sender(&lo4, port, seed, 1ULL << 40, 1 << 16, PX_END_CLOSE);
+	sender = px_sender(&px_lo4, port, seed, 1ULL << 40, 1 << 16, PX_END_CLOSE);
 	fd = accept(lfd, NULL, NULL);
 	if (fd < 0)
 		return 1;
@@ -160,7 +156,7 @@ static int kill_round(int lfd, int port, int devfd, unsigned int seed)
 	int fd, status, fails = 0, i;
 	ssize_t n = -1;
 
-	sender = px_sender(&lo4, port, seed, 1ULL << 40, 1 << 16, PX_END_CLOSE);
+	sender = px_sender(&px_lo4, port, seed, 1ULL << 40, 1 << 16, PX_END_CLOSE);
 	fd = accept(lfd, NULL, NULL);
 	if (fd < 0)
 		return 1;
@@ -221,7 +217,7 @@ FIXTURE_SETUP(race)
 	self->devfd = open(POSTRX_DEVICE_PATH, O_RDWR);
 	if (self->devfd < 0)
 		PX_NEED("%s: %s", POSTRX_DEVICE_PATH, strerror(errno));
-	self->lfd = px_listen(&lo4, &self->port);
+	self->lfd = px_listen(&px_lo4, &self->port);
 	ASSERT_GE(self->lfd, 0);
 }
 

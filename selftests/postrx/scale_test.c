@@ -7,14 +7,10 @@
 #include <sys/resource.h>
 
 #include "kselftest_harness.h"
-#include "postrx_net.h"
+#include "postrx_fixture.h"
 
 #define NSOCK	1000
 #define PER	3000	/* bytes per socket: one full 2048 buffer, one partial */
-
-static const struct px_link lo4 = {
-	.name = "lo4", .family = AF_INET, .rx_addr = "127.0.0.1",
-};
 
 FIXTURE(scale)
 {
@@ -50,10 +46,10 @@ TEST_F_TIMEOUT(scale, thousand_sockets, 600)
 	struct iovec iov = { mem, NSOCK * 2 * 2048 };
 
 	ASSERT_EQ(0, io_uring_register_buffers(&ring, &iov, 1));
-	lfd = px_listen(&lo4, &port);
+	lfd = px_listen(&px_lo4, &port);
 	ASSERT_GE(lfd, 0);
 	for (i = 0; i < NSOCK; i++) {
-		cli[i] = px_connect(&lo4, port);
+		cli[i] = px_connect(&px_lo4, port);
 		ASSERT_GE(cli[i], 0);
 		srv[i] = accept(lfd, NULL, NULL);
 		ASSERT_GE(srv[i], 0);
@@ -98,59 +94,48 @@ TEST_F_TIMEOUT(scale, thousand_sockets, 600)
 
 FIXTURE(netem)
 {
-	struct io_uring ring;
-	int devfd, lfd, port, fd;
-	pid_t sender;
+	struct px_rx rx;
 };
 
 FIXTURE_VARIANT(netem)
 {
-	struct px_link link;
+	const struct px_link *link;
 	size_t total;
 };
 
 /* reorder needs a delay to reorder against. */
 #define NETEM_MIX "delay 1ms loss 1% reorder 5% 50% duplicate 1%"
 
+static const struct px_link veth4_mix = {
+	.name = "veth4", .family = AF_INET, .rx_addr = "10.99.0.1",
+	.veth = true, .netem = NETEM_MIX,
+};
+
+static const struct px_link veth6_mix = {
+	.name = "veth6", .family = AF_INET6, .rx_addr = "fd00:99::1",
+	.veth = true, .netem = NETEM_MIX,
+};
+
 FIXTURE_VARIANT_ADD(netem, veth4_mix)
 {
-	.link = { "veth4", AF_INET, "10.99.0.1", true, NETEM_MIX },
+	.link = &veth4_mix,
 	.total = 24 << 20,
 };
 
 FIXTURE_VARIANT_ADD(netem, veth6_mix)
 {
-	.link = { "veth6", AF_INET6, "fd00:99::1", true, NETEM_MIX },
+	.link = &veth6_mix,
 	.total = 24 << 20,
 };
 
 FIXTURE_SETUP(netem)
 {
-	self->sender = 0;
-	self->fd = -1;
-	self->devfd = open(POSTRX_DEVICE_PATH, O_RDWR);
-	if (self->devfd < 0)
-		PX_NEED("%s: %s", POSTRX_DEVICE_PATH, strerror(errno));
-	ASSERT_EQ(0, px_link_up(&variant->link));
-	ASSERT_EQ(0, io_uring_queue_init(64, &self->ring, 0));
-	self->lfd = px_listen(&variant->link, &self->port);
-	ASSERT_GE(self->lfd, 0);
+	PX_RX_OPEN(&self->rx, variant->link, 64, 0);
 }
 
 FIXTURE_TEARDOWN(netem)
 {
-	if (self->devfd < 0)
-		return;
-	if (self->sender > 0) {
-		kill(self->sender, SIGKILL);
-		px_wait_child(self->sender);
-	}
-	if (self->fd >= 0)
-		close(self->fd);
-	close(self->lfd);
-	io_uring_queue_exit(&self->ring);
-	close(self->devfd);
-	px_link_down(&variant->link);
+	px_rx_close(&self->rx);
 }
 
 TEST_F_TIMEOUT(netem, stream_exact, 14400)
@@ -166,16 +151,14 @@ TEST_F_TIMEOUT(netem, stream_exact, 14400)
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		int64_t got;
 
-		if (self->fd >= 0) {
-			close(self->fd);
-			ASSERT_EQ(0, px_wait_child(self->sender));
+		if (self->rx.fd >= 0) {
+			close(self->rx.fd);
+			ASSERT_EQ(0, px_wait_child(self->rx.pid));
 		}
-		self->sender = px_sender(&variant->link, self->port, 42 + i,
-					 total, 1 << 16, PX_END_CLOSE);
-		self->fd = accept(self->lfd, NULL, NULL);
-		ASSERT_GE(self->fd, 0);
-		got = px_stream(&self->ring, self->devfd, self->fd, t[i].size,
-				t[i].nbufs, t[i].flags, 42 + i);
+		ASSERT_GE(px_rx_start(&self->rx, 42 + i, total, 1 << 16,
+				      PX_END_CLOSE), 0);
+		got = px_stream(&self->rx.ring, self->rx.devfd, self->rx.fd,
+				t[i].size, t[i].nbufs, t[i].flags, 42 + i);
 		EXPECT_EQ((int64_t)total, got)
 			TH_LOG("buffers of %zu", t[i].size);
 	}

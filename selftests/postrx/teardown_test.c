@@ -9,51 +9,25 @@
 #include <sys/resource.h>
 
 #include "kselftest_harness.h"
-#include "postrx_net.h"
+#include "postrx_fixture.h"
 
 #define SEED 0x7ea5
 
-static const struct px_link lo4 = {
-	.name = "lo4", .family = AF_INET, .rx_addr = "127.0.0.1",
-};
-
 FIXTURE(td)
 {
-	struct io_uring ring;
-	int devfd, lfd, port, fd, peer;
-	uint8_t *buf;
+	struct px_rx rx;	/* rx.peer: the sending end, over loopback */
 };
 
 FIXTURE_SETUP(td)
 {
-	struct iovec iov;
-
-	self->devfd = open(POSTRX_DEVICE_PATH, O_RDWR);
-	if (self->devfd < 0)
-		PX_NEED("%s: %s", POSTRX_DEVICE_PATH, strerror(errno));
-	ASSERT_EQ(0, io_uring_queue_init(64, &self->ring, 0));
-	self->buf = px_alloc(1 << 20);
-	iov.iov_base = self->buf;
-	iov.iov_len = 1 << 20;
-	ASSERT_EQ(0, io_uring_register_buffers(&self->ring, &iov, 1));
-	self->lfd = px_listen(&lo4, &self->port);
-	ASSERT_GE(self->lfd, 0);
-	self->peer = px_connect(&lo4, self->port);
-	ASSERT_GE(self->peer, 0);
-	self->fd = accept(self->lfd, NULL, NULL);
-	ASSERT_GE(self->fd, 0);
+	PX_RX_OPEN(&self->rx, &px_lo4, 64, 0);
+	ASSERT_EQ(0, px_rx_register(&self->rx, 1 << 20));
+	ASSERT_EQ(0, px_rx_connect(&self->rx));
 }
 
 FIXTURE_TEARDOWN(td)
 {
-	if (self->devfd < 0)
-		return;
-	if (self->fd >= 0)
-		close(self->fd);
-	close(self->peer);
-	close(self->lfd);
-	io_uring_queue_exit(&self->ring);
-	close(self->devfd);
+	px_rx_close(&self->rx);
 }
 
 /* Send @n bytes of the stream from @off on the peer side. */
@@ -62,7 +36,7 @@ static void send_stream(FIXTURE_DATA(td) *self, uint64_t off, size_t n)
 	uint8_t *tmp = malloc(n);
 
 	px_pattern(SEED, off, tmp, n);
-	if (write(self->peer, tmp, n) != (ssize_t)n)
+	if (write(self->rx.peer, tmp, n) != (ssize_t)n)
 		abort();
 	free(tmp);
 }
@@ -102,23 +76,23 @@ TEST_F_TIMEOUT(td, close_half_full, 120)
 	__u64 ud;
 	int res;
 
-	post_n(&self->ring, self->devfd, self->fd, self->buf, 3, 1 << 16,
+	post_n(&self->rx.ring, self->rx.devfd, self->rx.fd, self->rx.buf, 3, 1 << 16,
 	       POSTRX_RECV_WAITALL);
 	send_stream(self, 0, 1000);
-	ASSERT_EQ(0, wait_posted(&self->ring, self->devfd, self->fd, 3, 1000));
-	close(self->fd);
-	self->fd = -1;
-	ASSERT_EQ(0, px_wait_cqe(&self->ring, 10000, &ud, &res));
+	ASSERT_EQ(0, wait_posted(&self->rx.ring, self->rx.devfd, self->rx.fd, 3, 1000));
+	close(self->rx.fd);
+	self->rx.fd = -1;
+	ASSERT_EQ(0, px_wait_cqe(&self->rx.ring, 10000, &ud, &res));
 	EXPECT_EQ(0, ud);
 	EXPECT_EQ(1000, res);
-	EXPECT_EQ(-1, px_verify(SEED, 0, self->buf, 1000));
-	ASSERT_EQ(0, px_wait_cqe(&self->ring, 10000, &ud, &res));
+	EXPECT_EQ(-1, px_verify(SEED, 0, self->rx.buf, 1000));
+	ASSERT_EQ(0, px_wait_cqe(&self->rx.ring, 10000, &ud, &res));
 	EXPECT_EQ(1, ud);
 	EXPECT_EQ(-ECANCELED, res);
-	ASSERT_EQ(0, px_wait_cqe(&self->ring, 10000, &ud, &res));
+	ASSERT_EQ(0, px_wait_cqe(&self->rx.ring, 10000, &ud, &res));
 	EXPECT_EQ(2, ud);
 	EXPECT_EQ(-ECANCELED, res);
-	EXPECT_EQ(-ETIME, px_wait_cqe(&self->ring, 200, &ud, &res));
+	EXPECT_EQ(-ETIME, px_wait_cqe(&self->rx.ring, 200, &ud, &res));
 }
 
 TEST_F_TIMEOUT(td, shutdown_read_side, 120)
@@ -126,11 +100,11 @@ TEST_F_TIMEOUT(td, shutdown_read_side, 120)
 	__u64 ud;
 	int res;
 
-	post_n(&self->ring, self->devfd, self->fd, self->buf, 2, 4096, 0);
-	ASSERT_EQ(0, shutdown(self->fd, SHUT_RD));
-	ASSERT_EQ(0, px_wait_cqe(&self->ring, 10000, &ud, &res));
+	post_n(&self->rx.ring, self->rx.devfd, self->rx.fd, self->rx.buf, 2, 4096, 0);
+	ASSERT_EQ(0, shutdown(self->rx.fd, SHUT_RD));
+	ASSERT_EQ(0, px_wait_cqe(&self->rx.ring, 10000, &ud, &res));
 	EXPECT_EQ(0, res);
-	ASSERT_EQ(0, px_wait_cqe(&self->ring, 10000, &ud, &res));
+	ASSERT_EQ(0, px_wait_cqe(&self->rx.ring, 10000, &ud, &res));
 	EXPECT_EQ(0, res);
 }
 
@@ -141,13 +115,13 @@ TEST_F_TIMEOUT(td, disconnect_aborts, 120)
 	__u64 ud;
 	int res, i;
 
-	post_n(&self->ring, self->devfd, self->fd, self->buf, 2, 4096,
+	post_n(&self->rx.ring, self->rx.devfd, self->rx.fd, self->rx.buf, 2, 4096,
 	       POSTRX_RECV_WAITALL);
 	send_stream(self, 0, 10);
-	ASSERT_EQ(0, wait_posted(&self->ring, self->devfd, self->fd, 2, 10));
-	ASSERT_EQ(0, connect(self->fd, &sa, sizeof(sa)));
+	ASSERT_EQ(0, wait_posted(&self->rx.ring, self->rx.devfd, self->rx.fd, 2, 10));
+	ASSERT_EQ(0, connect(self->rx.fd, &sa, sizeof(sa)));
 	for (i = 0; i < 2; i++) {
-		ASSERT_EQ(0, px_wait_cqe(&self->ring, 10000, &ud, &res));
+		ASSERT_EQ(0, px_wait_cqe(&self->rx.ring, 10000, &ud, &res));
 		EXPECT_EQ(i, ud);
 		EXPECT_EQ(i ? -ECONNABORTED : 10, res);
 	}
@@ -156,15 +130,8 @@ TEST_F_TIMEOUT(td, disconnect_aborts, 120)
 static int cancel(struct io_uring *ring, int devfd, int fd, __u64 user_data,
 		  __u32 flags)
 {
-	struct io_uring_sqe *sqe;
-	struct postrx_sock_cmd *cmd;
-
-	sqe = postrx_get_cmd_sqe(ring, devfd, POSTRX_CMD_CANCEL,
-				 (void *)(uintptr_t)user_data, 0);
-	cmd = (void *)sqe->cmd;
-	cmd->sockfd = fd;
-	cmd->flags = flags;
-	sqe->user_data = 1000;
+	if (!px_prep_cancel(ring, devfd, fd, user_data, flags, 1000))
+		return -1;
 	return io_uring_submit(ring);
 }
 
@@ -173,11 +140,11 @@ TEST_F_TIMEOUT(td, cancel_command, 120)
 	int res, i, got[3] = { 0 };
 	__u64 ud;
 
-	post_n(&self->ring, self->devfd, self->fd, self->buf, 3, 4096, 0);
+	post_n(&self->rx.ring, self->rx.devfd, self->rx.fd, self->rx.buf, 3, 4096, 0);
 	/* The middle one, by user_data. */
-	ASSERT_EQ(1, cancel(&self->ring, self->devfd, self->fd, 1, 0));
+	ASSERT_EQ(1, cancel(&self->rx.ring, self->rx.devfd, self->rx.fd, 1, 0));
 	for (i = 0; i < 2; i++) {
-		ASSERT_EQ(0, px_wait_cqe(&self->ring, 10000, &ud, &res));
+		ASSERT_EQ(0, px_wait_cqe(&self->rx.ring, 10000, &ud, &res));
 		if (ud == 1000) {
 			EXPECT_EQ(1, res);
 		} else {
@@ -186,24 +153,24 @@ TEST_F_TIMEOUT(td, cancel_command, 120)
 		}
 	}
 	/* Nothing matches: -ENOENT; ALL with a user_data: -EINVAL. */
-	ASSERT_EQ(1, cancel(&self->ring, self->devfd, self->fd, 77, 0));
-	ASSERT_EQ(0, px_wait_cqe(&self->ring, 10000, &ud, &res));
+	ASSERT_EQ(1, cancel(&self->rx.ring, self->rx.devfd, self->rx.fd, 77, 0));
+	ASSERT_EQ(0, px_wait_cqe(&self->rx.ring, 10000, &ud, &res));
 	EXPECT_EQ(-ENOENT, res);
-	ASSERT_EQ(1, cancel(&self->ring, self->devfd, self->fd, 77,
-			   POSTRX_CANCEL_ALL));
-	ASSERT_EQ(0, px_wait_cqe(&self->ring, 10000, &ud, &res));
+	ASSERT_EQ(1, cancel(&self->rx.ring, self->rx.devfd, self->rx.fd, 77,
+			    POSTRX_CANCEL_ALL));
+	ASSERT_EQ(0, px_wait_cqe(&self->rx.ring, 10000, &ud, &res));
 	EXPECT_EQ(-EINVAL, res);
 	/* The others still receive, in order. */
 	send_stream(self, 0, 5000);
 	for (i = 0; i < 2; i++) {
-		ASSERT_EQ(0, px_wait_cqe(&self->ring, 10000, &ud, &res));
+		ASSERT_EQ(0, px_wait_cqe(&self->rx.ring, 10000, &ud, &res));
 		ASSERT_LT(ud, 3);
 		got[ud] = res;
 	}
 	EXPECT_EQ(4096, got[0]);
 	EXPECT_EQ(5000 - 4096, got[2]);
-	EXPECT_EQ(-1, px_verify(SEED, 0, self->buf, 4096));
-	EXPECT_EQ(-1, px_verify(SEED, 4096, self->buf + 2 * 4096, 5000 - 4096));
+	EXPECT_EQ(-1, px_verify(SEED, 0, self->rx.buf, 4096));
+	EXPECT_EQ(-1, px_verify(SEED, 4096, self->rx.buf + 2 * 4096, 5000 - 4096));
 }
 
 /*
@@ -217,16 +184,16 @@ TEST_F_TIMEOUT(td, async_cancel_does_not_reach_uring_cmd, 120)
 	__u64 ud;
 	int res;
 
-	post_n(&self->ring, self->devfd, self->fd, self->buf, 1, 4096, 0);
-	sqe = io_uring_get_sqe(&self->ring);
+	post_n(&self->rx.ring, self->rx.devfd, self->rx.fd, self->rx.buf, 1, 4096, 0);
+	sqe = io_uring_get_sqe(&self->rx.ring);
 	io_uring_prep_cancel64(sqe, 0, 0);
 	sqe->user_data = 2000;
-	ASSERT_EQ(1, io_uring_submit(&self->ring));
-	ASSERT_EQ(0, px_wait_cqe(&self->ring, 10000, &ud, &res));
+	ASSERT_EQ(1, io_uring_submit(&self->rx.ring));
+	ASSERT_EQ(0, px_wait_cqe(&self->rx.ring, 10000, &ud, &res));
 	EXPECT_EQ(2000, ud);
 	EXPECT_EQ(-ENOENT, res);
 	send_stream(self, 0, 100);
-	ASSERT_EQ(0, px_wait_cqe(&self->ring, 10000, &ud, &res));
+	ASSERT_EQ(0, px_wait_cqe(&self->rx.ring, 10000, &ud, &res));
 	EXPECT_EQ(0, ud);
 	EXPECT_EQ(100, res);
 }
@@ -235,20 +202,20 @@ TEST_F_TIMEOUT(td, async_cancel_does_not_reach_uring_cmd, 120)
 TEST_F_TIMEOUT(td, ring_exit_with_posted, 120)
 {
 	struct io_uring ring2;
-	struct iovec iov = { self->buf, 1 << 20 };
+	struct iovec iov = { self->rx.buf, 1 << 20 };
 	char tmp[3000];
 
 	ASSERT_EQ(0, io_uring_queue_init(16, &ring2, 0));
 	ASSERT_EQ(0, io_uring_register_buffers(&ring2, &iov, 1));
-	post_n(&ring2, self->devfd, self->fd, self->buf, 4, 1 << 16,
+	post_n(&ring2, self->rx.devfd, self->rx.fd, self->rx.buf, 4, 1 << 16,
 	       POSTRX_RECV_WAITALL);
 	send_stream(self, 0, 1000);
-	ASSERT_EQ(0, wait_posted(&self->ring, self->devfd, self->fd, 4, 1000));
+	ASSERT_EQ(0, wait_posted(&self->rx.ring, self->rx.devfd, self->rx.fd, 4, 1000));
 	io_uring_queue_exit(&ring2);
-	ASSERT_EQ(0, wait_posted(&self->ring, self->devfd, self->fd, 0, 1000));
+	ASSERT_EQ(0, wait_posted(&self->rx.ring, self->rx.devfd, self->rx.fd, 0, 1000));
 	/* The 1000 bytes went to the exited ring; recv() reads on. */
 	send_stream(self, 1000, 3000);
-	ASSERT_EQ(3000, recv(self->fd, tmp, sizeof(tmp), MSG_WAITALL));
+	ASSERT_EQ(3000, recv(self->rx.fd, tmp, sizeof(tmp), MSG_WAITALL));
 	EXPECT_EQ(-1, px_verify(SEED, 1000, tmp, sizeof(tmp)));
 }
 
@@ -264,12 +231,12 @@ TEST_F_TIMEOUT(td, kill_with_posted, 120)
 	ASSERT_GE(pid, 0);
 	if (pid == 0) {
 		struct io_uring ring;
-		struct iovec iov = { self->buf, 1 << 20 };
+		struct iovec iov = { self->rx.buf, 1 << 20 };
 
 		if (io_uring_queue_init(16, &ring, 0) ||
 		    io_uring_register_buffers(&ring, &iov, 1))
 			_exit(1);
-		post_n(&ring, self->devfd, self->fd, self->buf, 8, 4096,
+		post_n(&ring, self->rx.devfd, self->rx.fd, self->rx.buf, 8, 4096,
 		       POSTRX_RECV_WAITALL);
 		if (write(ready[1], "r", 1) != 1)
 			_exit(1);
@@ -277,14 +244,14 @@ TEST_F_TIMEOUT(td, kill_with_posted, 120)
 			pause();
 	}
 	ASSERT_EQ(1, read(ready[0], &c, 1));
-	ASSERT_EQ(0, wait_posted(&self->ring, self->devfd, self->fd, 8, 0));
+	ASSERT_EQ(0, wait_posted(&self->rx.ring, self->rx.devfd, self->rx.fd, 8, 0));
 	send_stream(self, 0, 10);
-	ASSERT_EQ(0, wait_posted(&self->ring, self->devfd, self->fd, 8, 10));
+	ASSERT_EQ(0, wait_posted(&self->rx.ring, self->rx.devfd, self->rx.fd, 8, 10));
 	kill(pid, SIGKILL);
 	EXPECT_EQ(128 + SIGKILL, px_wait_child(pid));
-	ASSERT_EQ(0, wait_posted(&self->ring, self->devfd, self->fd, 0, 10));
+	ASSERT_EQ(0, wait_posted(&self->rx.ring, self->rx.devfd, self->rx.fd, 0, 10));
 	send_stream(self, 10, 100);
-	ASSERT_EQ(100, recv(self->fd, tmp, sizeof(tmp), MSG_WAITALL));
+	ASSERT_EQ(100, recv(self->rx.fd, tmp, sizeof(tmp), MSG_WAITALL));
 	EXPECT_EQ(-1, px_verify(SEED, 10, tmp, sizeof(tmp)));
 	close(ready[0]);
 	close(ready[1]);
@@ -307,7 +274,7 @@ TEST_F_TIMEOUT(td, socket_passed_over_scm_rights, 120)
 	ASSERT_GE(pid, 0);
 	if (pid == 0) {
 		/* Another process: its own connection, handed over. */
-		int fd = px_connect(&lo4, self->port);
+		int fd = px_connect(&px_lo4, self->rx.port);
 		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
 
 		cm->cmsg_level = SOL_SOCKET;
@@ -319,18 +286,18 @@ TEST_F_TIMEOUT(td, socket_passed_over_scm_rights, 120)
 	ASSERT_EQ(0, px_wait_child(pid));
 	ASSERT_EQ(1, recvmsg(sv[0], &mh, 0));
 	memcpy(&passed, CMSG_DATA(CMSG_FIRSTHDR(&mh)), sizeof(int));
-	int acc = accept(self->lfd, NULL, NULL);
+	int acc = accept(self->rx.lfd, NULL, NULL);
 
 	ASSERT_GE(acc, 0);
 	/* Post on the passed (client) side; the accepted side sends. */
-	post_n(&self->ring, self->devfd, passed, self->buf, 1, 4096, 0);
+	post_n(&self->rx.ring, self->rx.devfd, passed, self->rx.buf, 1, 4096, 0);
 	uint8_t tmp[777];
 
 	px_pattern(SEED, 0, tmp, sizeof(tmp));
 	ASSERT_EQ(sizeof(tmp), write(acc, tmp, sizeof(tmp)));
-	ASSERT_EQ(0, px_wait_cqe(&self->ring, 10000, &ud, &res));
+	ASSERT_EQ(0, px_wait_cqe(&self->rx.ring, 10000, &ud, &res));
 	EXPECT_EQ(sizeof(tmp), res);
-	EXPECT_EQ(0, memcmp(tmp, self->buf, sizeof(tmp)));
+	EXPECT_EQ(0, memcmp(tmp, self->rx.buf, sizeof(tmp)));
 	close(acc);
 	close(passed);
 	close(sv[0]);
@@ -368,7 +335,7 @@ TEST_F_TIMEOUT(td, unprivileged_and_memlock, 120)
 		iov.iov_len = 32 << 10;
 		if (io_uring_register_buffers(&ring, &iov, 1))
 			_exit(13);
-		fd = px_connect(&lo4, self->port);
+		fd = px_connect(&px_lo4, self->rx.port);
 		if (fd < 0)
 			_exit(14);
 		if (!px_prep_recv(&ring, devfd, fd, big, 32 << 10, 0,
@@ -379,7 +346,7 @@ TEST_F_TIMEOUT(td, unprivileged_and_memlock, 120)
 			_exit(16);
 		_exit(px_verify(SEED, 0, big, 32 << 10) == -1 ? 0 : 17);
 	}
-	int acc = accept(self->lfd, NULL, NULL);
+	int acc = accept(self->rx.lfd, NULL, NULL);
 	uint8_t *tmp = malloc(32 << 10);
 
 	ASSERT_GE(acc, 0);

@@ -6,7 +6,7 @@
  * The stream is the project's one test stream: byte i of stream @seed is a
  * function of (seed, i), so a receiver can check any piece of it on its
  * own.  The selftests use this definition too (selftests/postrx/
- * postrx_net.h), so the tools and the tests can talk to each other.
+ * lib/postrx_test.h), so the tools and the tests can talk to each other.
  */
 #ifndef POSTRX_TOOLS_STREAM_H
 #define POSTRX_TOOLS_STREAM_H

@@ -75,7 +75,7 @@ static const char usage_text[] =
 "usage: " PROG " [OPTIONS] [HOST]\n"
 "\n"
 "Connect to HOST (default 127.0.0.1) and send SIZE bytes of the postrx\n"
-"test stream: the pseudo-random pattern of selftests/postrx/postrx_net.h\n"
+"test stream: the pseudo-random pattern of tools/common/stream.h\n"
 "(px_pattern) for SEED, from stream offset 0, with send().  Then close the\n"
 "connection (FIN), or reset it with --reset-after.\n"
 "\n"

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "../postrx_util.h"
+#include "postrx_test.h"
 
 static const char *const cmd_names[] = {
 	[POSTRX_CMD_QUERY] = "QUERY",

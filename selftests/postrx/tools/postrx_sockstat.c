@@ -15,7 +15,7 @@
 #include <unistd.h>
 #include <netinet/in.h>
 
-#include "../postrx_util.h"
+#include "postrx_test.h"
 
 static int stats(struct io_uring *ring, int devfd, int sock,
 		 struct postrx_stats *st)
