@@ -106,7 +106,7 @@ TEST_F(query, reports_version_and_commands)
 	EXPECT_EQ(POSTRX_RECV_WAITALL, q->recv_flags);
 	EXPECT_GE(q->max_posted, 64);
 	EXPECT_EQ(POSTRX_RECV_MAX, q->max_recv_len);
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < (int)(sizeof(q->resv) / sizeof(q->resv[0])); i++)
 		EXPECT_EQ(0, q->resv[i]);
 }
 
