@@ -84,7 +84,7 @@ SELFTESTS	:= $(patsubst selftests/postrx/%.c,$(BUILD)/selftests/%,$(SELFTESTS_C)
 TOOLS_C		:= $(wildcard selftests/postrx/tools/*.c)
 TOOLS		:= $(patsubst selftests/postrx/tools/%.c,$(BUILD)/selftests/%,$(TOOLS_C))
 
-SELFTEST_HDRS	:= $(wildcard selftests/postrx/*.h) tools/postrx-recv/stream.h
+SELFTEST_HDRS	:= $(wildcard selftests/postrx/*.h) tools/postrx-recv/stream.h tools/common/zerocopy.h
 
 $(BUILD)/selftests/%: selftests/postrx/%.c $(HARNESS) uapi/linux/postrx.h $(SELFTEST_HDRS)
 	@mkdir -p $(dir $@)
