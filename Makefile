@@ -94,25 +94,34 @@ $(BUILD)/selftests/%: selftests/postrx/tools/%.c uapi/linux/postrx.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) $(USER_CPPFLAGS) -o $@ $< -luring
 
-# rxbench links liburing-ext for the drop-in path; the rpath is relative so
-# that the guest, which sees the build under /host, finds it too.
-# liburing-ext is an order-only prerequisite: it is a phony target that
-# always runs, and must not relink these (a guest may be running them).
+# liburing-ext is an order-only prerequisite of what links it: it is a
+# phony target that always runs, and must not relink the programs (a
+# guest may be running them).
 LIBEXT_DEPS := $(wildcard liburing-ext/include/liburing/*.h) | liburing-ext
 
-$(BUILD)/selftests/rxbench: bench/rxbench.c bench/bench.h tools/common/busytime.h uapi/linux/postrx.h $(LIBEXT_DEPS)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(WARN) $(USER_CPPFLAGS) -Iliburing-ext/include -o $@ $< \
-		-L$(BUILD)/liburing-ext -Wl,-rpath,'$$ORIGIN/../liburing-ext' \
-		-luring-ext -luring
+# The benchmarks' shared code, built once: the receive paths (paths.c)
+# and the bulk sender (sender.c), in a static library that rxbench,
+# rxlat and rxscale link.
+BENCH_HDRS	:= bench/bench.h bench/paths.h bench/sender.h tools/common/busytime.h \
+		   tools/common/zerocopy.h uapi/linux/postrx.h
+BENCH_OBJS	:= $(BUILD)/bench/paths.o $(BUILD)/bench/sender.o
+BENCH_LIB	:= $(BUILD)/bench/libbench.a
 
-# rxlat (request-response latency) and rxscale (many sockets): the same
-# build as rxbench.
-$(BUILD)/selftests/rxlat $(BUILD)/selftests/rxscale: $(BUILD)/selftests/%: \
-		bench/%.c bench/bench.h tools/common/busytime.h uapi/linux/postrx.h $(LIBEXT_DEPS)
+$(BUILD)/bench/%.o: bench/%.c $(BENCH_HDRS) $(LIBEXT_DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) $(USER_CPPFLAGS) -Iliburing-ext/include -c -o $@ $<
+
+$(BENCH_LIB): $(BENCH_OBJS)
+	rm -f $@ && $(AR) rcs $@ $^
+
+# rxbench (a stream), rxlat (request-response latency) and rxscale (many
+# sockets) link liburing-ext for the drop-in path; the rpath is relative
+# so that the guest, which sees the build under /host, finds it too.
+BENCH_PROGS	:= $(addprefix $(BUILD)/selftests/,rxbench rxlat rxscale)
+$(BENCH_PROGS): $(BUILD)/selftests/%: bench/%.c $(BENCH_HDRS) $(BENCH_LIB) $(LIBEXT_DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) $(USER_CPPFLAGS) -Iliburing-ext/include -o $@ $< \
-		-L$(BUILD)/liburing-ext -Wl,-rpath,'$$ORIGIN/../liburing-ext' \
+		$(BENCH_LIB) -L$(BUILD)/liburing-ext -Wl,-rpath,'$$ORIGIN/../liburing-ext' \
 		-luring-ext -luring
 
 selftests: $(SELFTESTS) $(TOOLS) $(BUILD)/selftests/rxbench liburing-ext
