@@ -90,7 +90,8 @@ TOOLS		:= $(patsubst selftests/postrx/tools/%.c,$(BUILD)/selftests/%,$(TOOLS_C))
 SELFTEST_LIB_C	:= $(wildcard selftests/postrx/lib/*.c)
 SELFTEST_LIB_O	:= $(patsubst selftests/postrx/lib/%.c,$(BUILD)/selftests-lib/%.o,$(SELFTEST_LIB_C))
 SELFTEST_LIB	:= $(BUILD)/selftests-lib/libpostrx_test.a
-SELFTEST_LIB_H	:= selftests/postrx/lib/postrx_test.h tools/common/stream.h uapi/linux/postrx.h
+SELFTEST_LIB_H	:= selftests/postrx/lib/postrx_test.h tools/common/stream.h \
+		   tools/common/zerocopy.h uapi/linux/postrx.h
 SELFTEST_HDRS	:= $(SELFTEST_LIB_H) selftests/postrx/lib/postrx_fixture.h $(HARNESS)
 
 $(BUILD)/selftests-lib/%.o: selftests/postrx/lib/%.c $(SELFTEST_LIB_H)
@@ -111,25 +112,34 @@ $(BUILD)/selftests/%: selftests/postrx/tools/%.c $(SELFTEST_LIB_H) $(SELFTEST_LI
 	$(CC) $(CFLAGS) $(WARN) $(USER_CPPFLAGS) -Iselftests/postrx/lib -o $@ $< \
 		$(SELFTEST_LIB) -luring
 
-# rxbench links liburing-ext for the drop-in path; the rpath is relative so
-# that the guest, which sees the build under /host, finds it too.
-# liburing-ext is an order-only prerequisite: it is a phony target that
-# always runs, and must not relink these (a guest may be running them).
+# liburing-ext is an order-only prerequisite of what links it: it is a
+# phony target that always runs, and must not relink the programs (a
+# guest may be running them).
 LIBEXT_DEPS := $(wildcard liburing-ext/include/liburing/*.h) | liburing-ext
 
-$(BUILD)/selftests/rxbench: bench/rxbench.c bench/bench.h tools/common/busytime.h uapi/linux/postrx.h $(LIBEXT_DEPS)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(WARN) $(USER_CPPFLAGS) -Iliburing-ext/include -o $@ $< \
-		-L$(BUILD)/liburing-ext -Wl,-rpath,'$$ORIGIN/../liburing-ext' \
-		-luring-ext -luring
+# The benchmarks' shared code, built once: the receive paths (paths.c)
+# and the bulk sender (sender.c), in a static library that rxbench,
+# rxlat and rxscale link.
+BENCH_HDRS	:= bench/bench.h bench/paths.h bench/sender.h tools/common/busytime.h \
+		   tools/common/zerocopy.h uapi/linux/postrx.h
+BENCH_OBJS	:= $(BUILD)/bench/paths.o $(BUILD)/bench/sender.o
+BENCH_LIB	:= $(BUILD)/bench/libbench.a
 
-# rxlat (request-response latency) and rxscale (many sockets): the same
-# build as rxbench.
-$(BUILD)/selftests/rxlat $(BUILD)/selftests/rxscale: $(BUILD)/selftests/%: \
-		bench/%.c bench/bench.h tools/common/busytime.h uapi/linux/postrx.h $(LIBEXT_DEPS)
+$(BUILD)/bench/%.o: bench/%.c $(BENCH_HDRS) $(LIBEXT_DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) $(USER_CPPFLAGS) -Iliburing-ext/include -c -o $@ $<
+
+$(BENCH_LIB): $(BENCH_OBJS)
+	rm -f $@ && $(AR) rcs $@ $^
+
+# rxbench (a stream), rxlat (request-response latency) and rxscale (many
+# sockets) link liburing-ext for the drop-in path; the rpath is relative
+# so that the guest, which sees the build under /host, finds it too.
+BENCH_PROGS	:= $(addprefix $(BUILD)/selftests/,rxbench rxlat rxscale)
+$(BENCH_PROGS): $(BUILD)/selftests/%: bench/%.c $(BENCH_HDRS) $(BENCH_LIB) $(LIBEXT_DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) $(USER_CPPFLAGS) -Iliburing-ext/include -o $@ $< \
-		-L$(BUILD)/liburing-ext -Wl,-rpath,'$$ORIGIN/../liburing-ext' \
+		$(BENCH_LIB) -L$(BUILD)/liburing-ext -Wl,-rpath,'$$ORIGIN/../liburing-ext' \
 		-luring-ext -luring
 
 selftests: $(SELFTESTS) $(TOOLS) $(BUILD)/selftests/rxbench liburing-ext

@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * What the benchmark programs share: errors, clocks, the CPU accounting
- * (tools/common/busytime.h, with the bench's environment), the io_uring set-up every path uses, posting a buffer,
- * and TCP connection set-up.
+ * (tools/common/busytime.h, with the bench's environment) and TCP
+ * connection set-up.  The receive paths are in paths.h, the sender in
+ * sender.h.
  */
 #ifndef POSTRX_BENCH_H
 #define POSTRX_BENCH_H
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <liburing.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,12 +17,13 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-#include <linux/postrx.h>
 #include "../tools/common/busytime.h"
 
+/* Print "PROGRAM: @what: @err's message" and exit 1. */
 static inline void die(const char *what, int err)
 {
-	fprintf(stderr, "rxbench: %s: %s\n", what, strerror(err));
+	fprintf(stderr, "%s: %s: %s\n", program_invocation_short_name, what,
+		strerror(err));
 	exit(1);
 }
 
@@ -72,39 +73,6 @@ static inline double sender_extra_seconds(void)
 	return tasks_seconds("RXBENCH_SENDER_TASKS");
 }
 
-/*
- * A ring as a current io_uring application sets it up: one submitter,
- * completions' task work run when the application waits for them
- * (DEFER_TASKRUN), so a completion costs no wake-up of its own.
- */
-static inline int ring_init(unsigned int entries, struct io_uring *ring)
-{
-	struct io_uring_params p = {
-		.flags = IORING_SETUP_SINGLE_ISSUER |
-			 IORING_SETUP_DEFER_TASKRUN,
-	};
-
-	if (!io_uring_queue_init_params(entries, ring, &p))
-		return 0;
-	return io_uring_queue_init(entries, ring, 0);
-}
-
-static inline void prep_post(struct io_uring *ring, int devfd, int fd, void *addr,
-		      __u32 len, __u64 ud, __u32 flags)
-{
-	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
-
-	if (!sqe)
-		die("io_uring_get_sqe", EBUSY);
-	memset(sqe, 0, sizeof(*sqe));
-	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, devfd, addr, len, 0);
-	sqe->cmd_op = POSTRX_CMD_RECV;
-	sqe->uring_cmd_flags = IORING_URING_CMD_FIXED;
-	sqe->user_data = ud;
-	((struct postrx_sock_cmd *)sqe->cmd)->sockfd = fd;
-	((struct postrx_sock_cmd *)sqe->cmd)->flags = flags;
-}
-
 /* Connect a TCP socket to HOST (IPv4 or IPv6 literal) and PORT. */
 static inline int tcp_connect(const char *host, int port)
 {
@@ -131,20 +99,6 @@ static inline int tcp_connect(const char *host, int port)
 }
 
 /* A listening socket on PORT, IPv6 with IPv4-mapped addresses. */
-/*
- * A sender's end of a stream: send FIN, then live until the receiver has
- * closed.  The receiver reads the sender's run time from /proc/PID/
- * schedstat when the last byte is in; a sender that exited before then
- * could be reaped, and its run time charged to the receive side.
- */
-static inline void sender_close(int fd, char *scratch, size_t len)
-{
-	shutdown(fd, SHUT_WR);
-	while (read(fd, scratch, len) > 0)
-		;
-	close(fd);
-}
-
 static inline int tcp_listen(int port, int backlog)
 {
 	struct sockaddr_in6 a = { .sin6_family = AF_INET6,

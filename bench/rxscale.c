@@ -31,6 +31,8 @@
 #include <sys/resource.h>
 #include <liburing/postrx.h>
 #include "bench.h"
+#include "paths.h"
+#include "sender.h"
 
 #define SQ_ENTRIES	4096
 #define STATS_TAG	(1ULL << 63)	/* user_data of a STATS command */
@@ -314,24 +316,11 @@ static int do_recv(const char *path, int port, long sockets, size_t total,
 	return got == total ? 0 : 1;
 }
 
-/* Write all of @len to a blocking socket. */
-static void write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n <= 0)
-			die("write", errno);
-		buf += n;
-		len -= n;
-	}
-}
-
 /*
  * The receiver answers "go" on the first connection it accepted, which
  * need not be the first one connected: wait on all of them.
  */
-static void wait_for_go(int *fds, long sockets)
+static void wait_for_go(struct send_conn *c, long sockets)
 {
 	struct epoll_event ev = { .events = EPOLLIN }, out;
 	int ep = epoll_create1(0);
@@ -339,8 +328,8 @@ static void wait_for_go(int *fds, long sockets)
 	long i;
 
 	for (i = 0; i < sockets; i++) {
-		ev.data.fd = fds[i];
-		if (epoll_ctl(ep, EPOLL_CTL_ADD, fds[i], &ev))
+		ev.data.fd = c[i].fd;
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, c[i].fd, &ev))
 			die("epoll_ctl", errno);
 	}
 	if (epoll_wait(ep, &out, 1, -1) != 1 || read(out.data.fd, &go, 1) != 1)
@@ -356,21 +345,23 @@ static void wait_for_go(int *fds, long sockets)
 static int do_send(const char *host, int port, long sockets, size_t total,
 		   size_t bufsize, size_t chunk)
 {
-	int *fds = calloc(sockets, sizeof(*fds));
+	struct send_conn *c = calloc(sockets, sizeof(*c));
 	size_t per = bench_share(total, sockets, bufsize), off;
-	char *buf = malloc(chunk);
+	struct sender s;
 	long i;
 
+	if (!c)
+		die("calloc", ENOMEM);
 	raise_nofile(sockets);
-	memset(buf, 0x5a, chunk);
+	sender_init(&s, chunk, false, false);
 	for (i = 0; i < sockets; i++)
-		fds[i] = tcp_connect(host, port);
-	wait_for_go(fds, sockets);
+		sender_connect(&s, &c[i], host, port);
+	wait_for_go(c, sockets);
 	for (off = 0; off < per; off += chunk)
 		for (i = 0; i < sockets; i++)
-			write_all(fds[i], buf, per - off < chunk ? per - off : chunk);
+			sender_write(&s, &c[i], per - off < chunk ? per - off : chunk);
 	for (i = 0; i < sockets; i++)
-		sender_close(fds[i], buf, chunk);
+		sender_end(&s, &c[i]);
 	return 0;
 }
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "postrx_test.h"
+#include "../../../tools/common/zerocopy.h"
 
 const struct px_link px_lo4 = {
 	.name = "lo4", .family = AF_INET, .rx_addr = "127.0.0.1",
@@ -179,69 +180,29 @@ int px_write_stream(int fd, uint64_t seed, uint64_t off, size_t n,
 unsigned int px_sender_delay_us;
 bool px_sender_zerocopy;
 
-/* Reap MSG_ZEROCOPY notifications; returns how many ranges completed. */
-static unsigned int px_zc_reap(int fd, unsigned int *copied, int flags)
-{
-	char control[128];
-	unsigned int n = 0;
-
-	for (;;) {
-		struct msghdr msg = { .msg_control = control,
-				      .msg_controllen = sizeof(control) };
-		struct sock_extended_err *ee;
-		struct cmsghdr *cm;
-
-		if (recvmsg(fd, &msg, MSG_ERRQUEUE | flags) < 0)
-			return n;
-		cm = CMSG_FIRSTHDR(&msg);
-		if (!cm)
-			continue;
-		ee = (void *)CMSG_DATA(cm);
-		if (ee->ee_origin != SO_EE_ORIGIN_ZEROCOPY)
-			continue;
-		n += ee->ee_data - ee->ee_info + 1;
-		if (ee->ee_code & SO_EE_CODE_ZEROCOPY_COPIED)
-			*copied += ee->ee_data - ee->ee_info + 1;
-		flags |= MSG_DONTWAIT;
-	}
-}
-
 /* The sender's loop with MSG_ZEROCOPY; returns its exit code. */
 static int px_send_zerocopy(int fd, uint64_t seed, size_t total,
 			    size_t chunk)
 {
-	unsigned int sends = 0, done = 0, copied = 0;
 	char *buf = px_alloc(total ? total : 1);
-	int one = 1;
+	struct zc_sender zc = { 0 };
 	size_t off;
 
-	if (!buf || setsockopt(fd, SOL_SOCKET, SO_ZEROCOPY, &one, sizeof(one)))
+	if (!buf || zc_enable(fd))
 		return 6;
 	px_pattern(seed, 0, buf, total);
 	for (off = 0; off < total; ) {
 		size_t n = total - off < chunk ? total - off : chunk;
-		ssize_t w = send(fd, buf + off, n, MSG_ZEROCOPY);
+		ssize_t w = zc_send(&zc, fd, buf + off, n);
 
-		if (w < 0 && errno == ENOBUFS) {
-			done += px_zc_reap(fd, &copied, 0);
-			continue;
-		}
 		if (w <= 0)
 			return 4;
-		sends++;
 		off += w;
-		done += px_zc_reap(fd, &copied, MSG_DONTWAIT);
 	}
-	while (done < sends) {
-		struct pollfd pfd = { fd, 0, 0 };
-
-		if (poll(&pfd, 1, 10000) <= 0)
-			break;
-		done += px_zc_reap(fd, &copied, MSG_DONTWAIT);
-	}
-	fprintf(stderr, "# zerocopy sender: %u sends, %u completed, %u copied\n",
-		sends, done, copied);
-	return sends && copied == sends ? 5 : 0;
+	zc_finish(&zc, fd, 10000);
+	fprintf(stderr, "# zerocopy sender: %lu sends, %lu completed, %lu copied\n",
+		zc.sends, zc.done, zc.copied);
+	return zc.sends && zc.copied == zc.sends ? 5 : 0;
 }
 
 /* px_sender()'s child: its exit status says where it stopped. */
