@@ -11,7 +11,7 @@
 #               the script exits, also on SIGINT and SIGTERM
 #   namespaces  ns_name, ns_add: names unique to this run (pxrecv-3fa9c1),
 #               deleted at exit; pair_add: a veth or pxnic pair between
-#               this namespace and another, with addresses
+#               this namespace and another, with addresses; dev_stat
 #   ports       next_port: a port that no other run nor earlier test of
 #               this run is using; work_dir: a directory of this run's own
 #   waiting     wait_until, wait_listen
@@ -209,6 +209,12 @@ listening() {
 # wait_listen PORT [NS]: until something listens on PORT, 20 s at most.
 wait_listen() {
 	wait_until 400 0.05 listening "$@"
+}
+
+# dev_stat NS DEV COUNTER: DEV's ethtool -S COUNTER, DEV in namespace NS
+# ("" for this one).
+dev_stat() {
+	${1:+ip netns exec "$1"} ethtool -S "$2" 2>/dev/null | awk -v k="$3:" '$1 == k {print $2}'
 }
 
 # ---- modules -----------------------------------------------------------------
