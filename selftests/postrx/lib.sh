@@ -8,12 +8,13 @@
 #               ktap_finished, ktap_bail: the lines selftests/vm/judge.awk
 #               reads, "# Totals: pass:P fail:F ... skip:S error:0" last
 #   clean-up    at_exit: a stack of commands run, last pushed first, when
-#               the script exits, also on SIGINT and SIGTERM
+#               the script exits, also on SIGINT and SIGTERM; work_dir: a
+#               scratch directory of the run's own, removed at exit
 #   namespaces  ns_name, ns_add: names unique to this run (pxrecv-3fa9c1),
 #               deleted at exit; pair_add: a veth or pxnic pair between
 #               this namespace and another, with addresses; dev_stat
 #   ports       next_port: a port that no other run nor earlier test of
-#               this run is using; work_dir: a directory of this run's own
+#               this run is using
 #   waiting     wait_until, wait_listen
 #   modules     pxnic_ko, pxnic_load, pxnic_plugin, mod_unload
 #
