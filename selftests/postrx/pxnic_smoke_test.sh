@@ -94,7 +94,8 @@ at_exit mod_unload pxnic
 
 ns_add "$ns" &&
 	pair_add pxnic px0 px1 "$ns" "10.77.0.1/24 fd77::1/64" "10.77.0.2/24 fd77::2/64"
-result $? "ip link add px0 type pxnic peer name px1 netns $ns, with addresses, up"
+# The name without its run suffix: the same description in every run.
+result $? "ip link add px0 type pxnic peer name px1 netns pxsmoke-ID, with addresses, up"
 ip -d link show px0 | note
 
 ping -c 2 -W 2 10.77.0.2 >/dev/null
