@@ -1,11 +1,17 @@
+# shellcheck shell=dash
 # Sourced by the guest scripts that move a stream between two namespaces
-# (bench/guest-bench.sh, selftests/postrx/demo.sh): the link and who is
-# who on it, for the CPU split of tools/common/busytime.h.
+# (bench/guest-bench.sh, selftests/postrx/demo.sh, liburing_ext_test.sh):
+# the link and who is who on it, for the CPU split of
+# tools/common/busytime.h.
 #
 # The receiver is in the init namespace (px0, 10.99.0.1), the sender in
-# namespace pxtx (px1, 10.99.0.2).  pxnic's MTU: 61492 makes a segment's
-# payload 15 whole pages (IPv4, TCP timestamps), so that
-# TCP_ZEROCOPY_RECEIVE can map it and pxnic can place it.
+# namespace $link_ns (px1, 10.99.0.2): pxtx, or a name of the caller's
+# (selftests/postrx/lib.sh's ns_name, unique to the run).  pxnic's MTU:
+# 61492 makes a segment's payload 15 whole pages (IPv4, TCP timestamps),
+# so that TCP_ZEROCOPY_RECEIVE can map it and pxnic can place it.
+# shellcheck source=../selftests/postrx/lib.sh
+. "$POSTRX_TOP/selftests/postrx/lib.sh"
+link_ns=${link_ns:-pxtx}
 pxnic_mtu=${RXBENCH_PXNIC_MTU:-61492}
 # RXBENCH_PXNIC_COALESCE: ethtool -C arguments for the receiver's pxnic
 # (interrupt moderation), say "rx-usecs 50 rx-frames 16"; none by default.
@@ -14,25 +20,21 @@ export IP_LIB_DIR=${IP_LIB_DIR:-$POSTRX_TOP/build/iproute2}
 
 # link_up veth|pxnic
 link_up() {
-	ip netns add pxtx
-	ip link add px0 type "$1" peer name px1 netns pxtx || return 1
+	ns_add "$link_ns" || return 1
 	if [ "$1" = pxnic ]; then
-		ip link set px0 mtu "$pxnic_mtu"
-		ip -n pxtx link set px1 mtu "$pxnic_mtu"
+		pair_add pxnic px0 px1 "$link_ns" 10.99.0.1/24 10.99.0.2/24 "$pxnic_mtu" ||
+			return 1
 		if [ -n "$pxnic_coalesce" ]; then
 			# shellcheck disable=SC2086 # a list of arguments
 			ethtool -C px0 $pxnic_coalesce || return 1
 		fi
+	else
+		pair_add "$1" px0 px1 "$link_ns" 10.99.0.1/24 10.99.0.2/24
 	fi
-	ip addr add 10.99.0.1/24 dev px0
-	ip link set px0 up
-	ip -n pxtx addr add 10.99.0.2/24 dev px1
-	ip -n pxtx link set px1 up
-	ip -n pxtx link set lo up
 }
 
 link_down() {
-	ip netns del pxtx 2>/dev/null
+	ip netns del "$link_ns" 2>/dev/null
 	ip link del px0 2>/dev/null
 	true
 }
@@ -60,15 +62,17 @@ sender_tasks() {
 # run_pair RECEIVER SENDER: start RECEIVER (output in /tmp/rx.out), wait
 # for its "ready", run SENDER in the sender's namespace with its pid in
 # /tmp/sender.pid (the receiver subtracts its run time), wait for both.
+# $engines and $senders: engine_pids' and sender_tasks' lists.
 run_pair() {
 	rm -f /tmp/sender.pid /tmp/rx.out
+	# shellcheck disable=SC2086 # RECEIVER is a command line
 	RXBENCH_SENDER_PIDFILE=/tmp/sender.pid \
-	RXBENCH_ENGINE_PIDS="$engines" \
-	RXBENCH_SENDER_TASKS="$senders" \
+	RXBENCH_ENGINE_PIDS="${engines:-}" \
+	RXBENCH_SENDER_TASKS="${senders:-}" \
 		$1 >/tmp/rx.out &
 	rx=$!
 	while ! grep -q ready /tmp/rx.out 2>/dev/null; do sleep 0.05; done
-	ip netns exec pxtx sh -c "echo \$\$ > /tmp/sender.pid; exec $2" \
+	ip netns exec "$link_ns" sh -c "echo \$\$ > /tmp/sender.pid; exec $2" \
 		>/tmp/tx.out &
 	tx=$!
 	wait $rx

@@ -25,91 +25,76 @@
 # (tools/common/busytime.h, as make bench measures), bytes copied and
 # placed.  The host turns those into the table (scripts/demo-report.py).
 set -u
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 tools=$POSTRX_TOP/build/tools
-export LD_LIBRARY_PATH=$POSTRX_TOP/build/liburing-ext	# rpath is the host's path
-ko=$(dirname "$POSTRX_KO")/pxnic/pxnic.ko
+export LD_LIBRARY_PATH="$POSTRX_TOP/build/liburing-ext"	# rpath is the host's path
 bytes=${DEMO_BYTES:-1073741824}
 reps=${DEMO_REPS:-3}
 runs=${DEMO_RUNS:-"postrx plain veth"}
 # The bench's own runs of the same link and size (rxbench, network only),
 # in the same guest: the demo's figures are checked against them.
 bench_paths=${DEMO_BENCH_PATHS-"postrx epoll"}
-work=/tmp/pxdemo
-src=$work/src		# the sender's disk
-dst=$work/dst		# the receiver's disk
-port=7100
-n=0
-fail=0
+# The sender's namespace (bench/guest-link.sh).
+link_ns=$(ns_name pxtx)
+# shellcheck source=../../bench/guest-link.sh
 . "$POSTRX_TOP/bench/guest-link.sh"
 
-result() { # $1 = status, $2 = description
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then echo "ok $n $2"; else echo "not ok $n $2"; fail=$((fail + 1)); fi
-}
-stat_of() { # $1 = device in the root namespace, $2 = ethtool -S counter
-	ethtool -S "$1" 2>/dev/null | awk -v k="$2:" '$1 == k {print $2}'
-}
-wait_listen() { # $1 = port
-	i=0
-	while ! ss -ltn | grep -q ":$1 " && [ $i -lt 200 ]; do
-		sleep 0.05; i=$((i + 1))
-	done
-}
 json_of() { # $1 = a tool's --json output: its line, or null
 	grep -m1 '^{' "$1" 2>/dev/null || echo null
+}
+json_bool() { # $1 = a status: true for 0, else false
+	if [ "$1" = 0 ]; then echo true; else echo false; fi
 }
 drop_caches() {
 	sync
 	echo 3 >/proc/sys/vm/drop_caches
 }
 
-cleanup() {
-	link_down
-	umount $src $dst 2>/dev/null
-	i=0
-	while grep -q '^pxnic ' /proc/modules && ! rmmod pxnic 2>/dev/null &&
-	      [ $i -lt 100 ]; do
-		sleep 0.1; i=$((i + 1))
-	done
+# The NVMe disks' names (nvme0n1, ...), the first two.
+nvme_disks() {
+	for d in /sys/block/nvme*n1; do
+		echo "${d#/sys/block/}"
+	done | grep '^nvme[0-9]*n1$' | sort | head -2
 }
+# shellcheck disable=SC2317 # called by wait_until
+two_disks() { [ "$(nvme_disks | wc -l)" -ge 2 ]; }
 
-echo "TAP version 13"
+ktap_header
 echo "# kernel $(uname -r)"
-trap cleanup EXIT
-mkdir -p $src $dst
+work_dir pxdemo
+src=$work/src		# the sender's disk
+dst=$work/dst		# the receiver's disk
+mkdir -p "$src" "$dst"
 
 # ---- the disks: the stock nvme driver, ext4 on each
 modprobe nvme 2>/dev/null
-i=0
-while [ "$(ls /sys/block | grep -c '^nvme[0-9]*n1$')" -lt 2 ] && [ $i -lt 100 ]; do
-	sleep 0.1; i=$((i + 1))
-done
-disks=$(ls /sys/block | grep '^nvme[0-9]*n1$' | sort | head -2)
-set -- $disks
-if [ $# -lt 2 ]; then
-	result 1 "two NVMe disks (POSTRX_NVME_DISKS=${POSTRX_NVME_DISKS:-0}; run.sh --nvme 2)"
-	echo "# Totals: pass:$((n - fail)) fail:$fail xfail:0 xpass:0 skip:0 error:0"
-	exit 1
-fi
+wait_until 100 0.1 two_disks
+# shellcheck disable=SC2046 # one word a disk
+set -- $(nvme_disks)
+[ $# -ge 2 ] ||
+	ktap_bail "two NVMe disks (POSTRX_NVME_DISKS=${POSTRX_NVME_DISKS:-0}; run.sh --nvme 2)"
 # noinit_itable: no background zeroing of inode tables during the runs.
 for d in "$1:$src" "$2:$dst"; do
-	mkfs.ext4 -q -F -E lazy_itable_init=1,lazy_journal_init=1 "/dev/${d%%:*}" &&
-		mount -o noinit_itable,discard "/dev/${d%%:*}" "${d#*:}" || break
+	mkfs.ext4 -q -F -E lazy_itable_init=1,lazy_journal_init=1 "/dev/${d%%:*}" || break
+	mount -o noinit_itable,discard "/dev/${d%%:*}" "${d#*:}" || break
+	at_exit "umount '${d#*:}'"
 done
-mountpoint -q $src && mountpoint -q $dst
+mountpoint -q "$src" && mountpoint -q "$dst"
 result $? "ext4 on NVMe: /dev/$1 (sender's file), /dev/$2 (receiver's file)"
 
-"$tools/postrx-send" --stdout -s "$bytes" >$src/input.dat && drop_caches
+"$tools/postrx-send" --stdout -s "$bytes" >"$src/input.dat" && drop_caches
 result $? "the input file: $bytes bytes ($((bytes >> 20)) MiB) of the test stream on /dev/$1"
 
-insmod "$ko"
+at_exit mod_unload pxnic
+insmod "$pxnic_ko"
 result $? "insmod pxnic.ko"
 
 # run NAME LINK REP: one file over the link, checked, and its DEMO line.
 run() {
 	name=$1 link=$2 rep=$3
-	port=$((port + 1))
-	rxopts= txopts=
+	next_port
+	rxopts='' txopts=
 	case $name in
 	plain) rxopts=--plain txopts=--plain ;;
 	# Buffers of 1 MiB, DEMO_RX_QUEUE of them (default 256): what is
@@ -117,29 +102,30 @@ run() {
 	# their writes, or segments find no buffer and are copied.
 	*) rxopts="-q ${DEMO_RX_QUEUE:-256}" ;;
 	esac
-	rm -f $work/sender.pid $dst/out.dat
-	placed0=$(stat_of px0 rx_placed_bytes)
+	rm -f "$work/sender.pid" "$dst/out.dat"
+	placed0=$(dev_stat "" px0 rx_placed_bytes)
 	# --preallocate: ext4 serialises O_DIRECT writes that extend a
 	# file; a receiver that knows the length allocates it first.
-	"$tools/postrx-recv" -p $port -o $dst/out.dat --json $rxopts \
-		--preallocate $bytes \
-		--sender-pidfile $work/sender.pid --sender-tasks "$senders" \
-		--device-tasks "$engines" >$work/rx.json 2>$work/rx.err &
+	# shellcheck disable=SC2086 # none, or an option and its value
+	"$tools/postrx-recv" -p "$port" -o "$dst/out.dat" --json $rxopts \
+		--preallocate "$bytes" \
+		--sender-pidfile "$work/sender.pid" --sender-tasks "$senders" \
+		--device-tasks "$engines" >"$work/rx.json" 2>"$work/rx.err" &
 	rxpid=$!
-	wait_listen $port
-	ip netns exec pxtx sh -c "echo \$\$ >$work/sender.pid; exec \
+	wait_listen "$port"
+	ip netns exec "$link_ns" sh -c "echo \$\$ >$work/sender.pid; exec \
 		'$tools/postrx-send' -q -H 10.99.0.1 -p $port -f $src/input.dat \
-		--json $txopts" >$work/tx.json 2>$work/tx.err
+		--json $txopts" >"$work/tx.json" 2>"$work/tx.err"
 	txrc=$?
 	wait $rxpid
 	rxrc=$?
-	placed1=$(stat_of px0 rx_placed_bytes)
-	sed 's/^/# /' $work/rx.err $work/tx.err
-	[ $txrc = 0 ] && [ $rxrc = 0 ] && cmp $src/input.dat $dst/out.dat
+	placed1=$(dev_stat "" px0 rx_placed_bytes)
+	cat "$work/rx.err" "$work/tx.err" | note
+	[ $txrc = 0 ] && [ $rxrc = 0 ] && cmp "$src/input.dat" "$dst/out.dat"
 	rc=$?
-	echo "DEMO {\"run\": \"$name\", \"link\": \"$link\", \"rep\": $rep, \"ok\": $([ $rc = 0 ] && echo true || echo false), \"bytes\": $bytes, \"device_placed_bytes\": $((${placed1:-0} - ${placed0:-0})), \"rx\": $(json_of $work/rx.json), \"tx\": $(json_of $work/tx.json)}"
+	echo "DEMO {\"run\": \"$name\", \"link\": \"$link\", \"rep\": $rep, \"ok\": $(json_bool $rc), \"bytes\": $bytes, \"device_placed_bytes\": $((${placed1:-0} - ${placed0:-0})), \"rx\": $(json_of "$work/rx.json"), \"tx\": $(json_of "$work/tx.json")}"
 	result $rc "$name over $link, run $rep: $((bytes >> 20)) MiB file to file, exact"
-	rm -f $dst/out.dat
+	rm -f "$dst/out.dat"
 	drop_caches
 }
 
@@ -153,32 +139,31 @@ for link in pxnic veth; do
 	[ -n "$todo" ] || continue
 	link_down
 	link_up $link
-	result $? "$link pair px0 (here, 10.99.0.1) / px1 (netns pxtx)"
+	result $? "$link pair px0 (here, 10.99.0.1) / px1 (the sender's netns)"
 	engines=$(engine_pids $link)
 	senders=$(sender_tasks)
 	for rep in $(seq 1 "$reps"); do
 		for r in $todo; do
-			run "$r" $link "$rep"
+			run "$r" "$link" "$rep"
 		done
-		[ $link = pxnic ] || continue
+		[ "$link" = pxnic ] || continue
 		for path in $bench_paths; do
-			port=$((port + 1))
+			next_port
 			run_pair "$POSTRX_BIN/rxbench recv $path $port $bytes 1048576" \
 				"$POSTRX_BIN/rxbench send 10.99.0.1 $port $bytes"
 			rc=$?
-			echo "DEMO {\"run\": \"bench_$path\", \"link\": \"$link\", \"rep\": $rep, \"ok\": $([ $rc = 0 ] && echo true || echo false), \"bytes\": $bytes, \"bench\": $(grep '^{' /tmp/rx.out || echo null)}"
+			echo "DEMO {\"run\": \"bench_$path\", \"link\": \"$link\", \"rep\": $rep, \"ok\": $(json_bool $rc), \"bytes\": $bytes, \"bench\": $(grep '^{' /tmp/rx.out || echo null)}"
 			result $rc "rxbench $path over $link, run $rep (the bench's measurement, network only)"
 		done
 	done
-	if [ $link = pxnic ]; then
+	if [ "$link" = pxnic ]; then
 		ethtool -S px0 | grep -E 'rx_(segs|bytes|placed_segs|placed_bytes|fallback_[a-z]+):' |
 			awk '$2 != 0' | sed 's/^ */# px0 /'
 	fi
 	link_down
 done
 
-cleanup
+at_exit_run
 ! grep -q '^pxnic ' /proc/modules
 result $? "cleanup: namespaces, disks, rmmod pxnic"
-echo "# Totals: pass:$((n - fail)) fail:$fail xfail:0 xpass:0 skip:0 error:0"
-[ "$fail" = 0 ]
+ktap_finished

@@ -15,62 +15,25 @@
 # leaves the first part out of io_bytes and counts the rest once more
 # toward size, ending the job early.  So it runs with number_ios (full
 # blocks) instead of size, and must complete every block.
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 engine=$POSTRX_TOP/build/fio/postrx-engine.so
-work=/tmp/pxfio
-ns=pxfio
+ns=$(ns_name pxfio)
 rxaddr=10.96.0.1
 txaddr=10.96.0.2
 bytes=$((64 << 20))
 [ "$POSTRX_KERNEL" = debug ] && bytes=$((8 << 20))	# KASAN under TCG is slow
-port=7600
-n=0
-fail=0
-result() { # $1 = status, $2 = description
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then echo "ok $n $2"
-	else echo "not ok $n $2"; fail=$((fail + 1)); fi
-}
-totals() {
-	echo "# Totals: pass:$((n - fail)) fail:$fail xfail:0 xpass:0 skip:0 error:0"
-}
 
-echo "TAP version 13"
+ktap_header
 # scripts/deps.sh installs fio and python3, and make builds the engine:
 # none of them is optional, so a missing one fails, it does not skip.
 missing=
 for tool in fio python3; do
-	command -v $tool >/dev/null || missing="$missing $tool (scripts/deps.sh installs it)"
+	command -v "$tool" >/dev/null || missing="$missing $tool (scripts/deps.sh installs it)"
 done
 [ -e "$engine" ] || missing="$missing $engine (make builds it)"
-if [ -n "$missing" ]; then
-	result 1 "fio, python3 and the postrx engine are there; missing:$missing"
-	totals
-	exit 1
-fi
-
-setup_net() {
-	ip netns del $ns 2>/dev/null; ip link del pf0 2>/dev/null
-	ip netns add $ns &&
-	ip link add pf0 type veth peer name pf1 netns $ns &&
-	ip addr add $rxaddr/24 dev pf0 &&
-	ip link set pf0 up &&
-	ip -n $ns addr add $txaddr/24 dev pf1 &&
-	ip -n $ns link set pf1 up &&
-	ip -n $ns link set lo up
-}
-
-cleanup() {
-	ip netns del $ns 2>/dev/null; ip link del pf0 2>/dev/null
-	rm -rf $work
-}
-
-# wait_listen PORT [NETNS]: until something listens on PORT.
-wait_listen() {
-	i=0
-	while ! ${2:+ip netns exec $2} ss -ltn | grep -q ":$1 " && [ $i -lt 400 ]; do
-		sleep 0.05; i=$((i + 1))
-	done
-}
+[ -z "$missing" ] ||
+	ktap_bail "fio, python3 and the postrx engine are there; missing:$missing"
 
 # jget FILE EXPR: EXPR over j, the first job of fio's JSON in FILE (which
 # may begin with the engine's log lines).
@@ -85,7 +48,7 @@ EOT
 
 # stat_of NAME: a field of the engine's "postrx: received_bytes=..." line.
 stat_of() {
-	cat $work/rx.json $work/rx.out 2>/dev/null |
+	cat "$work/rx.json" "$work/rx.out" 2>/dev/null |
 		sed -n "s/^postrx: .*\<$1=\(-*[0-9]*\).*/\1/p" | head -1
 }
 
@@ -94,32 +57,32 @@ stat_of() {
 rx_start() {
 	kind=$1 bs=$2 depth=$3
 	shift 3
-	port=$((port + 1))
-	rm -f $work/rx.json $work/rx.out
+	next_port
+	rm -f "$work/rx.json" "$work/rx.out"
 	if [ "$kind" = postrx ]; then
-		set -- --ioengine=external:$engine --port=$port "$@"
+		set -- --ioengine=external:"$engine" --port="$port" "$@"
 	else
-		set -- --ioengine=net --listen --port=$port "$@"
+		set -- --ioengine=net --listen --port="$port" "$@"
 	fi
-	fio --name=rx "$@" --rw=read --bs=$bs --iodepth=$depth \
-		--output-format=json --output=$work/rx.json >$work/rx.out 2>&1 &
+	fio --name=rx "$@" --rw=read --bs="$bs" --iodepth="$depth" \
+		--output-format=json --output="$work/rx.json" >"$work/rx.out" 2>&1 &
 	rxpid=$!
 }
 
 # tx_run HOST BS SIZE [NETNS]: fio's net engine sends SIZE bytes of
 # offset-stamped blocks to the receiver.
 tx_run() {
-	${4:+ip netns exec $4} fio --name=tx --ioengine=net --hostname=$1 \
-		--port=$port --rw=write --bs=$2 --size=$3 \
+	${4:+ip netns exec "$4"} fio --name=tx --ioengine=net --hostname="$1" \
+		--port="$port" --rw=write --bs="$2" --size="$3" \
 		--verify=pattern --verify_pattern=%o --do_verify=0 \
-		--output-format=json --output=$work/tx.json >$work/tx.out 2>&1
+		--output-format=json --output="$work/tx.json" >"$work/tx.out" 2>&1
 }
 
 show() { # the runs' output, as comments
 	for f in rx.out tx.out; do
-		[ -s $work/$f ] && sed "s/^/# $f: /" $work/$f | head -20
+		[ -s "$work/$f" ] && sed "s/^/# $f: /" "$work/$f" | head -20
 	done
-	grep -h '^postrx: \|^fio: \|verify' $work/rx.json 2>/dev/null | sed 's/^/# rx: /' | head -20
+	grep -h '^postrx: \|^fio: \|verify' "$work/rx.json" 2>/dev/null | sed 's/^/# rx: /' | head -20
 }
 
 # stream KIND LINK BS IODEPTH: one stream of $bytes; checks as described.
@@ -127,23 +90,23 @@ stream() {
 	kind=$1 link=$2 bs=$3 depth=$4
 	if [ "$link" = veth ]; then host=$rxaddr txns=$ns; else host=127.0.0.1 txns=; fi
 	if [ "$kind" = postrx ]; then
-		rx_start postrx $bs $depth --size=$bytes --verify=pattern --verify_pattern=%o
+		rx_start postrx "$bs" "$depth" --size=$bytes --verify=pattern --verify_pattern=%o
 	else
-		rx_start net $bs $depth --size=1t --number_ios=$((bytes / bs))
+		rx_start net "$bs" "$depth" --size=1t --number_ios=$((bytes / bs))
 	fi
-	wait_listen $port
-	tx_run $host $bs $bytes $txns; txrc=$?
+	wait_listen "$port"
+	tx_run $host "$bs" $bytes "$txns"; txrc=$?
 	wait $rxpid; rxrc=$?
-	sent=$(jget $work/tx.json "j['write']['io_bytes']" 2>/dev/null)
-	got=$(jget $work/rx.json "j['read']['io_bytes']" 2>/dev/null)
-	rxerr=$(jget $work/rx.json "j['error']" 2>/dev/null)
-	ms=$(jget $work/rx.json "j['read']['runtime']" 2>/dev/null)
+	sent=$(jget "$work/tx.json" "j['write']['io_bytes']" 2>/dev/null)
+	got=$(jget "$work/rx.json" "j['read']['io_bytes']" 2>/dev/null)
+	rxerr=$(jget "$work/rx.json" "j['error']" 2>/dev/null)
+	ms=$(jget "$work/rx.json" "j['read']['runtime']" 2>/dev/null)
 	echo "# $kind $link bs $bs iodepth $depth: sent $sent, fio counted $got received in ${ms} ms"
-	[ $txrc = 0 ] && [ $rxrc = 0 ] && [ "$rxerr" = 0 ] && [ "$sent" = $bytes ] || {
+	if [ $txrc != 0 ] || [ $rxrc != 0 ] || [ "$rxerr" != 0 ] || [ "$sent" != $bytes ]; then
 		show; return 1
-	}
+	fi
 	if [ "$kind" = net ]; then
-		blocks=$(jget $work/rx.json "j['read']['total_ios'] - j['read']['short_ios']")
+		blocks=$(jget "$work/rx.json" "j['read']['total_ios'] - j['read']['short_ios']")
 		echo "# net: $blocks full blocks"
 		[ "$blocks" = $((bytes / bs)) ] || { show; return 1; }
 		return 0
@@ -152,16 +115,15 @@ stream() {
 	moved=$(($(stat_of placed_bytes) + $(stat_of copied_rx_bytes) + $(stat_of copied_late_bytes)))
 	done_bufs=$(stat_of completed)
 	echo "# postrx: received $rcvd, placed+copied $moved, $done_bufs buffers completed"
-	[ "$got" = $bytes ] && [ "$rcvd" = $bytes ] && [ "$moved" = $bytes ] &&
-		[ "$done_bufs" = $((bytes / bs)) ] || { show; return 1; }
+	if [ "$got" != $bytes ] || [ "$rcvd" != $bytes ] || [ "$moved" != $bytes ] ||
+	   [ "$done_bufs" != $((bytes / bs)) ]; then
+		show; return 1
+	fi
 }
 
-rm -rf $work; mkdir -p $work
-trap cleanup EXIT
-if ! setup_net; then
-	result 1 "veth between namespaces"
-	totals
-	exit 1
+work_dir pxfio
+if ! { ns_add "$ns" && pair_add veth pf0 pf1 "$ns" $rxaddr/24 $txaddr/24; }; then
+	ktap_bail "veth between namespaces"
 fi
 
 for link in loopback veth; do
@@ -175,7 +137,7 @@ for link in loopback veth; do
 		# Posted buffers stand in for the receive buffer: 2 MiB and 8 MiB.
 		depth=$((bs == 65536 ? 32 : 8))
 		for kind in net postrx; do
-			stream $kind $link $bs $depth
+			stream $kind "$link" "$bs" "$depth"
 			result $? "$link: fio $kind receiver, bs $bs, iodepth $depth, $bytes bytes"
 		done
 	done
@@ -185,60 +147,71 @@ done
 # with a short last read, and counts every byte (fio's net sender ends
 # with an 8-byte link close message, which is not payload).
 rx_start postrx 1048576 8 --size=$((bytes * 2))
-wait_listen $port
-tx_run $rxaddr 65536 $((bytes + 65536)) $ns; txrc=$?
+wait_listen "$port"
+tx_run $rxaddr 65536 $((bytes + 65536)) "$ns"; txrc=$?
 wait $rxpid; rxrc=$?
 rcvd=$(stat_of received_bytes)
 echo "# EOF before size: sender rc $txrc, receiver rc $rxrc, received $rcvd"
-[ $txrc = 0 ] && [ $rxrc = 0 ] && [ "$(jget $work/rx.json "j['error']")" = 0 ] &&
-	[ "$rcvd" = $((bytes + 65536)) ] &&
-	[ "$(jget $work/rx.json "j['read']['io_bytes']")" = $((bytes + 65536)) ] ||
-	{ show; false; }
-result $? "postrx: a stream shorter than size ends the job at EOF, all bytes received"
+if [ $txrc = 0 ] && [ $rxrc = 0 ] && [ "$(jget "$work/rx.json" "j['error']")" = 0 ] &&
+   [ "$rcvd" = $((bytes + 65536)) ] &&
+   [ "$(jget "$work/rx.json" "j['read']['io_bytes']")" = $((bytes + 65536)) ]; then
+	rc=0
+else
+	show; rc=1
+fi
+result $rc "postrx: a stream shorter than size ends the job at EOF, all bytes received"
 
 # Without WAITALL (recv() semantics): short completions, re-posted by fio.
 rx_start postrx 1048576 8 --size=$bytes --waitall=0
-wait_listen $port
-tx_run $rxaddr 65536 $bytes $ns; txrc=$?
+wait_listen "$port"
+tx_run $rxaddr 65536 $bytes "$ns"; txrc=$?
 wait $rxpid; rxrc=$?
 rcvd=$(stat_of received_bytes)
 echo "# waitall=0: received $rcvd, $(stat_of completed) completions for $((bytes >> 20)) buffers"
-[ $txrc = 0 ] && [ $rxrc = 0 ] && [ "$(jget $work/rx.json "j['error']")" = 0 ] &&
-	[ "$rcvd" = $bytes ] && [ "$(jget $work/rx.json "j['read']['io_bytes']")" = $bytes ] ||
-	{ show; false; }
-result $? "postrx: waitall=0, the engine re-posts short buffers, every byte received"
+if [ $txrc = 0 ] && [ $rxrc = 0 ] && [ "$(jget "$work/rx.json" "j['error']")" = 0 ] &&
+   [ "$rcvd" = $bytes ] && [ "$(jget "$work/rx.json" "j['read']['io_bytes']")" = $bytes ]; then
+	rc=0
+else
+	show; rc=1
+fi
+result $rc "postrx: waitall=0, the engine re-posts short buffers, every byte received"
 
 # The receiver connects (hostname, no listen) to a listening sender.
-port=$((port + 1))
-rm -f $work/rx.json $work/rx.out
-ip netns exec $ns fio --name=tx --ioengine=net --listen --port=$port --rw=write \
+next_port
+rm -f "$work/rx.json" "$work/rx.out"
+ip netns exec "$ns" fio --name=tx --ioengine=net --listen --port="$port" --rw=write \
 	--bs=1m --size=$((bytes / 4)) --verify=pattern --verify_pattern=%o \
-	--do_verify=0 --output-format=json --output=$work/tx.json >$work/tx.out 2>&1 &
+	--do_verify=0 --output-format=json --output="$work/tx.json" >"$work/tx.out" 2>&1 &
 txpid=$!
-wait_listen $port $ns
-fio --name=rx --ioengine=external:$engine --hostname=$txaddr --port=$port \
+wait_listen "$port" "$ns"
+fio --name=rx --ioengine=external:"$engine" --hostname=$txaddr --port="$port" \
 	--rw=read --bs=1m --iodepth=8 --size=$((bytes / 4)) --verify=pattern \
-	--verify_pattern=%o --output-format=json --output=$work/rx.json \
-	>$work/rx.out 2>&1; rxrc=$?
+	--verify_pattern=%o --output-format=json --output="$work/rx.json" \
+	>"$work/rx.out" 2>&1; rxrc=$?
 wait $txpid; txrc=$?
-[ $txrc = 0 ] && [ $rxrc = 0 ] && [ "$(stat_of received_bytes)" = $((bytes / 4)) ] ||
-	{ show; false; }
-result $? "postrx: the receiver connects to a listening sender (hostname=)"
+if [ $txrc = 0 ] && [ $rxrc = 0 ] && [ "$(stat_of received_bytes)" = $((bytes / 4)) ]; then
+	rc=0
+else
+	show; rc=1
+fi
+result $rc "postrx: the receiver connects to a listening sender (hostname=)"
 
 # Refusals with a clear message, before any connection.
-fio --name=rx --ioengine=external:$engine --port=7699 --rw=write --bs=64k \
-	--size=1m >$work/rx.out 2>&1
-[ $? != 0 ] && grep -q 'only receives' $work/rx.out || { show; false; }
+refused() { # MESSAGE FIO-ARGS...: the engine refuses the job with MESSAGE.
+	msg=$1
+	shift
+	next_port
+	if fio --name=rx --ioengine=external:"$engine" --port="$port" "$@" \
+		--size=1m >"$work/rx.out" 2>&1 || ! grep -q "$msg" "$work/rx.out"; then
+		show; return 1
+	fi
+}
+refused 'only receives' --rw=write --bs=64k
 result $? "postrx: rw=write is refused"
-fio --name=rx --ioengine=external:$engine --port=7699 --rw=read --bs=4k \
-	--iodepth=2048 --size=1m >$work/rx.out 2>&1
-[ $? != 0 ] && grep -q 'at most 1024 buffers' $work/rx.out || { show; false; }
+refused 'at most 1024 buffers' --rw=read --bs=4k --iodepth=2048
 result $? "postrx: iodepth beyond max_posted is refused"
-fio --name=rx --ioengine=external:$engine --port=7699 --rw=read --bs=4k \
-	--iodepth=4 --waitall=0 --verify=pattern --verify_pattern=%o \
-	--size=1m >$work/rx.out 2>&1
-[ $? != 0 ] && grep -q 'verify needs waitall=1' $work/rx.out || { show; false; }
+refused 'verify needs waitall=1' --rw=read --bs=4k --iodepth=4 --waitall=0 \
+	--verify=pattern --verify_pattern=%o
 result $? "postrx: verify without WAITALL is refused"
 
-totals
-[ "$fail" = 0 ]
+ktap_finished

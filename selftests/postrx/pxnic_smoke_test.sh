@@ -4,53 +4,38 @@
 # (IPv4, IPv6, GRO off/on, MTU 9000 and 65535); postrx receives with
 # placement; the fault knobs; netem corruption; deleting the pair while a
 # stream runs; rmmod.
-ko=${PXNIC_KO:-$(dirname "$POSTRX_KO")/pxnic/pxnic.ko}
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 bin=$POSTRX_BIN
-ns=pxsmoke
+ns=$(ns_name pxsmoke)
 params=/sys/module/pxnic/parameters
-n=0
-fail=0
-result() { # $1 = status, $2 = description
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then echo "ok $n $2"
-	else echo "not ok $n $2"; fail=$((fail + 1)); fi
-}
-totals() {
-	echo "# Totals: pass:$((n - fail)) fail:$fail xfail:0 xpass:0 skip:0 error:0"
-}
-rx() { ip netns exec $ns "$@"; }
+rx() { ip netns exec "$ns" "$@"; }
+# shellcheck disable=SC2317 # called by wait_until
+px0_gone() { ! ip link show px0 >/dev/null 2>&1; }
 stat_of() { # $1 = netns or "", $2 = dev, $3 = counter
 	if [ -n "$1" ]; then ip netns exec "$1" ethtool -S "$2"; else ethtool -S "$2"; fi |
 		awk -v k="$3:" '$1 == k {print $2}'
 }
 
-echo "TAP version 13"
+ktap_header
 # make builds pxnic.ko and rxbench, and scripts/deps.sh installs ethtool,
 # tc and python3: a missing one fails, it does not skip.
 missing=
-for f in "$ko" "$bin/rxbench"; do
+for f in "$pxnic_ko" "$bin/rxbench"; do
 	[ -e "$f" ] || missing="$missing $f (make builds it)"
 done
 for tool in ethtool tc python3; do
-	command -v $tool >/dev/null || missing="$missing $tool (scripts/deps.sh installs it)"
+	command -v "$tool" >/dev/null || missing="$missing $tool (scripts/deps.sh installs it)"
 done
-if [ -n "$missing" ]; then
-	result 1 "pxnic.ko, rxbench, ethtool, tc and python3 are there; missing:$missing"
-	totals
-	exit 1
-fi
+[ -z "$missing" ] ||
+	ktap_bail "pxnic.ko, rxbench, ethtool, tc and python3 are there; missing:$missing"
 
-# The plugin: prebuilt on the host, or built here (the repo is read-only).
-IP_LIB_DIR=$POSTRX_TOP/build/iproute2
-if [ ! -e "$IP_LIB_DIR/link_pxnic.so" ]; then
-	IP_LIB_DIR=/tmp/pxnic-iproute2
-	make -s -C "$POSTRX_TOP/kernel/pxnic/iproute2" O=$IP_LIB_DIR >/dev/null 2>&1
-fi
-export IP_LIB_DIR
+pxnic_plugin
+work_dir pxsmoke
 
 # One TCP stream of $3 bytes of a known pattern to $1 port $2, received
 # in the netns and compared byte for byte.
-cat >/tmp/pxxfer.py <<'EOF'
+cat >"$work/xfer.py" <<'EOF'
 import socket, sys
 pat = bytes(range(251)) * 4200
 def serve(port, total):
@@ -80,46 +65,38 @@ if sys.argv[1] == "serve": serve(int(sys.argv[2]), int(sys.argv[3]))
 else: send(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
 EOF
 
-wait_listen() { # $1 = port
-	i=0
-	while ! rx ss -ltn | grep -q ":$1 " && [ $i -lt 200 ]; do
-		sleep 0.05; i=$((i + 1))
-	done
-}
-xfer() { # $1 = address, $2 = port, $3 = bytes
-	rx python3 /tmp/pxxfer.py serve "$2" "$3" >/tmp/pxxfer.out 2>&1 &
+# xfer ADDRESS BYTES: one stream to ADDRESS on a new port.
+xfer() {
+	next_port
+	rx python3 "$work/xfer.py" serve "$port" "$2" >"$work/xfer.out" 2>&1 &
 	srv=$!
-	wait_listen "$2"
-	timeout 150 python3 /tmp/pxxfer.py send "$1" "$2" "$3"
+	wait_listen "$port" "$ns"
+	timeout 150 python3 "$work/xfer.py" send "$1" "$port" "$2"
 	wait $srv; rc=$?
-	echo "# $(tail -1 /tmp/pxxfer.out)"
+	echo "# $(tail -1 "$work/xfer.out")"
 	return $rc
 }
 # postrx receive with placement: rxbench's postrx path.
-postrx_xfer() { # $1 = address, $2 = port, $3 = bytes
-	rx "$bin/rxbench" recv postrx "$2" "$3" 262144 >/tmp/pxrb.out 2>&1 &
+postrx_xfer() { # $1 = address, $2 = bytes
+	next_port
+	rx "$bin/rxbench" recv postrx "$port" "$2" 262144 >"$work/rb.out" 2>&1 &
 	srv=$!
-	wait_listen "$2"
-	timeout 150 "$bin/rxbench" send "$1" "$2" "$3" >/dev/null
+	wait_listen "$port" "$ns"
+	timeout 150 "$bin/rxbench" send "$1" "$port" "$2" >/dev/null
 	wait $srv; rc=$?
-	echo "# $(tail -1 /tmp/pxrb.out)"
-	[ $rc = 0 ] && grep -q "\"bytes\": $3," /tmp/pxrb.out
+	echo "# $(tail -1 "$work/rb.out")"
+	[ $rc = 0 ] && grep -q "\"bytes\": $2," "$work/rb.out"
 }
 
-insmod "$ko"
+insmod "$pxnic_ko"
 result $? "insmod pxnic.ko"
+at_exit mod_unload pxnic
 
-ip netns add $ns
-ip link add px0 type pxnic peer name px1 netns $ns
-result $? "ip link add px0 type pxnic peer name px1 netns $ns"
-ip addr add 10.77.0.1/24 dev px0
-ip addr add fd77::1/64 dev px0 nodad
-rx ip addr add 10.77.0.2/24 dev px1
-rx ip addr add fd77::2/64 dev px1 nodad
-ip link set px0 up
-rx ip link set px1 up
-rx ip link set lo up
-ip -d link show px0 | sed 's/^/# /'
+ns_add "$ns" &&
+	pair_add pxnic px0 px1 "$ns" "10.77.0.1/24 fd77::1/64" "10.77.0.2/24 fd77::2/64"
+# The name without its run suffix: the same description in every run.
+result $? "ip link add px0 type pxnic peer name px1 netns pxsmoke-ID, with addresses, up"
+ip -d link show px0 | note
 
 ping -c 2 -W 2 10.77.0.2 >/dev/null
 result $? "ping IPv4 across the pair"
@@ -135,13 +112,13 @@ if [ "$POSTRX_KERNEL" = debug ]; then
 else
 	bytes=$((16 << 20)) small=$((4 << 20))
 fi
-xfer 10.77.0.2 7501 $bytes
+xfer 10.77.0.2 $bytes
 result $? "IPv4 TCP stream arrives exact"
-xfer fd77::2 7502 $bytes
+xfer fd77::2 $bytes
 result $? "IPv6 TCP stream arrives exact"
 
-segs=$(stat_of $ns px1 rx_segs)
-rt=$(stat_of $ns px1 engine_runtime_ns)
+segs=$(stat_of "$ns" px1 rx_segs)
+rt=$(stat_of "$ns" px1 engine_runtime_ns)
 echo "# px1: rx_segs $segs engine_runtime_ns $rt"
 [ "${segs:-0}" -gt 0 ] && [ "${rt:-0}" -gt 0 ] &&
 	grep -qx pxnic-eng/px1 /proc/[0-9]*/comm
@@ -154,7 +131,7 @@ rx ethtool -C px1 rx-usecs 50 rx-frames 16 &&
 	rx ethtool -c px1 | grep -q '^rx-usecs:[[:space:]]*50$' &&
 	rx ethtool -c px1 | grep -q '^rx-frames:[[:space:]]*16$'
 result $? "ethtool -C sets rx-usecs and rx-frames"
-xfer 10.77.0.2 7520 $bytes
+xfer 10.77.0.2 $bytes
 result $? "IPv4 TCP stream arrives exact with interrupt moderation"
 ! rx ethtool -C px1 rx-usecs 20000 2>/dev/null &&
 	rx ethtool -c px1 | grep -q '^rx-usecs:[[:space:]]*50$'
@@ -164,7 +141,7 @@ result $? "ethtool -C turns moderation off"
 
 rx ethtool -K px1 gro off
 rx ethtool -k px1 | grep -q "generic-receive-offload: off" &&
-	xfer 10.77.0.2 7503 $bytes
+	xfer 10.77.0.2 $bytes
 result $? "stream with GRO off"
 rx ethtool -K px1 gro on
 rx ethtool -k px1 | grep -q "generic-receive-offload: on"
@@ -173,20 +150,19 @@ result $? "GRO back on"
 for mtu in 9000 65535; do
 	ip link set px0 mtu $mtu && rx ip link set px1 mtu $mtu &&
 		ping -c 1 -W 2 -s $((mtu - 28)) 10.77.0.2 >/dev/null &&
-		xfer 10.77.0.2 $((7500 + mtu % 100)) $bytes
+		xfer 10.77.0.2 $bytes
 	result $? "MTU $mtu: full-size ping and stream"
 done
-ip link set px0 mtu 65536 2>/dev/null
-[ $? != 0 ]
+! ip link set px0 mtu 65536 2>/dev/null
 result $? "MTU above 65535 refused"
 ip link set px0 mtu 1500
 rx ip link set px1 mtu 1500
 
-before=$(stat_of $ns px1 rx_placed_bytes)
-postrx_xfer 10.77.0.2 7510 $((2 * bytes))
+before=$(stat_of "$ns" px1 rx_placed_bytes)
+postrx_xfer 10.77.0.2 $((2 * bytes))
 rc=$?
-placed=$(stat_of $ns px1 rx_placed_bytes)
-echo "# px1 rx_placed_bytes $before -> $placed; flows_installed $(stat_of $ns px1 flows_installed) flow_add_ok $(stat_of $ns px1 flow_add_ok)"
+placed=$(stat_of "$ns" px1 rx_placed_bytes)
+echo "# px1 rx_placed_bytes $before -> $placed; flows_installed $(stat_of "$ns" px1 flows_installed) flow_add_ok $(stat_of "$ns" px1 flow_add_ok)"
 [ $rc = 0 ] && [ "${placed:-0}" -gt "${before:-0}" ]
 result $? "postrx receive over pxnic is placed by the device"
 
@@ -199,40 +175,40 @@ echo 7 >$params/fault_drop_placed
 echo 5 >$params/fault_dup
 echo 3 >$params/fault_reorder
 echo 20 >$params/fault_stall_us
-xfer 10.77.0.2 7511 $small
+xfer 10.77.0.2 $small
 result $? "stream exact under dup, reorder and a stalled engine"
-postrx_xfer 10.77.0.2 7512 $small
+postrx_xfer 10.77.0.2 $small
 result $? "postrx stream completes under every fault"
 echo 0 >$params/fault_stall_us
 for k in dup reorder drop; do
-	v=$(stat_of $ns px1 rx_fault_$k)
+	v=$(stat_of "$ns" px1 "rx_fault_$k")
 	echo "# rx_fault_$k $v"
 done
-[ "$(stat_of $ns px1 rx_fault_dup)" -gt 0 ] &&
-	[ "$(stat_of $ns px1 rx_fault_reorder)" -gt 0 ]
+[ "$(stat_of "$ns" px1 rx_fault_dup)" -gt 0 ] &&
+	[ "$(stat_of "$ns" px1 rx_fault_reorder)" -gt 0 ]
 result $? "fault counters move"
 echo 1 >$params/fault_flow_add
-f0=$(stat_of $ns px1 flow_add_fail)
-postrx_xfer 10.77.0.2 7513 $small &&
-	[ "$(stat_of $ns px1 flow_add_fail)" -gt "${f0:-0}" ]
+f0=$(stat_of "$ns" px1 flow_add_fail)
+postrx_xfer 10.77.0.2 $small &&
+	[ "$(stat_of "$ns" px1 flow_add_fail)" -gt "${f0:-0}" ]
 result $? "a failing flow_add falls back to copy"
-for k in drop_placed dup reorder forge flow_add; do echo 0 >$params/fault_$k; done
+for k in drop_placed dup reorder forge flow_add; do echo 0 >"$params/fault_$k"; done
 
 # netem corrupts after the sender's checksum: the device must not place
 # or pass up a bad segment as verified, and the stream stays exact.  With
 # TSO a 4 MiB stream is only some 70 packets: 2% would leave a quarter of
 # the runs without a single corrupted one, so corrupt 10%.  Both of the
 # runner's kernels have sch_netem: without it this fails.
-if tc qdisc add dev px0 root netem corrupt 10% 2>/tmp/pxnetem.err; then
-	xfer 10.77.0.2 7514 $small
+if tc qdisc add dev px0 root netem corrupt 10% 2>"$work/netem.err"; then
+	xfer 10.77.0.2 $small
 	rc=$?
-	bad=$(stat_of $ns px1 rx_csum_bad)
+	bad=$(stat_of "$ns" px1 rx_csum_bad)
 	echo "# rx_csum_bad $bad"
 	[ $rc = 0 ] && [ "${bad:-0}" -gt 0 ]
 	result $? "netem corrupt: bad checksums counted, stream exact"
 	tc qdisc del dev px0 root
 else
-	sed 's/^/# tc: /' /tmp/pxnetem.err
+	sed 's/^/# tc: /' "$work/netem.err"
 	result 1 "netem corrupt: tc cannot add a netem qdisc"
 fi
 
@@ -240,18 +216,15 @@ ethtool -S px0 | sed 's/^/# px0 /'
 rx ethtool -S px1 | sed 's/^/# px1 /'
 
 # Deleting the namespace deletes px1 and with it px0, mid-stream.
-rx python3 /tmp/pxxfer.py serve 7520 $((1 << 30)) >/dev/null 2>&1 &
+next_port
+rx python3 "$work/xfer.py" serve "$port" $((1 << 30)) >/dev/null 2>&1 &
 srv=$!
-wait_listen 7520
-python3 /tmp/pxxfer.py send 10.77.0.2 7520 $((1 << 30)) >/dev/null 2>&1 &
+wait_listen "$port" "$ns"
+python3 "$work/xfer.py" send 10.77.0.2 "$port" $((1 << 30)) >/dev/null 2>&1 &
 cli=$!
 sleep 2
-ip netns del $ns
-i=0
-while ip link show px0 >/dev/null 2>&1 && [ $i -lt 100 ]; do
-	sleep 0.1; i=$((i + 1))
-done
-! ip link show px0 >/dev/null 2>&1
+ip netns del "$ns"
+wait_until 100 0.1 px0_gone
 result $? "deleting the netns mid-stream removes both devices"
 kill $cli $srv 2>/dev/null
 wait $cli $srv 2>/dev/null
@@ -269,12 +242,7 @@ ip link add px2 type pxnic peer name px3 &&
 	ip link set px2 up && ip link set px3 up
 result $? "a pair in one namespace"
 
-i=0
-until rmmod pxnic 2>/dev/null || [ $i -ge 100 ]; do
-	sleep 0.1; i=$((i + 1))
-done
-! grep -q '^pxnic ' /proc/modules
+mod_unload pxnic
 result $? "rmmod pxnic removes the remaining pair"
 
-totals
-[ "$fail" = 0 ]
+ktap_finished

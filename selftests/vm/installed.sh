@@ -10,41 +10,36 @@
 # exactly, through postrx; the preload library loads by name, and an
 # unmodified liburing loop receives through postrx under it; pxnic.ko
 # loads with modprobe and the packaged iproute2 plugin creates a pair.
-n=0
-fail=0
-result() { # $1 = status, $2 = description
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then echo "ok $n $2"
-	else echo "not ok $n $2"; fail=$((fail + 1)); fi
-}
+# shellcheck source=../postrx/lib.sh
+. "$(dirname "$0")/../postrx/lib.sh"
 libdir=/usr/lib/$(gcc -dumpmachine 2>/dev/null || echo x86_64-linux-gnu)
-work=/tmp/installed
-mkdir -p $work
-echo "TAP version 13"
+ktap_header
+work_dir installed
 
-for f in /usr/bin/postrx-recv /usr/bin/postrx-send $libdir/liburing-ext.so.1 \
-	 $libdir/ip/link_pxnic.so; do
+for f in /usr/bin/postrx-recv /usr/bin/postrx-send "$libdir/liburing-ext.so.1" \
+	 "$libdir/ip/link_pxnic.so"; do
 	[ -e "$f" ]
 	result $? "$f is installed"
 done
 
 size=$((16 << 20))
-/usr/bin/postrx-recv -o $work/stream.dat -p 7600 --json >$work/recv.json 2>$work/recv.err &
+next_port
+/usr/bin/postrx-recv -o "$work/stream.dat" -p "$port" --json >"$work/recv.json" 2>"$work/recv.err" &
 rpid=$!
-sleep 1
-/usr/bin/postrx-send -H 127.0.0.1 -p 7600 -s $size -q
+wait_listen "$port"
+/usr/bin/postrx-send -H 127.0.0.1 -p "$port" -s $size -q
 result $? "postrx-send sent $size bytes"
 wait $rpid
 result $? "postrx-recv exited 0"
-sed 's/^/# /' $work/recv.err
-/usr/bin/postrx-send --stdout -s $size | cmp - $work/stream.dat
+note <"$work/recv.err"
+/usr/bin/postrx-send --stdout -s $size | cmp - "$work/stream.dat"
 result $? "the file equals the stream"
 # STATS accounts for every byte: placed, copied at receive or late.
-field() { sed -n "s/.*\"$1\": *\([0-9]*\).*/\1/p" $work/recv.json; }
-grep -q '"mode": *"postrx"' $work/recv.json &&
+field() { sed -n "s/.*\"$1\": *\([0-9]*\).*/\1/p" "$work/recv.json"; }
+grep -q '"mode": *"postrx"' "$work/recv.json" &&
 	[ $(($(field placed_bytes) + $(field copied_rx_bytes) + $(field copied_late_bytes))) = $size ]
 rc=$?
-[ $rc = 0 ] || sed 's/^/# /' $work/recv.json
+[ $rc = 0 ] || note <"$work/recv.json"
 result $rc "postrx-recv received through postrx"
 
 out=$(LD_PRELOAD=liburing-ext-preload.so /bin/true 2>&1)
@@ -56,22 +51,24 @@ result $? "LD_PRELOAD=liburing-ext-preload.so loads by name"
 # liburing loop (linked with liburing only) receives through postrx.
 loop=$POSTRX_TOP/build/liburing-ext/examples/recv-loop
 if [ -x "$loop" ] && [ -x "$POSTRX_BIN/rxbench" ]; then
+	next_port
 	LD_PRELOAD=liburing-ext-preload.so LIBURING_EXT_VERBOSE=1 \
-		"$loop" 7601 >$work/loop.out 2>$work/loop.err &
+		"$loop" "$port" >"$work/loop.out" 2>"$work/loop.err" &
 	lpid=$!
-	sleep 1
+	wait_listen "$port"
 	LD_LIBRARY_PATH=$POSTRX_TOP/build/liburing-ext \
-		"$POSTRX_BIN/rxbench" send 127.0.0.1 7601 $size
-	wait $lpid && grep -q "received $size bytes" $work/loop.out &&
-		grep -q "upgraded [1-9]" $work/loop.err
+		"$POSTRX_BIN/rxbench" send 127.0.0.1 "$port" $size
+	wait $lpid && grep -q "received $size bytes" "$work/loop.out" &&
+		grep -q "upgraded [1-9]" "$work/loop.err"
 	rc=$?
-	echo "# $(cat $work/loop.out $work/loop.err)"
+	echo "# $(cat "$work/loop.out" "$work/loop.err")"
 else
 	echo "# $loop or rxbench not built (make)"
 	rc=1
 fi
 result $rc "an unmodified liburing loop under the packaged preload library receives through postrx"
 
+at_exit mod_unload pxnic
 modprobe pxnic
 result $? "modprobe pxnic"
 case "$(modinfo -n pxnic 2>/dev/null)" in
@@ -79,12 +76,11 @@ case "$(modinfo -n pxnic 2>/dev/null)" in
 *) rc=1 ;;
 esac
 result $rc "modprobe found the DKMS-built pxnic.ko"
+at_exit "ip link del pxa 2>/dev/null"
 ip link add pxa type pxnic peer name pxb && [ -d /sys/class/net/pxb ]
 result $? "ip link add ... type pxnic, with the packaged plugin"
 ip link del pxa 2>/dev/null
 rmmod pxnic
 result $? "rmmod pxnic"
 
-rm -rf $work
-echo "# Totals: pass:$((n - fail)) fail:$fail xfail:0 xpass:0 skip:0 error:0"
-[ $fail = 0 ]
+ktap_finished
