@@ -161,12 +161,14 @@ struct pxnic_priv {
 	atomic64_t			tx_drops;
 };
 
-/* engine.c */
+/* engine.c; the files of the receive path share engine.h */
 int pxnic_engine_start(struct pxnic_priv *priv);
 void pxnic_engine_stop(struct pxnic_priv *priv);
-int pxnic_napi_poll(struct napi_struct *napi, int budget);
 void pxnic_purge_rings(struct pxnic_priv *priv);
 u64 pxnic_engine_runtime(struct pxnic_priv *priv);
+
+/* rxring.c */
+int pxnic_napi_poll(struct napi_struct *napi, int budget);
 
 /* flow.c */
 extern const struct postrx_dev_ops pxnic_postrx_ops;
