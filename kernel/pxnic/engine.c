@@ -123,7 +123,7 @@ static void pxnic_rx_one(struct pxnic_priv *priv, struct sk_buff *tx)
 		pxnic_stat_inc(priv, PXNIC_STAT_RX_DROPS);
 		return;
 	}
-	if (!err && pxnic_nth(&pxnic_fault_forge, &priv->n_forge))
+	if (!err && pxnic_nth(&priv->faults.forge, &priv->n_forge))
 		forged = pxnic_build_copy(priv, tx, &s, true);
 
 	/* The frame is in RX buffers now: the TX side is done with it. */
@@ -169,7 +169,7 @@ static int pxnic_engine(void *arg)
 					kthread_should_stop());
 			continue;
 		}
-		stall = READ_ONCE(pxnic_fault_stall_us);
+		stall = READ_ONCE(priv->faults.stall_us);
 		if (stall)
 			fsleep(min(stall, USEC_PER_SEC));
 		pxnic_rx_one(priv, skb);

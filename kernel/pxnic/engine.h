@@ -69,7 +69,7 @@ void pxnic_rx_interrupt(struct pxnic_priv *priv);
 void pxnic_rx_enqueue(struct pxnic_priv *priv, struct sk_buff *skb);
 
 /* fault.c */
-bool pxnic_nth(unsigned int *param, u32 *count);
+bool pxnic_nth(const u32 *knob, u32 *count);
 void pxnic_deliver(struct pxnic_priv *priv, struct sk_buff *skb,
 		   bool data, bool placed, struct sk_buff *forged);
 void pxnic_flush_held(struct pxnic_priv *priv);

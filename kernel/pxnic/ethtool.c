@@ -58,11 +58,14 @@ u64 pxnic_stat_read(struct pxnic_priv *priv, enum pxnic_stat idx)
 	return v;
 }
 
+/* bus-info names the device's directory in debugfs (fault.c). */
 static void pxnic_get_drvinfo(struct net_device *dev,
 			      struct ethtool_drvinfo *info)
 {
+	struct pxnic_priv *priv = netdev_priv(dev);
+
 	strscpy(info->driver, PXNIC_DRV_NAME, sizeof(info->driver));
-	strscpy(info->bus_info, "virtual", sizeof(info->bus_info));
+	strscpy(info->bus_info, priv->bus_info, sizeof(info->bus_info));
 }
 
 static int pxnic_get_sset_count(struct net_device *dev, int sset)

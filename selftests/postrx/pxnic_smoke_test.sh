@@ -7,7 +7,6 @@
 ko=${PXNIC_KO:-$(dirname "$POSTRX_KO")/pxnic/pxnic.ko}
 bin=$POSTRX_BIN
 ns=pxsmoke
-params=/sys/module/pxnic/parameters
 n=0
 fail=0
 result() { # $1 = status, $2 = description
@@ -129,6 +128,18 @@ result $? "ping IPv6 across the pair"
 ethtool -i px0 | grep -q "^driver: pxnic"
 result $? "ethtool -i reports the pxnic driver"
 
+# The fault knobs are the device's, in debugfs under its bus-info.
+bus_of() { # $1 = netns or "", $2 = dev
+	if [ -n "$1" ]; then ip netns exec "$1" ethtool -i "$2"; else ethtool -i "$2"; fi |
+		awk '$1 == "bus-info:" {print $2}'
+}
+dbg0=/sys/kernel/debug/pxnic/$(bus_of "" px0)
+dbg1=/sys/kernel/debug/pxnic/$(bus_of $ns px1)
+echo "# px0 $dbg0, px1 $dbg1"
+[ "$dbg0" != "$dbg1" ] && [ "$(cat $dbg1/fault_dup)" = 0 ] &&
+	[ "$(cat $dbg0/fault_stall_us)" = 0 ]
+result $? "each device has its fault knobs in debugfs, off"
+
 # The debug kernel (KASAN, lockdep) under TCG is ~100x slower.
 if [ "$POSTRX_KERNEL" = debug ]; then
 	bytes=$((2 << 20)) small=$((1 << 20))
@@ -195,15 +206,15 @@ result $? "postrx receive over pxnic is placed by the device"
 # where the device's write was dropped contradicts placed bytes, and the
 # stream then ends with -EBADMSG by design (design.md); pxnic_test's
 # device_faults and device_faults_combined check that outcome.
-echo 7 >$params/fault_drop_placed
-echo 5 >$params/fault_dup
-echo 3 >$params/fault_reorder
-echo 20 >$params/fault_stall_us
+echo 7 >$dbg1/fault_drop_placed
+echo 5 >$dbg1/fault_dup
+echo 3 >$dbg1/fault_reorder
+echo 20 >$dbg1/fault_stall_us
 xfer 10.77.0.2 7511 $small
 result $? "stream exact under dup, reorder and a stalled engine"
 postrx_xfer 10.77.0.2 7512 $small
 result $? "postrx stream completes under every fault"
-echo 0 >$params/fault_stall_us
+echo 0 >$dbg1/fault_stall_us
 for k in dup reorder drop; do
 	v=$(stat_of $ns px1 rx_fault_$k)
 	echo "# rx_fault_$k $v"
@@ -211,12 +222,12 @@ done
 [ "$(stat_of $ns px1 rx_fault_dup)" -gt 0 ] &&
 	[ "$(stat_of $ns px1 rx_fault_reorder)" -gt 0 ]
 result $? "fault counters move"
-echo 1 >$params/fault_flow_add
+echo 1 >$dbg1/fault_flow_add
 f0=$(stat_of $ns px1 flow_add_fail)
 postrx_xfer 10.77.0.2 7513 $small &&
 	[ "$(stat_of $ns px1 flow_add_fail)" -gt "${f0:-0}" ]
 result $? "a failing flow_add falls back to copy"
-for k in drop_placed dup reorder forge flow_add; do echo 0 >$params/fault_$k; done
+for k in drop_placed dup reorder forge flow_add; do echo 0 >$dbg1/fault_$k; done
 
 # netem corrupts after the sender's checksum: the device must not place
 # or pass up a bad segment as verified, and the stream stays exact.  With
@@ -251,8 +262,8 @@ i=0
 while ip link show px0 >/dev/null 2>&1 && [ $i -lt 100 ]; do
 	sleep 0.1; i=$((i + 1))
 done
-! ip link show px0 >/dev/null 2>&1
-result $? "deleting the netns mid-stream removes both devices"
+! ip link show px0 >/dev/null 2>&1 && [ ! -e "$dbg0" ] && [ ! -e "$dbg1" ]
+result $? "deleting the netns mid-stream removes both devices and their debugfs"
 kill $cli $srv 2>/dev/null
 wait $cli $srv 2>/dev/null
 
