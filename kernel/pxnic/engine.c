@@ -4,8 +4,9 @@
  *
  * Models the receive half of a NIC.  One kernel thread per device stands
  * for the NIC's DMA engine: its CPU time is the NIC's, which is why it is
- * a thread of its own and why ethtool reports its pid and runtime.  For
- * every frame that the peer put on the wire it
+ * a thread of its own, named pxnic-eng/<device> so that benchmarks find
+ * it, and why ethtool -S reports its run time.  For every frame that the
+ * peer put on the wire it
  *
  *  1. parses Ethernet + IPv4/IPv6 + TCP (anything else passes through, as
  *     on a NIC without offloads for it) (parse.c),
@@ -34,9 +35,9 @@
 #include "engine.h"
 
 /*
- * Why a segment of a steered flow was not placed.  rx_fallback_claim
- * counts every claim postrx refused, and rx_fallback_already, _range and
- * _gone tell the reasons apart: a claim refusal is counted in both.
+ * Why a segment of a steered flow was not placed: one counter per reason,
+ * each segment counted once, so that the rx_fallback_* counters add up to
+ * the segments that were not placed.
  */
 static void pxnic_count_fallback(struct pxnic_priv *priv, int err)
 {
@@ -49,13 +50,13 @@ static void pxnic_count_fallback(struct pxnic_priv *priv, int err)
 		return;
 	case -EALREADY:
 		pxnic_stat_inc(priv, PXNIC_STAT_RX_FALLBACK_ALREADY);
-		break;
+		return;
 	case -ERANGE:
 		pxnic_stat_inc(priv, PXNIC_STAT_RX_FALLBACK_RANGE);
-		break;
+		return;
 	case -ENOENT:
 		pxnic_stat_inc(priv, PXNIC_STAT_RX_FALLBACK_GONE);
-		break;
+		return;
 	case -EPIPE:
 		pxnic_stat_inc(priv, PXNIC_STAT_RX_FALLBACK_TAPPED);
 		return;
@@ -63,7 +64,6 @@ static void pxnic_count_fallback(struct pxnic_priv *priv, int err)
 		pxnic_stat_inc(priv, PXNIC_STAT_RX_FALLBACK_OTHER);
 		return;
 	}
-	pxnic_stat_inc(priv, PXNIC_STAT_RX_FALLBACK_CLAIM);
 }
 
 /* Not TCP or not parsable: pass the frame up as it is, like veth. */

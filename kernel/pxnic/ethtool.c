@@ -17,7 +17,6 @@ static const char pxnic_rx_stat_names[PXNIC_STAT_NUM][ETH_GSTRING_LEN] = {
 	[PXNIC_STAT_RX_PLACED_BYTES]	= "rx_placed_bytes",
 	[PXNIC_STAT_RX_FALLBACK_NOFLOW]	= "rx_fallback_noflow",
 	[PXNIC_STAT_RX_FALLBACK_NOBUF]	= "rx_fallback_nobuf",
-	[PXNIC_STAT_RX_FALLBACK_CLAIM]	= "rx_fallback_claim",
 	[PXNIC_STAT_RX_CSUM_BAD]	= "rx_csum_bad",
 	[PXNIC_STAT_RX_FAULT_DROP]	= "rx_fault_drop",
 	[PXNIC_STAT_RX_FAULT_DUP]	= "rx_fault_dup",
