@@ -524,10 +524,10 @@ static bool postrx_rx_worth_reading(struct postrx_chan *chan)
  * that waits for more, and acknowledges at once there.  Do so too, but only
  * once an eighth of the window came in unacknowledged since the last
  * window update (at least two full segments): acknowledging every segment,
- * as TCP does for that reader, cost a tenth of the throughput over veth
- * and five times the ACKs; an eighth of the window keeps a sender whose
- * congestion window is larger than that going without ever waiting
- * (measured in docs/bench.md, "Delayed ACKs behind WAITALL buffers").
+ * as TCP does for that reader, costs throughput and multiplies the ACKs;
+ * an eighth of the window keeps a sender whose congestion window is
+ * larger than that going without ever waiting (the figures are in
+ * docs/bench.md, "Delayed ACKs behind WAITALL buffers").
  */
 static void postrx_rx_poll(struct postrx_chan *chan)
 {

@@ -17,7 +17,6 @@ static const char pxnic_rx_stat_names[PXNIC_STAT_NUM][ETH_GSTRING_LEN] = {
 	[PXNIC_STAT_RX_PLACED_BYTES]	= "rx_placed_bytes",
 	[PXNIC_STAT_RX_FALLBACK_NOFLOW]	= "rx_fallback_noflow",
 	[PXNIC_STAT_RX_FALLBACK_NOBUF]	= "rx_fallback_nobuf",
-	[PXNIC_STAT_RX_FALLBACK_CLAIM]	= "rx_fallback_claim",
 	[PXNIC_STAT_RX_CSUM_BAD]	= "rx_csum_bad",
 	[PXNIC_STAT_RX_FAULT_DROP]	= "rx_fault_drop",
 	[PXNIC_STAT_RX_FAULT_DUP]	= "rx_fault_dup",
@@ -58,11 +57,14 @@ u64 pxnic_stat_read(struct pxnic_priv *priv, enum pxnic_stat idx)
 	return v;
 }
 
+/* bus-info names the device's directory in debugfs (fault.c). */
 static void pxnic_get_drvinfo(struct net_device *dev,
 			      struct ethtool_drvinfo *info)
 {
+	struct pxnic_priv *priv = netdev_priv(dev);
+
 	strscpy(info->driver, PXNIC_DRV_NAME, sizeof(info->driver));
-	strscpy(info->bus_info, "virtual", sizeof(info->bus_info));
+	strscpy(info->bus_info, priv->bus_info, sizeof(info->bus_info));
 }
 
 static int pxnic_get_sset_count(struct net_device *dev, int sset)

@@ -115,7 +115,7 @@ static int pxnic_flow_add(struct net_device *dev, struct postrx_flow *flow,
 {
 	struct pxnic_priv *priv = netdev_priv(dev);
 	struct pxnic_flows *ft = &priv->flows;
-	unsigned int nth = READ_ONCE(pxnic_fault_flow_add);
+	u32 nth = READ_ONCE(priv->faults.flow_add);
 	struct pxnic_flow_entry *fe;
 	int err = 0;
 

@@ -8,6 +8,7 @@
  * deletes both.  See pxnic.h for what the model is made of.
  */
 #include <linux/etherdevice.h>
+#include <linux/idr.h>
 #include <linux/module.h>
 #include <linux/netdevice.h>
 #include <linux/rtnetlink.h>
@@ -26,33 +27,8 @@ unsigned int pxnic_rx_ring_size = 256;
 module_param_named(rx_ring_size, pxnic_rx_ring_size, uint, 0444);
 MODULE_PARM_DESC(rx_ring_size, "RX ring entries per device");
 
-unsigned int pxnic_fault_drop_placed;
-module_param_named(fault_drop_placed, pxnic_fault_drop_placed, uint, 0644);
-MODULE_PARM_DESC(fault_drop_placed,
-		 "Drop every Nth skb carrying placed bytes, after placement");
-
-unsigned int pxnic_fault_dup;
-module_param_named(fault_dup, pxnic_fault_dup, uint, 0644);
-MODULE_PARM_DESC(fault_dup, "Deliver every Nth data skb twice");
-
-unsigned int pxnic_fault_reorder;
-module_param_named(fault_reorder, pxnic_fault_reorder, uint, 0644);
-MODULE_PARM_DESC(fault_reorder,
-		 "Deliver every Nth data skb after the next one");
-
-unsigned int pxnic_fault_flow_add;
-module_param_named(fault_flow_add, pxnic_fault_flow_add, uint, 0644);
-MODULE_PARM_DESC(fault_flow_add, "Fail every Nth flow_add with -EIO");
-
-unsigned int pxnic_fault_stall_us;
-module_param_named(fault_stall_us, pxnic_fault_stall_us, uint, 0644);
-MODULE_PARM_DESC(fault_stall_us,
-		 "Stall the DMA engine this long before each frame");
-
-unsigned int pxnic_fault_forge;
-module_param_named(fault_forge, pxnic_fault_forge, uint, 0644);
-MODULE_PARM_DESC(fault_forge,
-		 "After every Nth placed segment deliver a forged duplicate");
+/* Device ids, for bus-info and the debugfs directory; see pxnic_priv. */
+static DEFINE_IDA(pxnic_ida);
 
 static struct rtnl_link_ops pxnic_link_ops;
 
@@ -125,6 +101,11 @@ static int pxnic_dev_init(struct net_device *dev)
 	u64_stats_init(&priv->stats.syncp);
 	atomic64_set(&priv->tx_drops, 0);
 
+	priv->id = ida_alloc(&pxnic_ida, GFP_KERNEL);
+	if (priv->id < 0)
+		return priv->id;
+	snprintf(priv->bus_info, sizeof(priv->bus_info), PXNIC_DRV_NAME "%d",
+		 priv->id);
 	err = ptr_ring_init(&priv->wire, PXNIC_WIRE_SIZE, GFP_KERNEL);
 	if (err)
 		goto err_wire;
@@ -136,6 +117,8 @@ static int pxnic_dev_init(struct net_device *dev)
 		goto err_flows;
 	/* Disabled until ndo_open; threaded once registered (newlink). */
 	netif_napi_add(dev, &priv->napi, pxnic_napi_poll);
+	/* Last: from here a failed register calls ndo_uninit, which undoes it. */
+	pxnic_fault_dev_init(priv);
 	return 0;
 
 err_flows:
@@ -143,6 +126,7 @@ err_flows:
 err_rx:
 	ptr_ring_cleanup(&priv->wire, NULL);
 err_wire:
+	ida_free(&pxnic_ida, priv->id);
 	return err;
 }
 
@@ -150,7 +134,8 @@ err_wire:
  * Unregistration (ip link del, netns exit, rmmod, a failed newlink): the
  * device is closed already, so the engine is stopped and the rings are
  * empty.  postrx removes every flow here, under RTNL, before the device
- * can go away.
+ * can go away; after that nothing reads the fault knobs, and their files
+ * go before the memory that holds them (pxnic_dev_free()).
  */
 static void pxnic_dev_uninit(struct net_device *dev)
 {
@@ -160,6 +145,7 @@ static void pxnic_dev_uninit(struct net_device *dev)
 		postrx_dev_unregister(dev);
 		priv->postrx_registered = false;
 	}
+	pxnic_fault_dev_exit(priv);
 	netif_napi_del(&priv->napi);
 }
 
@@ -176,6 +162,8 @@ static void pxnic_dev_free(struct net_device *dev)
 	pxnic_flows_destroy(&priv->flows);
 	ptr_ring_cleanup(&priv->rx_ring, pxnic_free_skb);
 	ptr_ring_cleanup(&priv->wire, pxnic_free_skb);
+	/* Its debugfs directory is gone (ndo_uninit): the id is free. */
+	ida_free(&pxnic_ida, priv->id);
 }
 
 static int pxnic_open(struct net_device *dev)
@@ -491,13 +479,26 @@ static struct rtnl_link_ops pxnic_link_ops = {
 
 static int __init pxnic_init(void)
 {
-	return rtnl_link_register(&pxnic_link_ops);
+	int err;
+
+	/* The root directory exists before any device can make its own. */
+	pxnic_debugfs_init();
+	err = rtnl_link_register(&pxnic_link_ops);
+	if (err)
+		pxnic_debugfs_exit();
+	return err;
 }
 
-/* Deletes every pxnic device (dellink) before returning. */
+/*
+ * rtnl_link_unregister() deletes every pxnic device (dellink) and frees
+ * it before returning: no device directory or id is left after it.
+ */
 static void __exit pxnic_exit(void)
 {
 	rtnl_link_unregister(&pxnic_link_ops);
+	pxnic_debugfs_exit();
+	WARN_ON_ONCE(!ida_is_empty(&pxnic_ida));
+	ida_destroy(&pxnic_ida);
 }
 
 module_init(pxnic_init);

@@ -31,18 +31,16 @@
 #define PXNIC_FLOWS_DEFAULT	65536	/* flow_table_size */
 #define PXNIC_FLOWS_MAX		BIT(20)
 
+/* "pxnic" and an id of up to 10 digits: ethtool's bus-info, a debugfs dir. */
+#define PXNIC_BUS_INFO_LEN	(sizeof(PXNIC_DRV_NAME) + 10)
+
 /*
- * Module parameters (main.c); the fault_* ones are writable at run time,
- * and so is flow_table_size, read when a pair is created.
+ * Module parameters (main.c), settings of the module rather than of one
+ * device: flow_table_size is writable, read when a pair is created.  The
+ * fault knobs are per device, in debugfs (struct pxnic_faults).
  */
 extern unsigned int pxnic_flow_table_size;
 extern unsigned int pxnic_rx_ring_size;
-extern unsigned int pxnic_fault_drop_placed;
-extern unsigned int pxnic_fault_dup;
-extern unsigned int pxnic_fault_reorder;
-extern unsigned int pxnic_fault_flow_add;
-extern unsigned int pxnic_fault_stall_us;
-extern unsigned int pxnic_fault_forge;
 
 /* Receive counters.  Written by the engine thread only (single writer). */
 enum pxnic_stat {
@@ -52,14 +50,12 @@ enum pxnic_stat {
 	PXNIC_STAT_RX_PLACED_BYTES,
 	PXNIC_STAT_RX_FALLBACK_NOFLOW,
 	PXNIC_STAT_RX_FALLBACK_NOBUF,
-	PXNIC_STAT_RX_FALLBACK_CLAIM,	/* refused claims: the sum of three below */
 	PXNIC_STAT_RX_CSUM_BAD,
 	PXNIC_STAT_RX_FAULT_DROP,
 	PXNIC_STAT_RX_FAULT_DUP,
 	PXNIC_STAT_RX_FAULT_REORDER,
 	PXNIC_STAT_RX_RING_FULL,
 	PXNIC_STAT_RX_DROPS,
-	/* Finer detail than the list above (not in addition to it). */
 	PXNIC_STAT_RX_FALLBACK_ALREADY,
 	PXNIC_STAT_RX_FALLBACK_RANGE,
 	PXNIC_STAT_RX_FALLBACK_GONE,
@@ -105,9 +101,38 @@ struct pxnic_flows {
 	atomic64_t		add_fail;
 };
 
+/*
+ * The fault knobs of one device, files in its debugfs directory
+ * /sys/kernel/debug/pxnic/<bus-info>/fault_* (fault.c): each makes the
+ * device misbehave every Nth time, 0 (the default) never.  debugfs writes
+ * them at any time, unlocked; their readers (the engine, ->flow_add) take
+ * each with READ_ONCE() where it applies.
+ */
+struct pxnic_faults {
+	u32				drop_placed;	/* skb with placed bytes */
+	u32				dup;		/* data skb twice */
+	u32				reorder;	/* data skb after the next */
+	u32				forge;		/* in-window forged copy */
+	u32				flow_add;	/* ->flow_add fails, -EIO */
+	u32				stall_us;	/* engine sleeps per frame */
+};
+
 struct pxnic_priv {
 	struct net_device		*dev;
 	struct net_device __rcu		*peer;
+
+	/*
+	 * The device's identity apart from its name, which can change and
+	 * repeat across namespaces: @id from an IDA, @bus_info "pxnic<id>"
+	 * as ethtool -i reports it and as its debugfs directory @ddir is
+	 * named.  All set in ndo_init; @ddir is removed in ndo_uninit, before
+	 * the device's memory (and the knobs in it) can go, @id given back
+	 * in the destructor.
+	 */
+	int				id;
+	char				bus_info[PXNIC_BUS_INFO_LEN];
+	struct dentry			*ddir;
+	struct pxnic_faults		faults;
 
 	/*
 	 * The wire towards this device: the peer's xmit produces (under its
@@ -161,12 +186,20 @@ struct pxnic_priv {
 	atomic64_t			tx_drops;
 };
 
-/* engine.c */
+/* engine.c; the files of the receive path share engine.h */
 int pxnic_engine_start(struct pxnic_priv *priv);
 void pxnic_engine_stop(struct pxnic_priv *priv);
-int pxnic_napi_poll(struct napi_struct *napi, int budget);
 void pxnic_purge_rings(struct pxnic_priv *priv);
 u64 pxnic_engine_runtime(struct pxnic_priv *priv);
+
+/* rxring.c */
+int pxnic_napi_poll(struct napi_struct *napi, int budget);
+
+/* fault.c */
+void pxnic_debugfs_init(void);
+void pxnic_debugfs_exit(void);
+void pxnic_fault_dev_init(struct pxnic_priv *priv);
+void pxnic_fault_dev_exit(struct pxnic_priv *priv);
 
 /* flow.c */
 extern const struct postrx_dev_ops pxnic_postrx_ops;

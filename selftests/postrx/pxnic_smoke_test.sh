@@ -8,7 +8,6 @@
 . "$(dirname "$0")/lib.sh"
 bin=$POSTRX_BIN
 ns=$(ns_name pxsmoke)
-params=/sys/module/pxnic/parameters
 rx() { ip netns exec "$ns" "$@"; }
 # shellcheck disable=SC2317 # called by wait_until
 px0_gone() { ! ip link show px0 >/dev/null 2>&1; }
@@ -106,6 +105,18 @@ result $? "ping IPv6 across the pair"
 ethtool -i px0 | grep -q "^driver: pxnic"
 result $? "ethtool -i reports the pxnic driver"
 
+# The fault knobs are the device's, in debugfs under its bus-info.
+bus_of() { # $1 = netns or "", $2 = dev
+	if [ -n "$1" ]; then ip netns exec "$1" ethtool -i "$2"; else ethtool -i "$2"; fi |
+		awk '$1 == "bus-info:" {print $2}'
+}
+dbg0=/sys/kernel/debug/pxnic/$(bus_of "" px0)
+dbg1=/sys/kernel/debug/pxnic/$(bus_of "$ns" px1)
+echo "# px0 $dbg0, px1 $dbg1"
+[ "$dbg0" != "$dbg1" ] && [ "$(cat "$dbg1/fault_dup")" = 0 ] &&
+	[ "$(cat "$dbg0/fault_stall_us")" = 0 ]
+result $? "each device has its fault knobs in debugfs, off"
+
 # The debug kernel (KASAN, lockdep) under TCG is ~100x slower.
 if [ "$POSTRX_KERNEL" = debug ]; then
 	bytes=$((2 << 20)) small=$((1 << 20))
@@ -171,15 +182,15 @@ result $? "postrx receive over pxnic is placed by the device"
 # where the device's write was dropped contradicts placed bytes, and the
 # stream then ends with -EBADMSG by design (design.md); pxnic_test's
 # device_faults and device_faults_combined check that outcome.
-echo 7 >$params/fault_drop_placed
-echo 5 >$params/fault_dup
-echo 3 >$params/fault_reorder
-echo 20 >$params/fault_stall_us
+echo 7 >"$dbg1/fault_drop_placed"
+echo 5 >"$dbg1/fault_dup"
+echo 3 >"$dbg1/fault_reorder"
+echo 20 >"$dbg1/fault_stall_us"
 xfer 10.77.0.2 $small
 result $? "stream exact under dup, reorder and a stalled engine"
 postrx_xfer 10.77.0.2 $small
 result $? "postrx stream completes under every fault"
-echo 0 >$params/fault_stall_us
+echo 0 >"$dbg1/fault_stall_us"
 for k in dup reorder drop; do
 	v=$(stat_of "$ns" px1 "rx_fault_$k")
 	echo "# rx_fault_$k $v"
@@ -187,12 +198,12 @@ done
 [ "$(stat_of "$ns" px1 rx_fault_dup)" -gt 0 ] &&
 	[ "$(stat_of "$ns" px1 rx_fault_reorder)" -gt 0 ]
 result $? "fault counters move"
-echo 1 >$params/fault_flow_add
+echo 1 >"$dbg1/fault_flow_add"
 f0=$(stat_of "$ns" px1 flow_add_fail)
 postrx_xfer 10.77.0.2 $small &&
 	[ "$(stat_of "$ns" px1 flow_add_fail)" -gt "${f0:-0}" ]
 result $? "a failing flow_add falls back to copy"
-for k in drop_placed dup reorder forge flow_add; do echo 0 >"$params/fault_$k"; done
+for k in drop_placed dup reorder forge flow_add; do echo 0 >"$dbg1/fault_$k"; done
 
 # netem corrupts after the sender's checksum: the device must not place
 # or pass up a bad segment as verified, and the stream stays exact.  With
@@ -225,7 +236,8 @@ cli=$!
 sleep 2
 ip netns del "$ns"
 wait_until 100 0.1 px0_gone
-result $? "deleting the netns mid-stream removes both devices"
+! ip link show px0 >/dev/null 2>&1 && [ ! -e "$dbg0" ] && [ ! -e "$dbg1" ]
+result $? "deleting the netns mid-stream removes both devices and their debugfs"
 kill $cli $srv 2>/dev/null
 wait $cli $srv 2>/dev/null
 

@@ -13,6 +13,7 @@
 #include <linux/if_packet.h>
 #include <linux/sockios.h>
 #include <net/ethernet.h>
+#include <glob.h>
 #include <net/if.h>
 #include <sys/resource.h>
 
@@ -33,23 +34,47 @@ static long saved_table_size = -1;
 /* An ifb device delays what px0 receives (ahead_delay_on()). */
 static bool ahead_ifb;
 
-static void sysfs_write(const char *path, const char *val)
+static int sysfs_write(const char *path, const char *val)
 {
 	FILE *f = fopen(path, "w");
+	int ok;
 
-	if (f) {
-		fputs(val, f);
-		fclose(f);
-	}
+	if (!f)
+		return -1;
+	ok = fputs(val, f) >= 0;
+	return fclose(f) == 0 && ok ? 0 : -1;
 }
 
-static void fault_set(const char *name, int every)
+/*
+ * Set the fault knob @name on every pxnic device: the knobs are the
+ * device's, in debugfs under its bus-info.  Returns how many devices
+ * took it.
+ */
+static int fault_set(const char *name, int every)
 {
-	char path[128], val[16];
+	char pattern[128], val[16];
+	int n = 0;
+	size_t i;
+	glob_t g;
+
+	snprintf(pattern, sizeof(pattern), "/sys/kernel/debug/pxnic/*/%s",
+		 name);
+	snprintf(val, sizeof(val), "%d", every);
+	if (glob(pattern, 0, NULL, &g))
+		return 0;
+	for (i = 0; i < g.gl_pathc; i++)
+		n += !sysfs_write(g.gl_pathv[i], val);
+	globfree(&g);
+	return n;
+}
+
+static void pxnic_param_set(const char *name, long val)
+{
+	char path[128], buf[24];
 
 	snprintf(path, sizeof(path), "/sys/module/pxnic/parameters/%s", name);
-	snprintf(val, sizeof(val), "%d", every);
-	sysfs_write(path, val);
+	snprintf(buf, sizeof(buf), "%ld", val);
+	sysfs_write(path, buf);
 }
 
 static long pxnic_param(const char *name)
@@ -82,7 +107,7 @@ static int relink_with_table(const struct px_link *l, long table, int *lfd,
 		return -1;
 	if (saved_table_size < 0)
 		saved_table_size = old;
-	fault_set("flow_table_size", table);	/* any parameter of pxnic */
+	pxnic_param_set("flow_table_size", table);
 	if (pxnic_param("flow_table_size") != table || px_link_up(l))
 		return -1;
 	if (*lfd >= 0)
@@ -94,7 +119,7 @@ static int relink_with_table(const struct px_link *l, long table, int *lfd,
 static void table_size_back(void)
 {
 	if (saved_table_size >= 0) {
-		fault_set("flow_table_size", saved_table_size);
+		pxnic_param_set("flow_table_size", saved_table_size);
 		saved_table_size = -1;
 	}
 }
@@ -522,7 +547,7 @@ TEST_F_TIMEOUT(px, device_faults, 14400)
 	for (i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
 		fprintf(stderr, "# %s every %d\n", knobs[i], every);
 		faults_off();
-		fault_set(knobs[i], every);
+		ASSERT_LT(0, fault_set(knobs[i], every));
 		EXPECT_EQ(0, streamed(self, variant, fault_bytes(variant),
 				      256 * 1024, 8, PX_RECV_MIXED, &st));
 		/* What the device injected, for the record (reliability.md). */
@@ -562,7 +587,7 @@ TEST_F_TIMEOUT(px, device_faults_combined, 14400)
 		SKIP(return, "the MTU 1500 variant carries the fault knobs");
 	ASSERT_EQ(0, px_sh("ethtool -K px0 gro on"));
 	for (i = 0; i < sizeof(faults) / sizeof(faults[0]); i++)
-		fault_set(faults[i].knob, faults[i].every);
+		ASSERT_LT(0, fault_set(faults[i].knob, faults[i].every));
 	while (done < total) {
 		size_t want = total - done;
 		int ret;
@@ -657,7 +682,7 @@ TEST_F_TIMEOUT(px, cancel_while_placed_ahead, 900)
 	size_t off = 0;
 
 	ASSERT_NE(NULL, mem);
-	fault_set("fault_reorder", 3);
+	ASSERT_LT(0, fault_set("fault_reorder", 3));
 	/* The end of stream completes the last, partly filled buffer. */
 	ASSERT_LE(0, start(self, total, PX_END_CLOSE));
 	ASSERT_EQ(0, io_uring_register_buffers(&self->rx.ring, &iov, 1));
@@ -821,7 +846,7 @@ TEST_F_TIMEOUT(px, shutdown_rd_while_placed_ahead, 900)
 
 	ASSERT_NE(NULL, mem);
 	ASSERT_EQ(0, io_uring_register_buffers(&self->rx.ring, &iov, 1));
-	fault_set("fault_reorder", 3);
+	ASSERT_LT(0, fault_set("fault_reorder", 3));
 	for (i = 0; i < rounds && !err; i++)
 		err = shutdown_rd_round(self, variant, mem, bufsize, nbufs,
 					total);
@@ -1310,7 +1335,7 @@ static void read_after_placed_ahead(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, io_uring_queue_init(8, &qring, 0));
 	if (end != AHEAD_RING_EXIT)
 		ASSERT_EQ(0, io_uring_register_buffers(&self->rx.ring, &iov, 1));
-	fault_set("fault_reorder", 3);
+	ASSERT_LT(0, fault_set("fault_reorder", 3));
 	delayed = !ahead_delay_on();
 	if (!delayed) {
 		ahead_delay_off();
@@ -1545,7 +1570,7 @@ TEST_F_TIMEOUT(px, cancel_without_memory_changes_nothing, 600)
 	ASSERT_NE(NULL, mem);
 	ASSERT_EQ(0, io_uring_queue_init(8, &qring, 0));
 	ASSERT_EQ(0, io_uring_register_buffers(&self->rx.ring, &iov, 1));
-	fault_set("fault_reorder", 3);
+	ASSERT_LT(0, fault_set("fault_reorder", 3));
 	/*
 	 * Moving into the cgroup waits for an RCU grace period, which on a
 	 * loaded machine can outlast the delay: then every buffer has
