@@ -265,11 +265,9 @@ int postrx_place(struct postrx_flow *flow, u32 seq, u32 len,
 	 * memory, and so chan's, is the caller's to keep valid (RCU).
 	 */
 	spin_lock_bh(&chan->write_lock);
+	/* A refused claim leaves @pl as set above: nothing claimed. */
 	err = postrx_place_claim_dev(chan, flow, seq, len, pl);
-	if (err) {
-		pl->len = 0;
-		pl->nr_dst = 0;
-	} else {
+	if (!err) {
 		err = write(arg, pl);
 		postrx_place_written(chan, pl, !err);
 	}
