@@ -126,6 +126,7 @@ int postrx_chan_post(struct postrx_chan *chan, struct postrx_range *r)
 	list_add_tail(&r->node, &chan->ranges);
 	spin_unlock_bh(&chan->place_lock);
 	WRITE_ONCE(chan->nr_posted, chan->nr_posted + 1);
+	chan->room += r->len;
 	return 0;
 }
 
@@ -135,6 +136,8 @@ static void postrx_range_done(struct postrx_range *r, int res)
 	struct postrx_chan *chan = r->chan;
 
 	WRITE_ONCE(chan->nr_posted, chan->nr_posted - 1);
+	/* What it did not fill is no longer posted space. */
+	chan->room -= r->len - r->filled;
 	chan->completed++;
 	r->state = POSTRX_RANGE_DONE;
 	r->res = res;
@@ -225,6 +228,7 @@ bool postrx_chan_fill(struct postrx_chan *chan, struct postrx_range *r,
 		if (ended)
 			list_del(&r->node);
 	}
+	chan->room -= n;
 	chan->placed_bytes += placed;
 	if (how & POSTRX_FILL_LATE)
 		chan->copied_late_bytes += n - placed;

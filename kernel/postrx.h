@@ -125,6 +125,7 @@ struct postrx_chan {
 	/* Under the socket lock. */
 	struct list_head	ranges;		/* posted, in stream order */
 	unsigned int		nr_posted;
+	u64			room;		/* space the ranges have left */
 	bool			attached;
 	u64			placed_bytes;
 	u64			copied_rx_bytes;
@@ -162,6 +163,16 @@ struct postrx_chan {
 	 */
 	struct hrtimer		push_timer;
 	u32			push_mark;
+
+	/*
+	 * The window held to the posted space (window.c), under the socket
+	 * lock: whether it is, whether the last post (or a recv() since)
+	 * said not to, the clamp we set, and the socket's own.
+	 */
+	bool			wnd_bounded;
+	bool			wnd_small;	/* not held: little posted */
+	u32			wnd_clamp;
+	u32			wnd_natural;
 
 	/* What the socket had before we attached; restored at close. */
 	const struct proto	*base_prot;
@@ -258,6 +269,12 @@ int postrx_rx_attach(struct sock *sk, struct file *devfile,
 struct postrx_chan *postrx_rx_chan(struct sock *sk);
 void postrx_rx_service(struct postrx_chan *chan);
 void postrx_rx_catch_up(struct postrx_chan *chan);
+
+/* window.c */
+void postrx_wnd_bound(struct postrx_chan *chan);
+void postrx_wnd_posted(struct postrx_chan *chan);
+void postrx_wnd_release(struct postrx_chan *chan);
+void postrx_wnd_plain_reader(struct postrx_chan *chan);
 
 /* user.c */
 struct postrx_user *postrx_user_charge(enum postrx_charge kind);

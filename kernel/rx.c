@@ -443,16 +443,25 @@ static void postrx_rx_consume(struct postrx_chan *chan, bool late)
 		postrx_chan_soft_error(chan);
 }
 
-/* Data arrived, or the socket's state changed: consume. */
+/*
+ * Data arrived, or the socket's state changed: consume.  Ranges that
+ * ended early took posted space away: hold the window to what is left
+ * before TCP's next ACK (window.c).
+ */
 void postrx_rx_service(struct postrx_chan *chan)
 {
 	postrx_rx_consume(chan, false);
+	postrx_wnd_bound(chan);
 }
 
-/* A range was just posted: take what was queued before it. */
+/*
+ * A range was just posted: take what was queued before it, and let the
+ * window reach the new posted space.
+ */
 void postrx_rx_catch_up(struct postrx_chan *chan)
 {
 	postrx_rx_consume(chan, true);
+	postrx_wnd_posted(chan);
 }
 
 /*
@@ -558,6 +567,11 @@ static void postrx_data_ready(struct sock *sk)
 		 */
 		if (unlikely(!list_empty(&chan->bounce)))
 			postrx_bounce_repoint(chan);
+		/*
+		 * TCP moved rcv_nxt: hold the window before anything here
+		 * or TCP's next ACK announces it (window.c).
+		 */
+		postrx_wnd_bound(chan);
 		postrx_rx_poll(chan);
 		/*
 		 * Wake ordinary readers only when no range is posted: what
@@ -687,6 +701,7 @@ static void postrx_close(struct sock *sk, long timeout)
 		postrx_rx_service(chan);
 		postrx_flow_uninstall(chan);
 		postrx_chan_end_all(chan, -ECANCELED);
+		postrx_wnd_release(chan);
 		postrx_rx_detach(chan);
 		/* Nothing will consume them now; free them with the lock. */
 		postrx_bounce_free(chan);
@@ -716,6 +731,7 @@ static int postrx_disconnect(struct sock *sk, int flags)
 		/* The flow's 5-tuple belonged to the old connection. */
 		postrx_flow_uninstall(chan);
 		postrx_chan_end_all(chan, -ECONNABORTED);
+		postrx_wnd_release(chan);
 		postrx_bounce_free(chan);
 		/* Nothing claimed or placed in the old stream counts now. */
 		spin_lock_bh(&chan->place_lock);
@@ -766,6 +782,29 @@ static void postrx_shutdown(struct sock *sk, int how)
 	postrx_base_prot(sk)->shutdown(sk, how);
 }
 
+/*
+ * A reader other than postrx, with no range posted: the window is the
+ * socket's own again (window.c).  The unlocked look is a hint; the
+ * decision is taken under the socket lock.
+ */
+static void postrx_rx_plain_reader(struct sock *sk)
+{
+	struct postrx_chan *chan;
+	bool bounded;
+
+	rcu_read_lock();
+	chan = rcu_dereference_sk_user_data(sk);
+	bounded = chan && READ_ONCE(chan->wnd_bounded);
+	rcu_read_unlock();
+	if (!bounded)
+		return;
+	lock_sock(sk);
+	chan = postrx_rx_chan(sk);
+	if (chan && !chan->nr_posted)
+		postrx_wnd_plain_reader(chan);
+	release_sock(sk);
+}
+
 static int postrx_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 			  int flags, int *addr_len)
 {
@@ -773,6 +812,8 @@ static int postrx_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 
 	if (err)
 		return err;
+	if (!(flags & MSG_ERRQUEUE))
+		postrx_rx_plain_reader(sk);
 	return postrx_base_prot(sk)->recvmsg(sk, msg, len, flags, addr_len);
 }
 

@@ -339,6 +339,77 @@ TEST_F_TIMEOUT(px, waitall_streaming, 600)
 	EXPECT_GT(st.placed_bytes, 0);
 }
 
+static int window_clamp(int fd)
+{
+	socklen_t len = sizeof(int);
+	int v = -1;
+
+	return getsockopt(fd, IPPROTO_TCP, TCP_WINDOW_CLAMP, &v, &len) ? -1 : v;
+}
+
+/* Receive one WAITALL buffer of @len at @mem, stream offset @off. */
+static int one_buffer(FIXTURE_DATA(px) *self, uint8_t *mem, size_t len,
+		      uint64_t off)
+{
+	__u64 ud = 0;
+	int res = 0;
+
+	if (!px_prep_recv(&self->rx.ring, self->rx.devfd, self->rx.fd, mem,
+			  len, 0, POSTRX_RECV_WAITALL, 1) ||
+	    io_uring_submit(&self->rx.ring) != 1 ||
+	    px_wait_cqe(&self->rx.ring, 20000 * px_scale(), &ud, &res) ||
+	    res != (int)len) {
+		fprintf(stderr, "# buffer at %llu: res %d\n",
+			(unsigned long long)off, res);
+		return -1;
+	}
+	return px_verify(SEED, off, mem, len) < 0 ? 0 : -1;
+}
+
+/*
+ * The window of a steered socket ends at the posted space (window.c).  A
+ * loop with one buffer in flight, pausing between buffers: the sender may
+ * run at most one segment past each, so the next buffer's bytes arrive
+ * while it is posted and are placed, not queued and copied.  Meanwhile
+ * the window clamp is ours; a plain reader gets the socket's own back at
+ * its first recv() and reads the rest at full speed.  Every byte exact.
+ */
+TEST_F_TIMEOUT(px, window_follows_posted_space, 600)
+{
+	const size_t bufsize = 256 * 1024, rounds = 8;
+	const size_t total = 2 * rounds * bufsize;
+	struct postrx_stats st;
+	uint64_t off = 0;
+	int clamp0, got;
+	size_t i;
+
+	ASSERT_EQ(0, px_rx_register(&self->rx, bufsize));
+	ASSERT_LE(0, start(self, total, PX_END_CLOSE));
+	clamp0 = window_clamp(self->rx.fd);
+	ASSERT_LT(0, clamp0);
+	for (i = 0; i < rounds; i++, off += bufsize) {
+		ASSERT_EQ(0, one_buffer(self, self->rx.buf, bufsize, off));
+		/* Nothing posted: held to about one segment. */
+		EXPECT_GT(clamp0, window_clamp(self->rx.fd));
+		usleep(20000);
+	}
+	ASSERT_EQ(sizeof(st), px_stats(&self->rx.ring, self->rx.devfd,
+				       self->rx.fd, &st));
+	print_stats("one buffer at a time", &st);
+	/* At most about a segment per pause waited for its buffer. */
+	EXPECT_LE(st.copied_late_bytes, rounds * 2 * 65536);
+	EXPECT_GE(st.placed_bytes, rounds * bufsize / 2);
+
+	while (off < total) {
+		got = recv(self->rx.fd, self->rx.buf, bufsize, 0);
+		ASSERT_LT(0, got);
+		EXPECT_LE(clamp0, window_clamp(self->rx.fd));
+		ASSERT_GT(0, px_verify(SEED, off, self->rx.buf, got));
+		off += got;
+	}
+	EXPECT_EQ(0, recv(self->rx.fd, self->rx.buf, bufsize, 0));
+}
+
 /*
  * A user over max_flows_per_user gets no flow: its socket receives by
  * copy, every byte exact, and STATS tells why (-EDQUOT).  With the quota

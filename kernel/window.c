@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * postrx: the receive window, held to the posted space.
+ *
+ * A device places a segment only into posted ranges (place.c).  A segment
+ * that arrives while no range covers its stream position is queued by TCP
+ * and copied later, when a range is posted for it.  TCP sizes its window
+ * from the receive buffer and knows nothing of the posted space.  A reader
+ * that keeps less posted than that window (a recv() loop with one buffer
+ * in flight, small buffers, many sockets) lets the sender fill the
+ * difference; from then on every post finds its bytes queued already, and
+ * nothing is placed at all.
+ *
+ * So while a device steers the flow, the window's right edge is held at
+ * the end of the posted space: rcv_nxt + window <= rx_next + room, where
+ * room is the space the posted ranges have left (chan.c keeps it).  TCP's
+ * window is min(free space, rcv_ssthresh), and rcv_ssthresh never grows
+ * past window_clamp (__tcp_select_window(), tcp_grow_window()): both are
+ * set to the posted space ahead of rcv_nxt after every segment consumed
+ * and every post.  The bound is a placement policy, not a rule of
+ * correctness: a byte beyond it is copied, as any unplaced byte is.
+ *
+ * What TCP does shapes it:
+ *  - TCP never pulls back an edge it advertised (tcp_select_window()), so
+ *    the bound must be set before the ACK that would advertise more.  In
+ *    the fast path (header prediction) that ACK goes out before
+ *    sk_data_ready; while the bound holds, the fast path is kept off
+ *    (pred_flags 0), and a segment takes the slow path, where
+ *    tcp_data_queue() calls sk_data_ready before tcp_ack_snd_check().
+ *  - A window under one segment makes the sender send tiny segments
+ *    (silly window syndrome, RFC 1122 4.2.3.3), and a zero window makes
+ *    it probe on a timer of 200 ms and more: the bound never goes below
+ *    one receive MSS.  At most that much lands beyond the posted space.
+ *  - A post widens the window, which TCP would announce only with an ACK
+ *    for new data, and a sender stopped at the edge sends none: a post
+ *    sends a window update when it at least doubles the window, the rule
+ *    tcp_cleanup_rbuf() applies to a reader's recv().
+ *  - TCP sets window_clamp itself (receive buffer autotuning in
+ *    tcp_rcv_space_adjust(), setsockopt(TCP_WINDOW_CLAMP)).  A value we
+ *    did not write is the socket's own clamp from then on; the bound never
+ *    exceeds it, and it is what the socket gets back.
+ *
+ * Only where the posted space is worth it: with less than
+ * POSTRX_WND_MIN_ROOM posted (a loop that reads 4 KiB at a time), the
+ * sender would stop at every buffer's end for a round trip to the reader,
+ * and that costs more than placement saves (docs/bench.md, "The window
+ * held to the posted space").  A post decides, for the time until the
+ * next one: between the posts of a recv() loop nothing is posted, and the
+ * window must stay held then most of all.
+ *
+ * A reader other than postrx (after a cancel, or never posting again)
+ * still receives: the window stays at one MSS, its data_ready wakes it,
+ * and its first recvmsg() ends the bound (postrx_wnd_release()).  Close,
+ * disconnect and the flow's removal end it too.  Everything here runs
+ * with the socket locked, or in softirq under its spinlock.
+ */
+#include <linux/postrx.h>
+#include <net/tcp.h>
+
+#include "postrx.h"
+
+static bool posted_window = true;
+module_param(posted_window, bool, 0644);
+MODULE_PARM_DESC(posted_window,
+		 "Hold the receive window of a steered flow to the posted buffer space");
+
+/* Less posted space than this, and the window is the socket's own. */
+#define POSTRX_WND_MIN_ROOM	(32U << 10)
+
+/* The socket's own clamp: what TCP would use if we had not set one. */
+static u32 postrx_wnd_natural(const struct postrx_chan *chan,
+			      const struct tcp_sock *tp)
+{
+	u32 clamp = READ_ONCE(tp->window_clamp);
+
+	if (chan->wnd_bounded && clamp == chan->wnd_clamp)
+		return chan->wnd_natural;
+	return clamp;
+}
+
+/* How far past rcv_nxt the posted space reaches, 0 if it does not. */
+static u32 postrx_wnd_room(const struct postrx_chan *chan,
+			   const struct tcp_sock *tp)
+{
+	u32 queued = tp->rcv_nxt - chan->rx_next;
+
+	if (chan->room <= queued)
+		return 0;
+	return min_t(u64, chan->room - queued, U32_MAX);
+}
+
+/*
+ * Tell the sender of a window that at least doubled (tcp_cleanup_rbuf()'s
+ * rule), up to @wnd bytes past rcv_nxt: it may be stopped at the old edge,
+ * with nothing in flight that would bring an ACK.
+ */
+static void postrx_wnd_announce(struct sock *sk, u32 wnd)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+	u32 cur = tcp_receive_window(tp);
+
+	if (sk->sk_state == TCP_CLOSE || wnd < 2 * cur ||
+	    wnd < inet_csk(sk)->icsk_ack.rcv_mss)
+		return;
+	__tcp_send_ack(sk, tp->rcv_nxt, 0);
+}
+
+/* Give TCP back the socket's own window. */
+void postrx_wnd_release(struct postrx_chan *chan)
+{
+	struct sock *sk = chan->sk;
+	struct tcp_sock *tp = tcp_sk(sk);
+	u32 clamp;
+
+	if (!chan->wnd_bounded)
+		return;
+	clamp = postrx_wnd_natural(chan, tp);
+	chan->wnd_bounded = false;
+	WRITE_ONCE(tp->window_clamp, clamp);
+	/* As tcp_set_window_clamp() widens it. */
+	tp->rcv_ssthresh = max(min(tp->rcv_wnd, clamp), tp->rcv_ssthresh);
+	tcp_fast_path_check(sk);
+	postrx_wnd_announce(sk, min(clamp, tp->rcv_ssthresh));
+}
+
+/*
+ * Hold the window to the posted space now: after the consumer ran, or a
+ * range was posted.  Releases it when the posted space reaches past what
+ * the socket would advertise anyway, or no device steers the flow.
+ */
+void postrx_wnd_bound(struct postrx_chan *chan)
+{
+	struct sock *sk = chan->sk;
+	struct tcp_sock *tp = tcp_sk(sk);
+	u32 natural, bound;
+
+	if (!READ_ONCE(posted_window) || !READ_ONCE(chan->flow) ||
+	    chan->wnd_small || sk->sk_state == TCP_CLOSE) {
+		postrx_wnd_release(chan);
+		return;
+	}
+	natural = postrx_wnd_natural(chan, tp);
+	bound = max(postrx_wnd_room(chan, tp),
+		    (u32)inet_csk(sk)->icsk_ack.rcv_mss);
+	if (bound >= natural) {
+		postrx_wnd_release(chan);
+		return;
+	}
+	chan->wnd_natural = natural;
+	chan->wnd_clamp = bound;
+	chan->wnd_bounded = true;
+	WRITE_ONCE(tp->window_clamp, bound);
+	tp->rcv_ssthresh = bound;
+	/* The next segment's ACK must see the bound: the slow path. */
+	tp->pred_flags = 0;
+}
+
+/*
+ * A reader other than postrx came, with no range posted: the window is the
+ * socket's own until the next post, as if that had posted nothing.
+ */
+void postrx_wnd_plain_reader(struct postrx_chan *chan)
+{
+	chan->wnd_small = true;
+	postrx_wnd_release(chan);
+}
+
+/* A range was posted and the consumer caught up: bound, and announce. */
+void postrx_wnd_posted(struct postrx_chan *chan)
+{
+	struct tcp_sock *tp = tcp_sk(chan->sk);
+
+	chan->wnd_small = chan->room < POSTRX_WND_MIN_ROOM;
+	postrx_wnd_bound(chan);
+	if (chan->wnd_bounded)
+		postrx_wnd_announce(chan->sk, min(chan->wnd_clamp,
+						  tp->rcv_ssthresh));
+}
