@@ -272,7 +272,7 @@ void postrx_rx_catch_up(struct postrx_chan *chan);
 
 /* window.c */
 void postrx_wnd_bound(struct postrx_chan *chan);
-void postrx_wnd_posted(struct postrx_chan *chan);
+void postrx_wnd_posted(struct postrx_chan *chan, u64 posted);
 void postrx_wnd_release(struct postrx_chan *chan);
 void postrx_wnd_plain_reader(struct postrx_chan *chan);
 

@@ -460,8 +460,10 @@ void postrx_rx_service(struct postrx_chan *chan)
  */
 void postrx_rx_catch_up(struct postrx_chan *chan)
 {
+	u64 posted = chan->room;
+
 	postrx_rx_consume(chan, true);
-	postrx_wnd_posted(chan);
+	postrx_wnd_posted(chan, posted);
 }
 
 /*
@@ -831,9 +833,11 @@ static int postrx_setsockopt(struct sock *sk, int level, int optname,
 static int postrx_getsockopt(struct sock *sk, int level, int optname,
 			     char __user *optval, int __user *optlen)
 {
-	if (level == SOL_TCP && optname == TCP_ZEROCOPY_RECEIVE &&
-	    postrx_rx_refusal(sk) == -EBUSY)
-		return -EBUSY;
+	if (level == SOL_TCP && optname == TCP_ZEROCOPY_RECEIVE) {
+		if (postrx_rx_refusal(sk) == -EBUSY)
+			return -EBUSY;
+		postrx_rx_plain_reader(sk);
+	}
 	return postrx_base_prot(sk)->getsockopt(sk, level, optname, optval,
 						optlen);
 }

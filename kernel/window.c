@@ -165,12 +165,17 @@ void postrx_wnd_plain_reader(struct postrx_chan *chan)
 	postrx_wnd_release(chan);
 }
 
-/* A range was posted and the consumer caught up: bound, and announce. */
-void postrx_wnd_posted(struct postrx_chan *chan)
+/*
+ * A range was posted, @posted bytes of space with it, and the consumer
+ * caught up: bound, and announce.  Whether the posted space is worth
+ * holding the window to is what was posted, not what the catch-up left:
+ * a queue that filled the new range at once is what the bound prevents.
+ */
+void postrx_wnd_posted(struct postrx_chan *chan, u64 posted)
 {
 	struct tcp_sock *tp = tcp_sk(chan->sk);
 
-	chan->wnd_small = chan->room < POSTRX_WND_MIN_ROOM;
+	chan->wnd_small = posted < POSTRX_WND_MIN_ROOM;
 	postrx_wnd_bound(chan);
 	if (chan->wnd_bounded)
 		postrx_wnd_announce(chan->sk, min(chan->wnd_clamp,

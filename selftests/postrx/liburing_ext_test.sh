@@ -133,10 +133,12 @@ result $? "the same loop with LIBURING_POSTRX=1 receives the same stream, every 
 
 # The unmodified loop over pxnic, with and without MSG_WAITALL, under the
 # preload library: the device places the payload into the loop's own
-# buffers (its counter of placed bytes says how much).  Not all of it:
-# the loop has one receive posted at a time and hashes each buffer before
-# the next, far slower than the link, so most of the stream comes while
-# nothing is posted, waits in the socket and is copied then.
+# buffers (its counter of placed bytes says how much).  The loop has one
+# receive posted at a time and hashes each buffer before the next, far
+# slower than the link; the window held to the posted space keeps the
+# sender from filling the socket meanwhile (docs/design.md), so at least
+# three quarters are placed (the first segments may come before the
+# first post).
 placed_bytes() {
 	dev_stat "" px0 rx_placed_bytes
 }
@@ -153,7 +155,7 @@ if link_up pxnic; then
 		got=$(grep received "$work/ex.out")
 		placed=$(($(placed_bytes) - p0))
 		echo "# pxnic, drop-in${example_args:+ without MSG_WAITALL}: $got; placed $placed of $bytes bytes"
-		[ $rc = 0 ] && [ "$got" = "$plain" ] && [ "$placed" -gt 0 ]
+		[ $rc = 0 ] && [ "$got" = "$plain" ] && [ $((placed * 4)) -ge $((bytes * 3)) ]
 		result $? "drop-in over pxnic${example_args:+ without MSG_WAITALL}: the device places into the loop's buffers"
 	done
 	example_args='' dst=127.0.0.1 sender_ns=''

@@ -370,9 +370,11 @@ static int one_buffer(FIXTURE_DATA(px) *self, uint8_t *mem, size_t len,
  * The window of a steered socket ends at the posted space (window.c).  A
  * loop with one buffer in flight, pausing between buffers: the sender may
  * run at most one segment past each, so the next buffer's bytes arrive
- * while it is posted and are placed, not queued and copied.  Meanwhile
- * the window clamp is ours; a plain reader gets the socket's own back at
- * its first recv() and reads the rest at full speed.  Every byte exact.
+ * while it is posted and are placed, not queued and copied.  A plain
+ * reader then gets the socket's own window clamp back at its first
+ * recv() and reads the rest.  Every byte exact.  (The held clamp itself
+ * is not checked from here: TCP rewrites window_clamp as it measures
+ * each segment, and we set it again before its ACK, all in softirq.)
  */
 TEST_F_TIMEOUT(px, window_follows_posted_space, 600)
 {
@@ -384,13 +386,14 @@ TEST_F_TIMEOUT(px, window_follows_posted_space, 600)
 	size_t i;
 
 	ASSERT_EQ(0, px_rx_register(&self->rx, bufsize));
+	/* The first buffer is posted before the sender writes. */
+	px_sender_delay_us = 300000 * px_scale();
 	ASSERT_LE(0, start(self, total, PX_END_CLOSE));
 	clamp0 = window_clamp(self->rx.fd);
 	ASSERT_LT(0, clamp0);
 	for (i = 0; i < rounds; i++, off += bufsize) {
 		ASSERT_EQ(0, one_buffer(self, self->rx.buf, bufsize, off));
-		/* Nothing posted: held to about one segment. */
-		EXPECT_GT(clamp0, window_clamp(self->rx.fd));
+		/* Nothing posted: time for a sender to fill the socket. */
 		usleep(20000);
 	}
 	ASSERT_EQ(sizeof(st), px_stats(&self->rx.ring, self->rx.devfd,
@@ -550,12 +553,13 @@ TEST_F_TIMEOUT(px, recv_semantics, 600)
 				      t[i].nbufs, 0, &st));
 		px_rx_stop(&self->rx);
 		/*
-		 * Placed, though not all: the receiver checks every byte
-		 * before it posts a buffer again, far slower than the link,
-		 * so what comes meanwhile waits in the socket and is copied
-		 * (make bench measures how much a fast receiver gets).
+		 * The receiver checks every byte before it posts a buffer
+		 * again, far slower than the link; the window held to the
+		 * posted space keeps the sender from running ahead into the
+		 * socket's queue (window.c), so nearly all is placed.  Not
+		 * all: the first segments may come before the first post.
 		 */
-		EXPECT_GT(st.placed_bytes, 0);
+		EXPECT_GE(st.placed_bytes, total * 3 / 4);
 	}
 }
 
