@@ -24,6 +24,13 @@ scale_posted=4
 port=7300
 . "$POSTRX_TOP/bench/guest-link.sh"
 
+# RXBENCH_POSTRX_PARAMS="name=value ...": postrx's module parameters for
+# this run, to compare a policy on and off (posted_window=0, say).
+for kv in ${RXBENCH_POSTRX_PARAMS:-}; do
+	echo "${kv#*=}" > "/sys/module/postrx/parameters/${kv%%=*}" ||
+		echo "# cannot set postrx.$kv" >&2
+done
+
 # TCP segments the receiver's namespace has sent (its ACKs), or with
 # an argument, that counter instead (TcpInSegs: segments received).
 segs() {

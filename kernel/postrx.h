@@ -166,11 +166,12 @@ struct postrx_chan {
 
 	/*
 	 * The window held to the posted space (window.c), under the socket
-	 * lock: whether it is, whether the last post (or a recv() since)
-	 * said not to, the clamp we set, and the socket's own.
+	 * lock: whether it is, what the last post (or a recv() since)
+	 * said, the clamp we set, and the socket's own.
 	 */
 	bool			wnd_bounded;
-	bool			wnd_small;	/* not held: little posted */
+	bool			wnd_small;	/* little posted: POSTRX_WND_MIN */
+	bool			wnd_plain;	/* a recv() since the last post */
 	u32			wnd_clamp;
 	u32			wnd_natural;
 

@@ -27,10 +27,14 @@
  *    sk_data_ready; while the bound holds, the fast path is kept off
  *    (pred_flags 0), and a segment takes the slow path, where
  *    tcp_data_queue() calls sk_data_ready before tcp_ack_snd_check().
- *  - A window under one segment makes the sender send tiny segments
- *    (silly window syndrome, RFC 1122 4.2.3.3), and a zero window makes
- *    it probe on a timer of 200 ms and more: the bound never goes below
- *    one receive MSS.  At most that much lands beyond the posted space.
+ *  - A sender does not send less than a segment into a window that is
+ *    not zero (silly window syndrome avoidance, RFC 1122 4.2.3.4) until
+ *    its persist timer fires, 200 ms and more: a buffer still waiting for
+ *    its last bytes would wait that long.  So with less than a segment
+ *    of posted space left, the window reaches one segment past its end.
+ *    Then it closes: with nothing posted, one segment arrives, which also
+ *    wakes a reader other than postrx (see below), and no more.  The
+ *    post that reopens the window announces it (next point).
  *  - A post widens the window, which TCP would announce only with an ACK
  *    for new data, and a sender stopped at the edge sends none: a post
  *    sends a window update when it at least doubles the window, the rule
@@ -40,16 +44,19 @@
  *    did not write is the socket's own clamp from then on; the bound never
  *    exceeds it, and it is what the socket gets back.
  *
- * Only where the posted space is worth it: with less than
- * POSTRX_WND_MIN_ROOM posted (a loop that reads 4 KiB at a time), the
- * sender would stop at every buffer's end for a round trip to the reader,
- * and that costs more than placement saves (docs/bench.md, "The window
- * held to the posted space").  A post decides, for the time until the
- * next one: between the posts of a recv() loop nothing is posted, and the
- * window must stay held then most of all.
+ * Never narrower than a fresh connection's: a post that leaves less than
+ * POSTRX_WND_MIN posted (a loop that reads 4 KiB at a time, or the first
+ * of many small buffers) keeps the window that far past the reader's
+ * position, counted from rx_next, so it moves only as the reader does.
+ * Otherwise the sender would stop at every small buffer's end for a round
+ * trip to the reader, which costs more than placement saves
+ * (docs/bench.md, "The window held to the posted space").  A post
+ * decides, for the time until the next one: between the posts of a
+ * recv() loop nothing is posted, and the window must stay held then most
+ * of all.
  *
  * A reader other than postrx (after a cancel, or never posting again)
- * still receives: the window stays at one MSS, its data_ready wakes it,
+ * still receives: one segment comes past the posted space and wakes it,
  * and its first recvmsg() ends the bound (postrx_wnd_release()).  Close,
  * disconnect and the flow's removal end it too.  Everything here runs
  * with the socket locked, or in softirq under its spinlock.
@@ -64,8 +71,11 @@ module_param(posted_window, bool, 0644);
 MODULE_PARM_DESC(posted_window,
 		 "Hold the receive window of a steered flow to the posted buffer space");
 
-/* Less posted space than this, and the window is the socket's own. */
-#define POSTRX_WND_MIN_ROOM	(32U << 10)
+/*
+ * A post that leaves less posted than this keeps the window this open,
+ * counted from the reader: TCP's own initial window (65535 unscaled).
+ */
+#define POSTRX_WND_MIN		(64U << 10)
 
 /* The socket's own clamp: what TCP would use if we had not set one. */
 static u32 postrx_wnd_natural(const struct postrx_chan *chan,
@@ -78,15 +88,24 @@ static u32 postrx_wnd_natural(const struct postrx_chan *chan,
 	return clamp;
 }
 
-/* How far past rcv_nxt the posted space reaches, 0 if it does not. */
-static u32 postrx_wnd_room(const struct postrx_chan *chan,
-			   const struct tcp_sock *tp)
+/*
+ * How far past rcv_nxt the window may reach: to the end of the posted
+ * space, and once less than a segment is left there, one segment beyond
+ * it.  That segment is counted from the end of the posted space, not
+ * from rcv_nxt: one segment, not one per ACK.
+ */
+static u32 postrx_wnd_limit(const struct postrx_chan *chan,
+			    const struct sock *sk)
 {
-	u32 queued = tp->rcv_nxt - chan->rx_next;
+	u32 queued = tcp_sk(sk)->rcv_nxt - chan->rx_next;
+	u32 mss = inet_csk(sk)->icsk_ack.rcv_mss;
+	s64 ahead = (s64)chan->room - queued;
 
-	if (chan->room <= queued)
-		return 0;
-	return min_t(u64, chan->room - queued, U32_MAX);
+	if (ahead < mss)
+		ahead += mss;
+	if (chan->wnd_small)
+		ahead = max_t(s64, ahead, (s64)POSTRX_WND_MIN - queued);
+	return clamp_t(s64, ahead, 0, U32_MAX);
 }
 
 /*
@@ -117,8 +136,13 @@ void postrx_wnd_release(struct postrx_chan *chan)
 	clamp = postrx_wnd_natural(chan, tp);
 	chan->wnd_bounded = false;
 	WRITE_ONCE(tp->window_clamp, clamp);
-	/* As tcp_set_window_clamp() widens it. */
-	tp->rcv_ssthresh = max(min(tp->rcv_wnd, clamp), tp->rcv_ssthresh);
+	/*
+	 * Reopen what we held, up to the free space: rcv_ssthresh may be
+	 * 0 here (a closed window), and TCP grows it only as data comes,
+	 * which a closed window never lets come.
+	 */
+	tp->rcv_ssthresh = max(tp->rcv_ssthresh,
+			       min_t(u32, clamp, max(tcp_space(sk), 0)));
 	tcp_fast_path_check(sk);
 	postrx_wnd_announce(sk, min(clamp, tp->rcv_ssthresh));
 }
@@ -135,13 +159,12 @@ void postrx_wnd_bound(struct postrx_chan *chan)
 	u32 natural, bound;
 
 	if (!READ_ONCE(posted_window) || !READ_ONCE(chan->flow) ||
-	    chan->wnd_small || sk->sk_state == TCP_CLOSE) {
+	    chan->wnd_plain || sk->sk_state == TCP_CLOSE) {
 		postrx_wnd_release(chan);
 		return;
 	}
 	natural = postrx_wnd_natural(chan, tp);
-	bound = max(postrx_wnd_room(chan, tp),
-		    (u32)inet_csk(sk)->icsk_ack.rcv_mss);
+	bound = postrx_wnd_limit(chan, sk);
 	if (bound >= natural) {
 		postrx_wnd_release(chan);
 		return;
@@ -161,7 +184,7 @@ void postrx_wnd_bound(struct postrx_chan *chan)
  */
 void postrx_wnd_plain_reader(struct postrx_chan *chan)
 {
-	chan->wnd_small = true;
+	chan->wnd_plain = true;
 	postrx_wnd_release(chan);
 }
 
@@ -175,7 +198,8 @@ void postrx_wnd_posted(struct postrx_chan *chan, u64 posted)
 {
 	struct tcp_sock *tp = tcp_sk(chan->sk);
 
-	chan->wnd_small = posted < POSTRX_WND_MIN_ROOM;
+	chan->wnd_plain = false;
+	chan->wnd_small = posted < POSTRX_WND_MIN;
 	postrx_wnd_bound(chan);
 	if (chan->wnd_bounded)
 		postrx_wnd_announce(chan->sk, min(chan->wnd_clamp,
