@@ -53,6 +53,7 @@ struct postrx_chan *postrx_chan_alloc(struct sock *sk, struct file *devfile)
 	spin_lock_init(&chan->place_lock);
 	hrtimer_init(&chan->push_timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
 	chan->push_timer.function = postrx_chan_push_timeout;
+	postrx_wnd_init(chan);
 	sock_hold(sk);
 	chan->sk = sk;
 	chan->devfile = get_file(devfile);
@@ -379,4 +380,5 @@ static enum hrtimer_restart postrx_chan_push_timeout(struct hrtimer *t)
 void postrx_chan_stop_timer(struct postrx_chan *chan)
 {
 	hrtimer_cancel(&chan->push_timer);
+	postrx_wnd_stop_timer(chan);
 }

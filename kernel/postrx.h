@@ -171,7 +171,9 @@ struct postrx_chan {
 	 */
 	bool			wnd_bounded;
 	bool			wnd_small;	/* little posted: POSTRX_WND_MIN */
-	bool			wnd_plain;	/* a recv() since the last post */
+	bool			wnd_plain;	/* let go since the last post */
+	bool			wnd_gap;	/* none posted, wnd_timer started */
+	struct hrtimer		wnd_timer;	/* lets go when none is posted */
 	u32			wnd_clamp;
 	u32			wnd_natural;
 
@@ -275,7 +277,9 @@ void postrx_rx_catch_up(struct postrx_chan *chan);
 void postrx_wnd_bound(struct postrx_chan *chan);
 void postrx_wnd_posted(struct postrx_chan *chan, u64 posted);
 void postrx_wnd_release(struct postrx_chan *chan);
-void postrx_wnd_plain_reader(struct postrx_chan *chan);
+void postrx_wnd_let_go(struct postrx_chan *chan);
+void postrx_wnd_init(struct postrx_chan *chan);
+void postrx_wnd_stop_timer(struct postrx_chan *chan);
 
 /* user.c */
 struct postrx_user *postrx_user_charge(enum postrx_charge kind);

@@ -780,6 +780,8 @@ static void postrx_shutdown(struct sock *sk, int how)
 		postrx_place_pause_and_bounce(chan, GFP_KERNEL_ACCOUNT | __GFP_NOFAIL);
 		postrx_rx_service(chan);
 		postrx_place_resume(chan);
+		/* Nothing can be posted any more: the socket's own window. */
+		postrx_wnd_let_go(chan);
 	}
 	postrx_base_prot(sk)->shutdown(sk, how);
 }
@@ -803,7 +805,7 @@ static void postrx_rx_plain_reader(struct sock *sk)
 	lock_sock(sk);
 	chan = postrx_rx_chan(sk);
 	if (chan && !chan->nr_posted)
-		postrx_wnd_plain_reader(chan);
+		postrx_wnd_let_go(chan);
 	release_sock(sk);
 }
 

@@ -294,6 +294,8 @@ static int postrx_recv_cancel(struct io_uring_cmd *ioucmd)
 		if (!postrx_place_pause_and_bounce(chan, GFP_KERNEL_ACCOUNT))
 			postrx_chan_end(r, -ECANCELED);
 		postrx_place_resume(chan);
+		if (!chan->nr_posted)
+			postrx_wnd_let_go(chan);
 	}
 	release_sock(chan->sk);
 	return 0;
@@ -398,6 +400,9 @@ static int postrx_cmd_cancel(struct io_uring_cmd *ioucmd,
 			n++;
 		}
 		postrx_place_resume(chan);
+		/* The application took its buffers back: see window.c. */
+		if (n && !chan->nr_posted)
+			postrx_wnd_let_go(chan);
 	}
 	postrx_unlock_sock(sock);
 

@@ -57,8 +57,11 @@
  *
  * A reader other than postrx (after a cancel, or never posting again)
  * still receives: one segment comes past the posted space and wakes it,
- * and its first recvmsg() ends the bound (postrx_wnd_release()).  Close,
- * disconnect and the flow's removal end it too.  Everything here runs
+ * and its first recvmsg() ends the bound until the next post
+ * (postrx_wnd_let_go()), as do a cancel or shutdown(SHUT_RD) that leave
+ * nothing posted.  A reader that passes no hook of ours (splice()) gets
+ * the window back when nothing was posted for window_hold_ms.  Close,
+ * disconnect and the flow's removal end the bound too.  Everything here runs
  * with the socket locked, or in softirq under its spinlock.
  */
 #include <linux/postrx.h>
@@ -70,6 +73,11 @@ static bool posted_window = true;
 module_param(posted_window, bool, 0644);
 MODULE_PARM_DESC(posted_window,
 		 "Hold the receive window of a steered flow to the posted buffer space");
+
+static unsigned int window_hold_ms = 100;
+module_param(window_hold_ms, uint, 0644);
+MODULE_PARM_DESC(window_hold_ms,
+		 "Give a socket its own window back when nothing was posted for this long (ms)");
 
 /*
  * A post that leaves less posted than this keeps the window this open,
@@ -148,6 +156,65 @@ void postrx_wnd_release(struct postrx_chan *chan)
 }
 
 /*
+ * Nothing is posted, and the application read another way, cancelled, shut
+ * the read side, or posted nothing for window_hold_ms: the window is the
+ * socket's own until the next post.
+ */
+void postrx_wnd_let_go(struct postrx_chan *chan)
+{
+	chan->wnd_plain = true;
+	postrx_wnd_release(chan);
+}
+
+/*
+ * The hold timer, in softirq context: nothing was posted for
+ * window_hold_ms.  A reader that passes no hook of ours (splice()) must
+ * not wait on a closed window for ever.  While a system call owns the
+ * socket (a post, say), look again shortly.
+ */
+static enum hrtimer_restart postrx_wnd_hold_timeout(struct hrtimer *t)
+{
+	struct postrx_chan *chan = container_of(t, struct postrx_chan,
+						wnd_timer);
+	struct sock *sk = chan->sk;
+
+	bh_lock_sock(sk);
+	if (sock_owned_by_user(sk))
+		hrtimer_start(t, ms_to_ktime(1), HRTIMER_MODE_REL_SOFT);
+	else if (!chan->nr_posted && chan->attached)
+		postrx_wnd_let_go(chan);
+	bh_unlock_sock(sk);
+	return HRTIMER_NORESTART;
+}
+
+void postrx_wnd_init(struct postrx_chan *chan)
+{
+	hrtimer_init(&chan->wnd_timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
+	chan->wnd_timer.function = postrx_wnd_hold_timeout;
+}
+
+/* At close, after our hooks are gone: nothing arms it again. */
+void postrx_wnd_stop_timer(struct postrx_chan *chan)
+{
+	hrtimer_cancel(&chan->wnd_timer);
+}
+
+/*
+ * The window is held and nothing is posted: start the hold timer, once
+ * per such gap, so that it counts from the gap's start (a timer left from
+ * an earlier gap is moved, not kept).
+ */
+static void postrx_wnd_hold(struct postrx_chan *chan)
+{
+	unsigned int ms = READ_ONCE(window_hold_ms);
+
+	if (chan->nr_posted || chan->wnd_gap)
+		return;
+	chan->wnd_gap = true;
+	hrtimer_start(&chan->wnd_timer, ms_to_ktime(ms), HRTIMER_MODE_REL_SOFT);
+}
+
+/*
  * Hold the window to the posted space now: after the consumer ran, or a
  * range was posted.  Releases it when the posted space reaches past what
  * the socket would advertise anyway, or no device steers the flow.
@@ -176,16 +243,7 @@ void postrx_wnd_bound(struct postrx_chan *chan)
 	tp->rcv_ssthresh = bound;
 	/* The next segment's ACK must see the bound: the slow path. */
 	tp->pred_flags = 0;
-}
-
-/*
- * A reader other than postrx came, with no range posted: the window is the
- * socket's own until the next post, as if that had posted nothing.
- */
-void postrx_wnd_plain_reader(struct postrx_chan *chan)
-{
-	chan->wnd_plain = true;
-	postrx_wnd_release(chan);
+	postrx_wnd_hold(chan);
 }
 
 /*
@@ -199,6 +257,7 @@ void postrx_wnd_posted(struct postrx_chan *chan, u64 posted)
 	struct tcp_sock *tp = tcp_sk(chan->sk);
 
 	chan->wnd_plain = false;
+	chan->wnd_gap = false;
 	chan->wnd_small = posted < POSTRX_WND_MIN;
 	postrx_wnd_bound(chan);
 	if (chan->wnd_bounded)

@@ -414,6 +414,39 @@ TEST_F_TIMEOUT(px, window_follows_posted_space, 600)
 }
 
 /*
+ * After its last buffer completed, with no cancel, the application reads
+ * the rest by splice(), which passes no hook of postrx's: the window,
+ * closed one segment past the posted space, opens once nothing was
+ * posted for postrx.window_hold_ms (window.c), and the whole stream
+ * arrives, every byte exact.
+ */
+TEST_F_TIMEOUT(px, window_opens_for_splice, 600)
+{
+	const size_t bufsize = 256 * 1024, total = 4 * bufsize;
+	uint64_t off = bufsize;
+	int pfd[2];
+	ssize_t n;
+
+	ASSERT_EQ(0, px_rx_register(&self->rx, bufsize));
+	px_sender_delay_us = 300000 * px_scale();
+	ASSERT_LE(0, start(self, total, PX_END_CLOSE));
+	ASSERT_EQ(0, one_buffer(self, self->rx.buf, bufsize, 0));
+	ASSERT_EQ(0, pipe(pfd));
+	for (;;) {
+		n = splice(self->rx.fd, NULL, pfd[1], NULL, bufsize, 0);
+		if (n <= 0)
+			break;
+		ASSERT_EQ(n, read(pfd[0], self->rx.buf, n));
+		ASSERT_GT(0, px_verify(SEED, off, self->rx.buf, n));
+		off += n;
+	}
+	EXPECT_EQ(0, n);
+	EXPECT_EQ(total, off);
+	close(pfd[0]);
+	close(pfd[1]);
+}
+
+/*
  * A user over max_flows_per_user gets no flow: its socket receives by
  * copy, every byte exact, and STATS tells why (-EDQUOT).  With the quota
  * back the device places again.
