@@ -39,13 +39,15 @@
  *    for new data, and a sender stopped at the edge sends none: a post
  *    sends a window update when it at least doubles the window, the rule
  *    tcp_cleanup_rbuf() applies to a reader's recv().
- *  - TCP sets window_clamp itself (receive buffer autotuning in
- *    tcp_rcv_space_adjust(), setsockopt(TCP_WINDOW_CLAMP)).  A value we
- *    did not write is the socket's own clamp from then on; the bound never
- *    exceeds it, and it is what the socket gets back.
+ *  - TCP sets window_clamp itself: as it measures each segment
+ *    (tcp_measure_rcv_mss(), before sk_data_ready, which sets the bound
+ *    again), in receive buffer autotuning (tcp_rcv_space_adjust()) and at
+ *    setsockopt(TCP_WINDOW_CLAMP).  A value we did not write is the
+ *    socket's own clamp from then on; the bound never exceeds it, and it
+ *    is what the socket gets back.
  *
- * Never narrower than a fresh connection's: a post that leaves less than
- * POSTRX_WND_MIN posted (a loop that reads 4 KiB at a time, or the first
+ * Never narrower than POSTRX_WND_MIN past the reader: a post that leaves
+ * less than that posted (a loop that reads 4 KiB at a time, or the first
  * of many small buffers) keeps the window that far past the reader's
  * position, counted from rx_next, so it moves only as the reader does.
  * Otherwise the sender would stop at every small buffer's end for a round
