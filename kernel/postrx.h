@@ -167,11 +167,12 @@ struct postrx_chan {
 	/*
 	 * The window held to the posted space (window.c), under the socket
 	 * lock: whether it is, what the last post (or a recv() since)
-	 * said, the clamp we set, and the socket's own.
+	 * said, the clamp we set, and the socket's own.  wnd_bounded is
+	 * also read without the lock, as a hint (postrx_rx_plain_reader()).
 	 */
 	bool			wnd_bounded;
-	bool			wnd_small;	/* little posted: POSTRX_WND_MIN */
-	bool			wnd_plain;	/* let go since the last post */
+	bool			wnd_small;	/* too little posted: a floor */
+	bool			wnd_let_go;	/* since the last post */
 	bool			wnd_gap;	/* none posted, wnd_timer started */
 	struct hrtimer		wnd_timer;	/* lets go when none is posted */
 	u32			wnd_clamp;

@@ -46,16 +46,18 @@
  *    socket's own clamp from then on; the bound never exceeds it, and it
  *    is what the socket gets back.
  *
- * Never narrower than POSTRX_WND_MIN past the reader: a post that leaves
- * less than that posted (a loop that reads 4 KiB at a time, or the first
- * of many small buffers) keeps the window that far past the reader's
- * position, counted from rx_next, so it moves only as the reader does.
- * Otherwise the sender would stop at every small buffer's end for a round
- * trip to the reader, which costs more than placement saves
- * (docs/bench.md, "The window held to the posted space").  A post
- * decides, for the time until the next one: between the posts of a
- * recv() loop nothing is posted, and the window must stay held then most
- * of all.
+ * Too little posted to be worth a round trip: a post that leaves less
+ * than POSTRX_WND_SMALL posted (a loop that reads 4 KiB at a time) keeps
+ * the window POSTRX_WND_MIN past the reader's position, counted from
+ * rx_next, so it moves only as the reader does.  Held to 4 KiB, the
+ * sender would stop at every buffer's end for a round trip to the reader,
+ * and so few bytes could be placed either way that the stop costs more
+ * than placement saves.  From a 64 KiB buffer on, placement pays for the
+ * round trip: a loop with one 64 KiB receive in flight was placed 99.98%
+ * held to its buffer, 39% with the window 256 KiB past it (docs/bench.md,
+ * "The window held to the posted space").  A post decides, for the time
+ * until the next one: between the posts of a recv() loop nothing is
+ * posted, and the window must stay held then most of all.
  *
  * A reader other than postrx (after a cancel, or never posting again)
  * still receives: one segment comes past the posted space and wakes it,
@@ -82,11 +84,14 @@ MODULE_PARM_DESC(window_hold_ms,
 		 "Give a socket its own window back when nothing was posted for this long (ms)");
 
 /*
- * A post that leaves less posted than this keeps the window this open,
- * counted from the reader.  Four times TCP's initial window: a loop of
- * 4 KiB receives over pxnic ran at 1.69 Gbit/s with 64 KiB here, 2.05
- * with 256 KiB, 2.24 with no bound at all (docs/bench.md).
+ * A post that leaves less than POSTRX_WND_SMALL posted keeps the window
+ * POSTRX_WND_MIN open, counted from the reader.  A loop of 4 KiB receives
+ * over pxnic ran at 1.69 Gbit/s with 64 KiB of floor, 2.05 with 256 KiB,
+ * 2.24 with no bound at all (docs/bench.md).  Half a 64 KiB buffer: a
+ * reader that keeps four 16 KiB buffers posted is held to them even while
+ * the head one is partly filled.
  */
+#define POSTRX_WND_SMALL	(32U << 10)
 #define POSTRX_WND_MIN		(256U << 10)
 
 /* The socket's own clamp: what TCP would use if we had not set one. */
@@ -146,7 +151,7 @@ void postrx_wnd_release(struct postrx_chan *chan)
 	if (!chan->wnd_bounded)
 		return;
 	clamp = postrx_wnd_natural(chan, tp);
-	chan->wnd_bounded = false;
+	WRITE_ONCE(chan->wnd_bounded, false);
 	WRITE_ONCE(tp->window_clamp, clamp);
 	/*
 	 * Reopen what we held, up to the free space: rcv_ssthresh may be
@@ -166,7 +171,7 @@ void postrx_wnd_release(struct postrx_chan *chan)
  */
 void postrx_wnd_let_go(struct postrx_chan *chan)
 {
-	chan->wnd_plain = true;
+	chan->wnd_let_go = true;
 	postrx_wnd_release(chan);
 }
 
@@ -230,7 +235,7 @@ void postrx_wnd_bound(struct postrx_chan *chan)
 	u32 natural, bound;
 
 	if (!READ_ONCE(posted_window) || !READ_ONCE(chan->flow) ||
-	    chan->wnd_plain || sk->sk_state == TCP_CLOSE) {
+	    chan->wnd_let_go || sk->sk_state == TCP_CLOSE) {
 		postrx_wnd_release(chan);
 		return;
 	}
@@ -242,7 +247,7 @@ void postrx_wnd_bound(struct postrx_chan *chan)
 	}
 	chan->wnd_natural = natural;
 	chan->wnd_clamp = bound;
-	chan->wnd_bounded = true;
+	WRITE_ONCE(chan->wnd_bounded, true);
 	WRITE_ONCE(tp->window_clamp, bound);
 	tp->rcv_ssthresh = bound;
 	/* The next segment's ACK must see the bound: the slow path. */
@@ -260,9 +265,9 @@ void postrx_wnd_posted(struct postrx_chan *chan, u64 posted)
 {
 	struct tcp_sock *tp = tcp_sk(chan->sk);
 
-	chan->wnd_plain = false;
+	chan->wnd_let_go = false;
 	chan->wnd_gap = false;
-	chan->wnd_small = posted < POSTRX_WND_MIN;
+	chan->wnd_small = posted < POSTRX_WND_SMALL;
 	postrx_wnd_bound(chan);
 	if (chan->wnd_bounded)
 		postrx_wnd_announce(chan->sk, min(chan->wnd_clamp,
