@@ -177,6 +177,7 @@ struct postrx_chan {
 	struct hrtimer		wnd_timer;	/* lets go when none is posted */
 	u32			wnd_clamp;
 	u32			wnd_natural;
+	u64			wnd_posted_max;	/* most posted since let go */
 
 	/* What the socket had before we attached; restored at close. */
 	const struct proto	*base_prot;

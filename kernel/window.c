@@ -46,8 +46,9 @@
  *    socket's own clamp from then on; the bound never exceeds it, and it
  *    is what the socket gets back.
  *
- * Too little posted to be worth a round trip: a post that leaves less
- * than POSTRX_WND_SMALL posted (a loop that reads 4 KiB at a time) keeps
+ * Too little posted to be worth a round trip: while the posts since the
+ * window was last let go never left POSTRX_WND_SMALL posted at once (a
+ * loop that reads 4 KiB at a time), a post keeps
  * the window POSTRX_WND_MIN past the reader's position, counted from
  * rx_next, so it moves only as the reader does.  Held to 4 KiB, the
  * sender would stop at every buffer's end for a round trip to the reader,
@@ -55,9 +56,12 @@
  * than placement saves.  From a 64 KiB buffer on, placement pays for the
  * round trip: a loop with one 64 KiB receive in flight was placed 99.98%
  * held to its buffer, 39% with the window 256 KiB past it (docs/bench.md,
- * "The window held to the posted space").  A post decides, for the time
- * until the next one: between the posts of a recv() loop nothing is
- * posted, and the window must stay held then most of all.
+ * "The window held to the posted space").  The most ever posted at once
+ * decides, not the last post: a reader with four 16 KiB buffers per
+ * socket re-posts them one by one once all four completed, and the first
+ * of those posts leaves only 16 KiB posted.  Between the posts of a
+ * recv() loop nothing is posted, and the window must stay held then most
+ * of all.
  *
  * A reader other than postrx (after a cancel, or never posting again)
  * still receives: one segment comes past the posted space and wakes it,
@@ -84,12 +88,11 @@ MODULE_PARM_DESC(window_hold_ms,
 		 "Give a socket its own window back when nothing was posted for this long (ms)");
 
 /*
- * A post that leaves less than POSTRX_WND_SMALL posted keeps the window
- * POSTRX_WND_MIN open, counted from the reader.  A loop of 4 KiB receives
- * over pxnic ran at 1.69 Gbit/s with 64 KiB of floor, 2.05 with 256 KiB,
- * 2.24 with no bound at all (docs/bench.md).  Half a 64 KiB buffer: a
- * reader that keeps four 16 KiB buffers posted is held to them even while
- * the head one is partly filled.
+ * A reader that never had POSTRX_WND_SMALL posted at once keeps the
+ * window POSTRX_WND_MIN open, counted from the reader.  A loop of 4 KiB
+ * receives over pxnic ran at 1.69 Gbit/s with 64 KiB of floor, 2.05 with
+ * 256 KiB, 2.24 with no bound at all (docs/bench.md).  Half a 64 KiB
+ * buffer, so that a loop with one such buffer in flight is held to it.
  */
 #define POSTRX_WND_SMALL	(32U << 10)
 #define POSTRX_WND_MIN		(256U << 10)
@@ -172,6 +175,7 @@ void postrx_wnd_release(struct postrx_chan *chan)
 void postrx_wnd_let_go(struct postrx_chan *chan)
 {
 	chan->wnd_let_go = true;
+	chan->wnd_posted_max = 0;
 	postrx_wnd_release(chan);
 }
 
@@ -258,8 +262,9 @@ void postrx_wnd_bound(struct postrx_chan *chan)
 /*
  * A range was posted, @posted bytes of space with it, and the consumer
  * caught up: bound, and announce.  Whether the posted space is worth
- * holding the window to is what was posted, not what the catch-up left:
- * a queue that filled the new range at once is what the bound prevents.
+ * holding the window to is what was posted, not what the catch-up left
+ * (a queue that filled the new range at once is what the bound
+ * prevents), and the most posted at once since the last let-go.
  */
 void postrx_wnd_posted(struct postrx_chan *chan, u64 posted)
 {
@@ -267,7 +272,8 @@ void postrx_wnd_posted(struct postrx_chan *chan, u64 posted)
 
 	chan->wnd_let_go = false;
 	chan->wnd_gap = false;
-	chan->wnd_small = posted < POSTRX_WND_SMALL;
+	chan->wnd_posted_max = max(chan->wnd_posted_max, posted);
+	chan->wnd_small = chan->wnd_posted_max < POSTRX_WND_SMALL;
 	postrx_wnd_bound(chan);
 	if (chan->wnd_bounded)
 		postrx_wnd_announce(chan->sk, min(chan->wnd_clamp,
