@@ -142,7 +142,44 @@ static void postrx_range_done(struct postrx_range *r, int res)
 	chan->completed++;
 	r->state = POSTRX_RANGE_DONE;
 	r->res = res;
-	r->done(r);
+	if (chan->ended)
+		list_add_tail(&r->node, chan->ended);
+	else
+		r->done(r);
+}
+
+/*
+ * Hold back the owners' notices of ranges that end from now on, until
+ * postrx_chan_batch_end(); the ranges end meanwhile as always (off the
+ * channel, result fixed).  The consumer ends up to fifteen 4 KiB ranges
+ * in one 60 KiB skb, in softirq, with the socket's spinlock held: a
+ * completion for the first would wake the application while the rest
+ * are still being consumed, and its next post would spin on that lock
+ * in lock_sock() meanwhile (a perf profile of 4 KiB buffers over pxnic
+ * put 6% of the guest's samples there).  Socket locked; @ended is the
+ * caller's, on its stack.
+ */
+void postrx_chan_batch_begin(struct postrx_chan *chan,
+			     struct list_head *ended)
+{
+	INIT_LIST_HEAD(ended);
+	chan->ended = ended;
+}
+
+/*
+ * Hand the ranges held back to their owners, in the order they ended.
+ * A range may be freed by its owner as soon as it has it: the next one
+ * is looked up first.  Still under the socket lock, so that no cancel or
+ * close sees a range ended but not handed over.
+ */
+void postrx_chan_batch_end(struct postrx_chan *chan)
+{
+	struct list_head *ended = chan->ended;
+	struct postrx_range *r, *tmp;
+
+	chan->ended = NULL;
+	list_for_each_entry_safe(r, tmp, ended, node)
+		r->done(r);
 }
 
 /*

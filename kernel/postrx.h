@@ -124,6 +124,7 @@ struct postrx_chan {
 
 	/* Under the socket lock. */
 	struct list_head	ranges;		/* posted, in stream order */
+	struct list_head	*ended;		/* see postrx_chan_batch_begin() */
 	unsigned int		nr_posted;
 	u64			room;		/* space the ranges have left */
 	bool			attached;
@@ -276,6 +277,9 @@ void postrx_rx_service(struct postrx_chan *chan);
 void postrx_rx_catch_up(struct postrx_chan *chan);
 
 /* window.c */
+void postrx_chan_batch_begin(struct postrx_chan *chan,
+			     struct list_head *ended);
+void postrx_chan_batch_end(struct postrx_chan *chan);
 void postrx_wnd_bound(struct postrx_chan *chan);
 void postrx_wnd_posted(struct postrx_chan *chan, u64 posted);
 void postrx_wnd_release(struct postrx_chan *chan);
