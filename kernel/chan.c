@@ -253,7 +253,7 @@ bool postrx_chan_fill(struct postrx_chan *chan, struct postrx_range *r,
 			ended = postrx_chan_may_push(chan);
 		/* A write already claimed may target @r: let it end. */
 		if (full)
-			postrx_place_wait(chan);
+			postrx_place_wait_before(chan, chan->rx_next);
 		if (ended)
 			list_del(&r->node);
 		spin_unlock_bh(&chan->place_lock);

@@ -295,6 +295,26 @@ void postrx_place_wait(struct postrx_chan *chan)
 }
 
 /*
+ * The same, but only for a write that starts before stream position
+ * @end: the ranges are mapped in stream order, as if each filled whole
+ * (postrx_place_map()), so a write from @end on lands behind a range that
+ * ends at @end, never in it.  A range that fills does not wait for the
+ * device's next segment, which its engine may be writing into the ranges
+ * behind it right then (a 60 KiB segment over 4 KiB ranges: each of the
+ * fifteen waited for the write of the next segment).
+ */
+void postrx_place_wait_before(struct postrx_chan *chan, u32 end)
+	__must_hold(&chan->place_lock)
+{
+	while (chan->place_inflight && before(chan->inflight_seq, end)) {
+		spin_unlock(&chan->place_lock);
+		spin_lock(&chan->write_lock);
+		spin_unlock(&chan->write_lock);
+		spin_lock(&chan->place_lock);
+	}
+}
+
+/*
  * How many of the @len bytes from @seq are all inside the spans a device
  * placed, or all outside them; *@placed says which.  The consumer asks
  * about bytes it has claimed, so their spans no longer change; the lock

@@ -261,6 +261,7 @@ void postrx_bounce_repoint(struct postrx_chan *chan);
 void postrx_range_init_cursor(struct postrx_range *r);
 void postrx_place_claim(struct postrx_chan *chan, u32 seq, u32 n);
 void postrx_place_wait(struct postrx_chan *chan);
+void postrx_place_wait_before(struct postrx_chan *chan, u32 end);
 u32 postrx_place_span_at(struct postrx_chan *chan, u32 seq, u32 len,
 			 bool *placed);
 void postrx_place_conflict(struct postrx_chan *chan);
