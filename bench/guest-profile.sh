@@ -4,6 +4,8 @@
 # RXBENCH_BYTES at RXBENCH_SIZES with the whole guest sampled by perf
 # (cpu-clock, which under -icount ticks with instructions), then the
 # top symbols, the top tasks, and the callers of RXBENCH_PROFILE_SYMS.
+# One sample per RXBENCH_PERF_PERIOD instructions (20000; a 4 KiB run
+# needs about 100000, or perf's own work crowds out what it measures).
 #
 #   POSTRX_QEMU_EXTRA="-icount shift=0,sleep=off" \
 #   POSTRX_GUEST_ENV='RXBENCH_LINKS=pxnic RXBENCH_PATHS="epoll postrx"' \
@@ -33,7 +35,7 @@ perf_profile() {
 	"$bin" recv "$2" $port "$bytes" "$3" >/tmp/rx.out &
 	rx=$!
 	while ! grep -q ready /tmp/rx.out 2>/dev/null; do sleep 0.05; done
-	perf record -q -a -g -e cpu-clock -c 20000 -o /tmp/perf.data -- \
+	perf record -q -a -g -e cpu-clock -c ${RXBENCH_PERF_PERIOD:-20000} -o /tmp/perf.data -- \
 		ip netns exec pxtx /tmp/rxsend send 10.99.0.1 $port "$bytes" \
 		>/dev/null 2>&1
 	wait $rx || { kill $rx 2>/dev/null; return 1; }

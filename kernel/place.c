@@ -277,21 +277,28 @@ int postrx_place(struct postrx_flow *flow, u32 seq, u32 len,
 EXPORT_SYMBOL_GPL(postrx_place);
 
 /*
- * Wait until no device write is in flight on @chan.  Called under
+ * Wait for the device write in flight on @chan to end.  Called under
  * place_lock with BH disabled; drops it while waiting.  The writer holds
  * write_lock for the whole write, so taking and dropping it waits for
- * exactly that write; a new claim may have started meanwhile, hence the
- * loop.  Callers that must not see new claims pause placement first.
+ * exactly that write.  A new claim may have started meanwhile: callers
+ * look again, and those that must not see new claims pause placement
+ * first.
  */
+static void postrx_place_wait_write(struct postrx_chan *chan)
+	__must_hold(&chan->place_lock)
+{
+	spin_unlock(&chan->place_lock);
+	spin_lock(&chan->write_lock);
+	spin_unlock(&chan->write_lock);
+	spin_lock(&chan->place_lock);
+}
+
+/* Wait until no device write is in flight on @chan.  Under place_lock. */
 void postrx_place_wait(struct postrx_chan *chan)
 	__must_hold(&chan->place_lock)
 {
-	while (chan->place_inflight) {
-		spin_unlock(&chan->place_lock);
-		spin_lock(&chan->write_lock);
-		spin_unlock(&chan->write_lock);
-		spin_lock(&chan->place_lock);
-	}
+	while (chan->place_inflight)
+		postrx_place_wait_write(chan);
 }
 
 /*
@@ -306,12 +313,8 @@ void postrx_place_wait(struct postrx_chan *chan)
 void postrx_place_wait_before(struct postrx_chan *chan, u32 end)
 	__must_hold(&chan->place_lock)
 {
-	while (chan->place_inflight && before(chan->inflight_seq, end)) {
-		spin_unlock(&chan->place_lock);
-		spin_lock(&chan->write_lock);
-		spin_unlock(&chan->write_lock);
-		spin_lock(&chan->place_lock);
-	}
+	while (chan->place_inflight && before(chan->inflight_seq, end))
+		postrx_place_wait_write(chan);
 }
 
 /*

@@ -172,7 +172,6 @@ struct postrx_chan {
 	 * also read without the lock, as a hint (postrx_rx_plain_reader()).
 	 */
 	bool			wnd_bounded;
-	bool			wnd_small;	/* too little posted: a floor */
 	bool			wnd_let_go;	/* since the last post */
 	bool			wnd_gap;	/* none posted, wnd_timer started */
 	struct hrtimer		wnd_timer;	/* lets go when none is posted */
@@ -240,6 +239,9 @@ void postrx_chan_stop_timer(struct postrx_chan *chan);
 void postrx_chan_complete(struct postrx_range *r, int res);
 void postrx_chan_end(struct postrx_range *r, int res);
 void postrx_chan_end_all(struct postrx_chan *chan, int res);
+void postrx_chan_batch_begin(struct postrx_chan *chan,
+			     struct list_head *ended);
+void postrx_chan_batch_end(struct postrx_chan *chan);
 
 /* flow.c */
 void postrx_flow_install(struct postrx_chan *chan);
@@ -278,15 +280,15 @@ void postrx_rx_service(struct postrx_chan *chan);
 void postrx_rx_catch_up(struct postrx_chan *chan);
 
 /* window.c */
-void postrx_chan_batch_begin(struct postrx_chan *chan,
-			     struct list_head *ended);
-void postrx_chan_batch_end(struct postrx_chan *chan);
 void postrx_wnd_bound(struct postrx_chan *chan);
 void postrx_wnd_posted(struct postrx_chan *chan, u64 posted);
 void postrx_wnd_release(struct postrx_chan *chan);
 void postrx_wnd_let_go(struct postrx_chan *chan);
 void postrx_wnd_init(struct postrx_chan *chan);
 void postrx_wnd_stop_timer(struct postrx_chan *chan);
+u32 postrx_wnd_posted_end(const struct postrx_chan *chan);
+void postrx_wnd_consumed(struct postrx_chan *chan, u32 end_before,
+			 unsigned int nr_before);
 
 /* user.c */
 struct postrx_user *postrx_user_charge(enum postrx_charge kind);

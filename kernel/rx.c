@@ -458,29 +458,14 @@ static void postrx_rx_consume(struct postrx_chan *chan, bool late)
 	postrx_chan_batch_end(chan);
 }
 
-/* Where the posted space ends, in sequence space (window.c). */
-static u32 postrx_posted_end(const struct postrx_chan *chan)
-{
-	return chan->rx_next + (u32)chan->room;
-}
-
-/*
- * Data arrived, or the socket's state changed: consume.  Filling a range
- * moves rx_next and takes as much from room: the posted end stays where
- * postrx_data_ready() held the window.  A range that ended early (a
- * push, an error) took posted space away, the last range's end starts a
- * gap (the hold timer), and a small post's floor moves with rx_next: then
- * hold the window again before TCP's next ACK (window.c).
- */
+/* Data arrived, or the socket's state changed: consume (window.c). */
 void postrx_rx_service(struct postrx_chan *chan)
 {
-	unsigned int posted = chan->nr_posted;
-	u32 end = postrx_posted_end(chan);
+	unsigned int nr_before = chan->nr_posted;
+	u32 end_before = postrx_wnd_posted_end(chan);
 
 	postrx_rx_consume(chan, false);
-	if (postrx_posted_end(chan) != end || (posted && !chan->nr_posted) ||
-	    chan->wnd_small || chan->sk->sk_state == TCP_CLOSE)
-		postrx_wnd_bound(chan);
+	postrx_wnd_consumed(chan, end_before, nr_before);
 }
 
 /*

@@ -97,6 +97,12 @@ MODULE_PARM_DESC(window_hold_ms,
 #define POSTRX_WND_SMALL	(32U << 10)
 #define POSTRX_WND_MIN		(256U << 10)
 
+/* Too little was ever posted at once since the last let-go: a floor. */
+static bool postrx_wnd_small(const struct postrx_chan *chan)
+{
+	return chan->wnd_posted_max < POSTRX_WND_SMALL;
+}
+
 /* The socket's own clamp: what TCP would use if we had not set one. */
 static u32 postrx_wnd_natural(const struct postrx_chan *chan,
 			      const struct tcp_sock *tp)
@@ -123,7 +129,7 @@ static u32 postrx_wnd_limit(const struct postrx_chan *chan,
 
 	if (ahead < mss)
 		ahead += mss;
-	if (chan->wnd_small)
+	if (postrx_wnd_small(chan))
 		ahead = max_t(s64, ahead, (s64)POSTRX_WND_MIN - queued);
 	return clamp_t(s64, ahead, 0, U32_MAX);
 }
@@ -273,9 +279,32 @@ void postrx_wnd_posted(struct postrx_chan *chan, u64 posted)
 	chan->wnd_let_go = false;
 	chan->wnd_gap = false;
 	chan->wnd_posted_max = max(chan->wnd_posted_max, posted);
-	chan->wnd_small = chan->wnd_posted_max < POSTRX_WND_SMALL;
 	postrx_wnd_bound(chan);
 	if (chan->wnd_bounded)
 		postrx_wnd_announce(chan->sk, min(chan->wnd_clamp,
 						  tp->rcv_ssthresh));
+}
+
+/* Where the posted space ends, in sequence space. */
+u32 postrx_wnd_posted_end(const struct postrx_chan *chan)
+{
+	return chan->rx_next + (u32)chan->room;
+}
+
+/*
+ * The consumer ran; before it, the posted space ended at @end_before,
+ * with @nr_before ranges posted.  Filling a range moves rx_next and takes
+ * as much from room: the posted end stays where postrx_data_ready() held
+ * the window.  A range that ended early (a push, an error) took posted
+ * space away, the last range's end starts a gap (the hold timer), and a
+ * small post's floor moves with rx_next: then hold the window again
+ * before TCP's next ACK.
+ */
+void postrx_wnd_consumed(struct postrx_chan *chan, u32 end_before,
+			 unsigned int nr_before)
+{
+	if (postrx_wnd_posted_end(chan) != end_before ||
+	    (nr_before && !chan->nr_posted) || postrx_wnd_small(chan) ||
+	    chan->sk->sk_state == TCP_CLOSE)
+		postrx_wnd_bound(chan);
 }

@@ -57,7 +57,7 @@ static const char usage_text[] =
 "                          pid to F before connecting: its run time is\n"
 "                          the send side of the machine's CPU split\n"
 "      --sender-tasks PIDS more send-side tasks (its NIC's NAPI threads)\n"
-"      --device-tasks PIDS the NIC's own threads (pxnic engines), apart"
+"      --device-tasks PIDS the NIC's own threads (pxnic engines), apart\n"
 "      --quiet             no progress, no summary (errors still printed)\n"
 "  -h, --help              this text\n"
 "\n"
