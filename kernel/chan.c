@@ -5,8 +5,9 @@
  * The stream fills the ranges strictly in posting order: only the head range
  * can be partly filled, every range behind it is empty.  A range leaves the
  * queue exactly once, with its result, handed to its owner through the
- * range's done() (uring.c: completion in task context); after that no path
- * writes into it again.  All functions here are called with the
+ * range's done() (uring.c: completion in task context), in the order the
+ * ranges left (see postrx_chan_hand_over()); after that no path writes
+ * into it again.  All functions here are called with the
  * channel's socket locked, but for the push timer (softirq, which takes
  * the socket spinlock itself) and postrx_chan_stop_timer().
  *
@@ -27,6 +28,7 @@
  * ahead of the consumer, ranges fill whole, as WAITALL ones do.
  */
 #include <linux/slab.h>
+#include <linux/workqueue.h>
 #include <linux/postrx.h>
 #include <net/tcp.h>
 
@@ -38,6 +40,7 @@ MODULE_PARM_DESC(push_timeout_us,
 		 "End a buffer without WAITALL that holds bytes once no byte came for this long (us; 0: as soon as nothing is queued)");
 
 static enum hrtimer_restart postrx_chan_push_timeout(struct hrtimer *t);
+static void postrx_chan_handover_work(struct work_struct *work);
 
 struct postrx_chan *postrx_chan_alloc(struct sock *sk, struct file *devfile)
 {
@@ -49,6 +52,9 @@ struct postrx_chan *postrx_chan_alloc(struct sock *sk, struct file *devfile)
 	kref_init(&chan->ref);		/* the attachment's reference */
 	INIT_LIST_HEAD(&chan->ranges);
 	INIT_LIST_HEAD(&chan->bounce);
+	INIT_LIST_HEAD(&chan->handover);
+	spin_lock_init(&chan->handover_lock);
+	INIT_WORK(&chan->handover_work, postrx_chan_handover_work);
 	spin_lock_init(&chan->write_lock);
 	spin_lock_init(&chan->place_lock);
 	hrtimer_init(&chan->push_timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
@@ -67,7 +73,7 @@ static void postrx_chan_release(struct kref *ref)
 	struct postrx_chan *chan = container_of(ref, struct postrx_chan, ref);
 
 	WARN_ON_ONCE(chan->attached || !list_empty(&chan->ranges) ||
-		     chan->flow);
+		     !list_empty(&chan->handover) || chan->flow);
 	postrx_bounce_free(chan);
 	sock_put(chan->sk);
 	/* Deferred by the VFS: the module stays until after we return. */
@@ -131,6 +137,80 @@ int postrx_chan_post(struct postrx_chan *chan, struct postrx_range *r)
 	return 0;
 }
 
+/*
+ * Hand every range on chan->handover to its owner, in the order they
+ * ended.  Under handover_lock, so that two flushes (the BH work on one
+ * CPU, a system call on another) cannot interleave and reorder them.  A
+ * range may be freed by its owner as soon as it has it: it leaves the
+ * list first.
+ */
+static void postrx_chan_handover_flush(struct postrx_chan *chan)
+	__must_hold(&chan->handover_lock)
+{
+	struct postrx_range *r, *tmp;
+
+	list_for_each_entry_safe(r, tmp, &chan->handover, node) {
+		list_del(&r->node);
+		r->done(r);
+	}
+}
+
+/* The BH work: hand over what a receive path or timer ended. */
+static void postrx_chan_handover_work(struct work_struct *work)
+{
+	struct postrx_chan *chan = container_of(work, struct postrx_chan,
+						handover_work);
+
+	spin_lock_bh(&chan->handover_lock);
+	chan->handover_queued = false;
+	postrx_chan_handover_flush(chan);
+	spin_unlock_bh(&chan->handover_lock);
+	postrx_chan_put(chan);		/* the work's, see below */
+}
+
+/*
+ * Hand @r, which just ended, to its owner.  With the socket owned by a
+ * system call (a post, cancel, close, the backlog run by release_sock()),
+ * at once.  With only the socket's spinlock held (the receive path in
+ * softirq or the NAPI thread, the push timer), after that lock is gone:
+ * from a BH work item, which runs once the softirq or the NAPI poll
+ * enables BH again, when TCP has let go of the socket.  Handed over at
+ * once there, a completion woke the application while the receive path
+ * still held the spinlock for the rest of the segment (up to fourteen
+ * more 4 KiB ranges, then the ACK), and the application's next post spun
+ * on it in lock_sock(): 6.5% of a 4 KiB run's samples (docs/bench.md).
+ * Ranges queue behind any still waiting, so completions keep the order in
+ * which the ranges ended.  handover_lock nests inside the socket lock and
+ * place_lock's holders never take it.
+ */
+static void postrx_chan_hand_over(struct postrx_chan *chan,
+				  struct postrx_range *r)
+{
+	spin_lock_bh(&chan->handover_lock);
+	list_add_tail(&r->node, &chan->handover);
+	if (sock_owned_by_user(chan->sk)) {
+		postrx_chan_handover_flush(chan);
+	} else if (!chan->handover_queued) {
+		/* The queued work holds a reference, dropped when it ran. */
+		chan->handover_queued = true;
+		kref_get(&chan->ref);
+		queue_work(system_bh_wq, &chan->handover_work);
+	}
+	spin_unlock_bh(&chan->handover_lock);
+}
+
+/*
+ * A post is refused on a socket with a channel: its completion, queued
+ * directly, must not overtake those of ranges that ended before it.
+ * Socket owned.
+ */
+void postrx_chan_handover_now(struct postrx_chan *chan)
+{
+	spin_lock_bh(&chan->handover_lock);
+	postrx_chan_handover_flush(chan);
+	spin_unlock_bh(&chan->handover_lock);
+}
+
 /* @r is off the channel: fix its result and hand it to its owner. */
 static void postrx_range_done(struct postrx_range *r, int res)
 {
@@ -142,44 +222,7 @@ static void postrx_range_done(struct postrx_range *r, int res)
 	chan->completed++;
 	r->state = POSTRX_RANGE_DONE;
 	r->res = res;
-	if (chan->ended)
-		list_add_tail(&r->node, chan->ended);
-	else
-		r->done(r);
-}
-
-/*
- * Hold back the owners' notices of ranges that end from now on, until
- * postrx_chan_batch_end(); the ranges end meanwhile as always (off the
- * channel, result fixed).  The consumer ends up to fifteen 4 KiB ranges
- * in one 60 KiB skb, in softirq, with the socket's spinlock held: a
- * completion for the first would wake the application while the rest
- * are still being consumed, and its next post would spin on that lock
- * in lock_sock() meanwhile (a perf profile of 4 KiB buffers over pxnic
- * put 6% of the guest's samples there).  Socket locked; @ended is the
- * caller's, on its stack.
- */
-void postrx_chan_batch_begin(struct postrx_chan *chan,
-			     struct list_head *ended)
-{
-	INIT_LIST_HEAD(ended);
-	chan->ended = ended;
-}
-
-/*
- * Hand the ranges held back to their owners, in the order they ended.
- * A range may be freed by its owner as soon as it has it: the next one
- * is looked up first.  Still under the socket lock, so that no cancel or
- * close sees a range ended but not handed over.
- */
-void postrx_chan_batch_end(struct postrx_chan *chan)
-{
-	struct list_head *ended = chan->ended;
-	struct postrx_range *r, *tmp;
-
-	chan->ended = NULL;
-	list_for_each_entry_safe(r, tmp, ended, node)
-		r->done(r);
+	postrx_chan_hand_over(chan, r);
 }
 
 /*

@@ -45,6 +45,7 @@
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/uio.h>
+#include <linux/workqueue.h>
 #include <net/sock.h>
 
 #include "postrx_driver.h"
@@ -124,7 +125,6 @@ struct postrx_chan {
 
 	/* Under the socket lock. */
 	struct list_head	ranges;		/* posted, in stream order */
-	struct list_head	*ended;		/* see postrx_chan_batch_begin() */
 	unsigned int		nr_posted;
 	u64			room;		/* space the ranges have left */
 	bool			attached;
@@ -138,6 +138,15 @@ struct postrx_chan {
 	struct list_head	bounce;
 
 	spinlock_t		write_lock;	/* see above */
+
+	/*
+	 * Ranges that ended, waiting to be handed to their owners
+	 * (postrx_chan_hand_over()), under handover_lock.
+	 */
+	spinlock_t		handover_lock;
+	struct list_head	handover;
+	bool			handover_queued;
+	struct work_struct	handover_work;
 
 	/* Under place_lock and the socket lock; see above. */
 	spinlock_t		place_lock;
@@ -239,9 +248,7 @@ void postrx_chan_stop_timer(struct postrx_chan *chan);
 void postrx_chan_complete(struct postrx_range *r, int res);
 void postrx_chan_end(struct postrx_range *r, int res);
 void postrx_chan_end_all(struct postrx_chan *chan, int res);
-void postrx_chan_batch_begin(struct postrx_chan *chan,
-			     struct list_head *ended);
-void postrx_chan_batch_end(struct postrx_chan *chan);
+void postrx_chan_handover_now(struct postrx_chan *chan);
 
 /* flow.c */
 void postrx_flow_install(struct postrx_chan *chan);

@@ -407,7 +407,7 @@ static int postrx_actor(read_descriptor_t *desc, struct sk_buff *skb,
  * the poster catching up with data that was queued before its buffer.
  * Called with the socket locked.
  */
-static void __postrx_rx_consume(struct postrx_chan *chan, bool late)
+static void postrx_rx_consume(struct postrx_chan *chan, bool late)
 {
 	struct sock *sk = chan->sk;
 
@@ -441,21 +441,6 @@ static void __postrx_rx_consume(struct postrx_chan *chan, bool late)
 	postrx_chan_await_push(chan);
 	if (READ_ONCE(sk->sk_err))
 		postrx_chan_soft_error(chan);
-}
-
-/* The consumer, with the completions it makes handed over at its end. */
-static void postrx_rx_consume(struct postrx_chan *chan, bool late)
-{
-	struct list_head ended;
-
-	/* Within a batch already: its end hands these over too. */
-	if (chan->ended) {
-		__postrx_rx_consume(chan, late);
-		return;
-	}
-	postrx_chan_batch_begin(chan, &ended);
-	__postrx_rx_consume(chan, late);
-	postrx_chan_batch_end(chan);
 }
 
 /* Data arrived, or the socket's state changed: consume (window.c). */

@@ -233,27 +233,31 @@ static int postrx_cmd_recv(struct io_uring_cmd *ioucmd,
 	 */
 	io_uring_cmd_mark_cancelable(ioucmd, issue_flags);
 
+	lock_sock(sk);
 	user = postrx_user_charge(POSTRX_CHARGE_POSTED);
 	if (IS_ERR(user)) {
 		ret = PTR_ERR(user);
 	} else {
 		r->user = user;
-		lock_sock(sk);
 		ret = postrx_rx_attach(sk, ioucmd->file, &chan);
 		if (!ret)
 			ret = postrx_chan_post(chan, r);
 		if (!ret)
 			postrx_rx_catch_up(chan);
-		release_sock(sk);
 	}
-	sockfd_put(sock);
-
 	/*
 	 * A refusal completes through task work too, never at once: earlier
 	 * posts on this socket may have finished with their completions still
-	 * queued there (task work runs in the order it was queued), and the
-	 * refusal must not overtake them.
+	 * queued there (task work runs in the order it was queued), or still
+	 * waiting for the channel's hand-over (chan.c), and the refusal must
+	 * not overtake them.
 	 */
+	chan = ret ? postrx_rx_chan(sk) : NULL;
+	if (chan)
+		postrx_chan_handover_now(chan);
+	release_sock(sk);
+	sockfd_put(sock);
+
 	if (ret) {
 		r->res = ret;
 		r->state = POSTRX_RANGE_DONE;
