@@ -240,6 +240,7 @@ void postrx_chan_complete(struct postrx_range *r, int res)
 	 */
 	spin_lock_bh(&chan->place_lock);
 	postrx_place_wait(chan);
+	postrx_place_forget_map(chan, r, false);
 	list_del(&r->node);
 	spin_unlock_bh(&chan->place_lock);
 	postrx_range_done(r, res);
@@ -297,8 +298,10 @@ bool postrx_chan_fill(struct postrx_chan *chan, struct postrx_range *r,
 		/* A write already claimed may target @r: let it end. */
 		if (full)
 			postrx_place_wait_before(chan, chan->rx_next);
-		if (ended)
+		if (ended) {
+			postrx_place_forget_map(chan, r, full);
 			list_del(&r->node);
+		}
 		spin_unlock_bh(&chan->place_lock);
 		if (!list_empty(&chan->bounce))
 			postrx_bounce_consumed(chan, chan->rx_next);

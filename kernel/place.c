@@ -109,7 +109,12 @@ void postrx_range_init_cursor(struct postrx_range *r)
 /*
  * Map @len stream bytes from @seq to destination pieces in @pl, up to
  * POSTRX_PLACE_MAX_DST pieces, through the ranges as if each were filled
- * whole (see above).
+ * whole (see above).  The walk starts at the range the last mapping
+ * started in (chan->map_r, whose first byte is at chan->map_start), not
+ * at the head: with a thousand 4 KiB ranges posted, the head may lie
+ * dozens of ranges behind the segment, and the walk runs under
+ * place_lock, which the poster and the consumer wait for meanwhile.
+ * Under place_lock.
  */
 static int postrx_place_map(struct postrx_chan *chan, u32 seq, u32 len,
 			    struct postrx_place *pl)
@@ -117,10 +122,16 @@ static int postrx_place_map(struct postrx_chan *chan, u32 seq, u32 len,
 	struct postrx_range *r;
 	u32 start, off;
 
-	r = list_first_entry_or_null(&chan->ranges, struct postrx_range, node);
-	if (!r)
-		return -ENOSPC;
-	start = chan->rx_next - r->filled;
+	if (chan->map_r && !before(seq, chan->map_start)) {
+		r = chan->map_r;
+		start = chan->map_start;
+	} else {
+		r = list_first_entry_or_null(&chan->ranges,
+					     struct postrx_range, node);
+		if (!r)
+			return -ENOSPC;
+		start = chan->rx_next - r->filled;
+	}
 	list_for_each_entry_from(r, &chan->ranges, node) {
 		if (before(seq, start + r->len))
 			break;
@@ -129,6 +140,9 @@ static int postrx_place_map(struct postrx_chan *chan, u32 seq, u32 len,
 	if (list_entry_is_head(r, &chan->ranges, node))
 		return -ENOSPC;
 
+	/* The next segment of an in-order stream starts here or behind. */
+	chan->map_r = r;
+	chan->map_start = start;
 	off = seq - start;
 	pl->seq = seq;
 	pl->len = 0;
@@ -149,6 +163,21 @@ static int postrx_place_map(struct postrx_chan *chan, u32 seq, u32 len,
 		off = 0;
 	}
 	return 0;
+}
+
+/*
+ * @r leaves the channel, @whole if it was filled whole.  A range that
+ * ends early moves the stream position of every range behind it; the
+ * range the last mapping started in must not outlive its place on the
+ * list.  Either way the next mapping walks from the head again.  Under
+ * place_lock.
+ */
+void postrx_place_forget_map(struct postrx_chan *chan,
+			     const struct postrx_range *r, bool whole)
+{
+	lockdep_assert_held(&chan->place_lock);
+	if (!whole || r == chan->map_r)
+		chan->map_r = NULL;
 }
 
 /* Can bytes from @seq be remembered as a placed span? */

@@ -30,6 +30,10 @@
  * (chan->steered false: no device can call in) skip place_lock in the
  * consumer.
  *
+ * chan->handover_lock (a BH spinlock) guards the ranges that ended and
+ * wait for their owners (chan.c); innermost, taken under the socket lock
+ * or alone.
+ *
  * chan->write_lock (a BH spinlock) is held by postrx_place() across a
  * device's claim and write.  Whoever must wait for a write in flight
  * (completion, a consumer copy over the same bytes, unpublishing the
@@ -160,6 +164,13 @@ struct postrx_chan {
 	unsigned int		nr_placed;
 	struct postrx_span	placed[POSTRX_MAX_SPANS];
 	/*
+	 * Where the last mapping started (place.c): a range on the list
+	 * and the stream position of its first byte, valid while every
+	 * range before it fills whole; see postrx_place_forget_map().
+	 */
+	struct postrx_range	*map_r;
+	u32			map_start;
+	/*
 	 * -EBADMSG once TCP contradicted placed bytes (place.c): written
 	 * under both locks, read locklessly by the proto wrappers.
 	 */
@@ -213,7 +224,8 @@ struct postrx_range {
 	u64			user_data;	/* its SQE's, for CANCEL */
 	/*
 	 * Hands the result to the range's owner (uring.c); called once, by
-	 * the channel, with the socket locked, in any context.
+	 * the channel, under its handover_lock, in any context, with or
+	 * without the socket lock (chan.c).
 	 */
 	void			(*done)(struct postrx_range *r);
 	struct postrx_user	*user;		/* charged; NULL if refused */
@@ -268,6 +280,8 @@ void postrx_bounce_repoint(struct postrx_chan *chan);
 
 /* place.c */
 void postrx_range_init_cursor(struct postrx_range *r);
+void postrx_place_forget_map(struct postrx_chan *chan,
+			     const struct postrx_range *r, bool whole);
 void postrx_place_claim(struct postrx_chan *chan, u32 seq, u32 n);
 void postrx_place_wait(struct postrx_chan *chan);
 void postrx_place_wait_before(struct postrx_chan *chan, u32 end);

@@ -169,7 +169,7 @@ static void postrx_recv_done_tw(struct io_uring_cmd *ioucmd,
 	io_uring_cmd_done(ioucmd, res, 0, issue_flags);
 }
 
-/* The range's done(): called by the channel, socket locked, any context. */
+/* The range's done(): called by the channel, in any context (chan.c). */
 static void postrx_uring_complete(struct postrx_range *r)
 {
 	io_uring_cmd_complete_in_task(r->ioucmd, postrx_recv_done_tw);
