@@ -191,6 +191,8 @@ static void postrx_chan_hand_over(struct postrx_chan *chan,
 	if (sock_owned_by_user(chan->sk)) {
 		postrx_chan_handover_flush(chan);
 	} else if (!chan->handover_queued) {
+		/* Only the receive path's spinlock: TCP lets go of it later. */
+		lockdep_assert_held(&chan->sk->sk_lock.slock);
 		/* The queued work holds a reference, dropped when it ran. */
 		chan->handover_queued = true;
 		kref_get(&chan->ref);

@@ -114,7 +114,9 @@ void postrx_range_init_cursor(struct postrx_range *r)
  * at the head: with a thousand 4 KiB ranges posted, the head may lie
  * dozens of ranges behind the segment, and the walk runs under
  * place_lock, which the poster and the consumer wait for meanwhile.
- * Under place_lock.
+ * Under place_lock, or with placement paused and the socket locked
+ * (postrx_bounce_span()): then no device maps, and the cursor it moves
+ * still names a range on the list.
  */
 static int postrx_place_map(struct postrx_chan *chan, u32 seq, u32 len,
 			    struct postrx_place *pl)

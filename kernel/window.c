@@ -298,13 +298,15 @@ u32 postrx_wnd_posted_end(const struct postrx_chan *chan)
  * the window.  A range that ended early (a push, an error) took posted
  * space away, the last range's end starts a gap (the hold timer), and a
  * small post's floor moves with rx_next: then hold the window again
- * before TCP's next ACK.
+ * before TCP's next ACK.  After a let-go nothing is held (and
+ * wnd_posted_max is 0, which reads as small), so nothing is to be done.
  */
 void postrx_wnd_consumed(struct postrx_chan *chan, u32 end_before,
 			 unsigned int nr_before)
 {
 	if (postrx_wnd_posted_end(chan) != end_before ||
-	    (nr_before && !chan->nr_posted) || postrx_wnd_small(chan) ||
+	    (nr_before && !chan->nr_posted) ||
+	    (!chan->wnd_let_go && postrx_wnd_small(chan)) ||
 	    chan->sk->sk_state == TCP_CLOSE)
 		postrx_wnd_bound(chan);
 }
