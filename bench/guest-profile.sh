@@ -6,6 +6,8 @@
 # top symbols, the top tasks, and the callers of RXBENCH_PROFILE_SYMS.
 # One sample per RXBENCH_PERF_PERIOD instructions (20000; a 4 KiB run
 # needs about 100000, or perf's own work crowds out what it measures).
+# RXBENCH_PROFILE_OFFSETS="sym ...": also where inside each of those
+# symbols the samples fell (sym+0xoff, to look up in the object file).
 #
 #   POSTRX_QEMU_EXTRA="-icount shift=0,sleep=off" \
 #   POSTRX_GUEST_ENV='RXBENCH_LINKS=pxnic RXBENCH_PATHS="epoll postrx"' \
@@ -48,6 +50,15 @@ perf_profile() {
 	perf report -i /tmp/perf.data --stdio --no-children -g none \
 		--sort comm,sym --percent-limit 0.2 2>/dev/null |
 		grep -v '^$' | grep -v '^#' | sed 's/^/#   /'
+	# Where inside a symbol the samples fell: offsets to resolve
+	# against the object file (objdump -d, addr2line).
+	for s in ${RXBENCH_PROFILE_OFFSETS:-}; do
+		echo "# -- sample offsets in $s"
+		perf script -i /tmp/perf.data -G -F sym,symoff 2>/dev/null |
+			awk -v s="$s" '$1 ~ "^" s "\\+0x" { n[$1]++ }
+			END { for (k in n) print n[k], k }' |
+			sort -rn | head -40 | sed 's/^/#   /'
+	done
 	for s in $syms; do
 		echo "# -- callers of $s"
 		perf report -i /tmp/perf.data --stdio --no-children -S "$s" \

@@ -208,9 +208,10 @@ def tables(records, scale, iperf):
                 "| link | path | sockets | buffer | posted per socket | Gbit/s | receive CPU s/GiB | vs 1 socket | vs epoll "
                 "| whole machine CPU s/GiB | vs epoll "
                 "| memory per connection KiB | postrx's first post per socket KiB | per further posted buffer KiB "
-                "| bytes per segment | ACKs per MiB | placed / copied (at receive + late) bytes | placed | steered sockets | runs |",
+                "| bytes per segment | ACKs per MiB | sender queue drops | placed / copied (at receive + late) bytes "
+                "| placed | steered sockets | runs |",
                 "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- "
-                "| --- | --- | --- | --- |"]
+                "| --- | --- | --- | --- | --- |"]
         one = {(s["link"], s["path"]): s for s in scale if s["sockets"] == 1}
         ep = {(s["link"], s["sockets"]): s for s in scale if s["path"] == "epoll"}
         for s in scale:
@@ -222,7 +223,7 @@ def tables(records, scale, iperf):
                        f'| {fmt(s.get("total_cpu_s_per_gib"))} | {ratio(s.get("total_cpu_s_per_gib"), e.get("total_cpu_s_per_gib"))} '
                        f'| {s["mem_per_conn_kib"]} | {s["mem_first_post_kib"]} | {s["mem_per_buffer_kib"]} '
                        f'| {s.get("bytes_per_segment", "-")} | {s.get("acks_per_mib", "-")} '
-                       f'| {scale_copies(s)} | {pct(s.get("placed_share"))} | {s.get("steered_sockets", "-")} '
+                       f'| {s.get("sender_qdisc_drops", "-")} | {scale_copies(s)} | {pct(s.get("placed_share"))} | {s.get("steered_sockets", "-")} '
                        f'| {s["runs"]} |')
     for link, v in sorted(iperf.items()):
         out.append(f"\niperf3 over {link} (reference; its own sender and receiver, 128 KiB reads): "
@@ -290,6 +291,9 @@ def scale_records(runs):
             # pattern, not postrx, changed the cost per byte.
             rec["bytes_per_segment"] = int(median([r["bytes"] / max(r["segs_in"], 1) for r in rs]))
             rec["acks_per_mib"] = round(median([r["acks"] / (r["bytes"] / 2**20) for r in rs]), 1)
+        if all("sender_qdisc_drops" in r for r in rs):
+            # Packets the sender's own queue dropped (guest-bench.sh).
+            rec["sender_qdisc_drops"] = int(median([r["sender_qdisc_drops"] for r in rs]))
         out.append(rec)
     return out
 
