@@ -54,8 +54,9 @@ perf_profile() {
 	# against the object file (objdump -d, addr2line).
 	for s in ${RXBENCH_PROFILE_OFFSETS:-}; do
 		echo "# -- sample offsets in $s"
-		perf script -i /tmp/perf.data -G -F sym,symoff 2>/dev/null |
-			awk -v s="$s" '$1 ~ "^" s "\\+0x" { n[$1]++ }
+		perf script -i /tmp/perf.data -G -F ip,sym,symoff 2>/dev/null |
+			awk -v s="$s" '{ for (i = 1; i <= NF; i++)
+				if ($i ~ "^" s "\\+0x") n[$i]++ }
 			END { for (k in n) print n[k], k }' |
 			sort -rn | head -40 | sed 's/^/#   /'
 	done
