@@ -19,7 +19,9 @@
  * (RXBENCH_SENDER_TASKS), and the device engine's (RXBENCH_ENGINE_PIDS,
  * pxnic).  What remains is the receive side: the application, softirq and
  * completions; the application's own run time is reported apart
- * (app_cpu_s).  RXBENCH_SEND_ZC makes the sender use MSG_ZEROCOPY.
+ * (app_cpu_s).  For postrx paths, "completions" counts the buffers the
+ * socket completed (POSTRX_CMD_STATS): bytes per completion tell buffers
+ * that ended early (a push, the timer) from full ones.  RXBENCH_SEND_ZC makes the sender use MSG_ZEROCOPY.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -112,7 +114,7 @@ static int do_recv(const char *path, int port, size_t total, size_t bufsize)
 	       "\"device_cpu_s_per_gib\": %.4f, "
 	       "\"copied_bytes\": %llu, \"copied_rx_bytes\": %llu, "
 	       "\"copied_late_bytes\": %llu, \"placed_bytes\": %llu, "
-	       "\"mapped_bytes\": %zu}\n",
+	       "\"mapped_bytes\": %zu, \"completions\": %llu}\n",
 	       path, bufsize, rx.got, secs, rx.got * 8 / secs / 1e9,
 	       ((b1 - b0) - (s1 - s0) - (e1 - e0)) / gib, s1 - s0, a1 - a0,
 	       (e1 - e0) / gib,
@@ -120,7 +122,8 @@ static int do_recv(const char *path, int port, size_t total, size_t bufsize)
 				    rx.st.copied_late_bytes + rx.zc_copied),
 	       (unsigned long long)rx.st.copied_rx_bytes,
 	       (unsigned long long)rx.st.copied_late_bytes,
-	       (unsigned long long)rx.st.placed_bytes, rx.zc_mapped);
+	       (unsigned long long)rx.st.placed_bytes, rx.zc_mapped,
+	       (unsigned long long)rx.st.completed);
 	close(rx.fd);
 	close(lfd);
 	return rx.got == total ? 0 : 1;
