@@ -58,18 +58,20 @@ throughput_runs() {
 				port=$((port + 1))
 				echo "# $link $path $size run $rep" >&2
 				rx0=$(segs)
+				in0=$(segs TcpInSegs)
 				col0=$(segs TcpExtTCPRcvCollapsed)
 				prune0=$(segs TcpExtPruneCalled)
 				run_pair "$bin recv $path $port $bytes $size" \
 					"$bin send 10.99.0.1 $port $bytes"
 				rc=$?
 				acks=$(($(segs) - rx0))
+				segs_in=$(($(segs TcpInSegs) - in0))
 				# TCP's own copies when a receive queue outgrows
 				# its buffer (tcp_prune_queue(), tcp_collapse()).
 				collapsed=$(($(segs TcpExtTCPRcvCollapsed) - col0))
 				pruned=$(($(segs TcpExtPruneCalled) - prune0))
 				result $rc "$link $path size $size run $rep" \
-					/tmp/rx.out "\"acks\": $acks, \"collapsed\": $collapsed, \"pruned\": $pruned, "
+					/tmp/rx.out "\"acks\": $acks, \"segs_in\": $segs_in, \"collapsed\": $collapsed, \"pruned\": $pruned, "
 			done
 		done
 	done

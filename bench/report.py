@@ -101,6 +101,9 @@ def throughput_records(runs):
             "total_cpu_s_per_gib": round(median(tot), 4) if tot else None,
             "device_cpu_s_per_gib": round(median([r.get("device_cpu_s_per_gib", 0.0) for r in rs]), 4),
             "acks": int(median([r.get("acks", 0) for r in rs])),
+            # Segments received, and buffers completed (postrx paths).
+            "segs_in": int(median([r.get("segs_in", 0) for r in rs])),
+            "completions": int(median([r.get("completions", 0) for r in rs])),
             "placed_bytes": int(median([r.get("placed_bytes", 0) for r in rs])),
             "copied_bytes": int(median([copied(r) for r in rs])),
             # postrx's own split: copied in the receive softirq, or late,
