@@ -52,12 +52,14 @@ perf_profile() {
 		grep -v '^$' | grep -v '^#' | sed 's/^/#   /'
 	# Where inside a symbol the samples fell: offsets to resolve
 	# against the object file (objdump -d, addr2line).
+	[ -n "${RXBENCH_PROFILE_OFFSETS:-}" ] &&
+		perf script -i /tmp/perf.data -G -F ip,sym,symoff \
+			>/tmp/perf.script 2>/dev/null
 	for s in ${RXBENCH_PROFILE_OFFSETS:-}; do
 		echo "# -- sample offsets in $s"
-		perf script -i /tmp/perf.data -G -F ip,sym,symoff 2>/dev/null |
-			awk -v s="$s" '{ for (i = 1; i <= NF; i++)
+		awk -v s="$s" '{ for (i = 1; i <= NF; i++)
 				if ($i ~ "^" s "\\+0x") n[$i]++ }
-			END { for (k in n) print n[k], k }' |
+			END { for (k in n) print n[k], k }' /tmp/perf.script |
 			sort -rn | head -40 | sed 's/^/#   /'
 	done
 	for s in $syms; do

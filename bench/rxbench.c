@@ -21,7 +21,8 @@
  * completions; the application's own run time is reported apart
  * (app_cpu_s).  For postrx paths, "completions" counts the buffers the
  * socket completed (POSTRX_CMD_STATS): bytes per completion tell buffers
- * that ended early (a push, the timer) from full ones.  RXBENCH_SEND_ZC makes the sender use MSG_ZEROCOPY.
+ * that ended early (a push, the timer) from full ones.  RXBENCH_SEND_ZC
+ * makes the sender use MSG_ZEROCOPY.
  */
 #include <errno.h>
 #include <stdio.h>

@@ -169,6 +169,24 @@ static void postrx_chan_handover_work(struct work_struct *work)
 }
 
 /*
+ * Only the receive path's spinlock is held (not a system call's
+ * ownership): have the BH work hand the list over once TCP let go of
+ * the socket.  One work item per channel; while it is queued, ranges
+ * that end join the list it will flush.
+ */
+static void postrx_chan_handover_queue(struct postrx_chan *chan)
+	__must_hold(&chan->handover_lock)
+{
+	lockdep_assert_held(&chan->sk->sk_lock.slock);
+	if (chan->handover_queued)
+		return;
+	/* The queued work holds a reference, dropped when it ran. */
+	chan->handover_queued = true;
+	kref_get(&chan->ref);
+	queue_work(system_bh_wq, &chan->handover_work);
+}
+
+/*
  * Hand @r, which just ended, to its owner.  With the socket owned by a
  * system call (a post, cancel, close, the backlog run by release_sock()),
  * at once.  With only the socket's spinlock held (the receive path in
@@ -188,16 +206,10 @@ static void postrx_chan_hand_over(struct postrx_chan *chan,
 {
 	spin_lock_bh(&chan->handover_lock);
 	list_add_tail(&r->node, &chan->handover);
-	if (sock_owned_by_user(chan->sk)) {
+	if (sock_owned_by_user(chan->sk))
 		postrx_chan_handover_flush(chan);
-	} else if (!chan->handover_queued) {
-		/* Only the receive path's spinlock: TCP lets go of it later. */
-		lockdep_assert_held(&chan->sk->sk_lock.slock);
-		/* The queued work holds a reference, dropped when it ran. */
-		chan->handover_queued = true;
-		kref_get(&chan->ref);
-		queue_work(system_bh_wq, &chan->handover_work);
-	}
+	else
+		postrx_chan_handover_queue(chan);
 	spin_unlock_bh(&chan->handover_lock);
 }
 

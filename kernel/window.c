@@ -97,10 +97,13 @@ MODULE_PARM_DESC(window_hold_ms,
 #define POSTRX_WND_SMALL	(32U << 10)
 #define POSTRX_WND_MIN		(256U << 10)
 
-/* Too little was ever posted at once since the last let-go: a floor. */
+/*
+ * Too little was ever posted at once since the last let-go: a floor.
+ * After a let-go nothing was posted since, and nothing is held.
+ */
 static bool postrx_wnd_small(const struct postrx_chan *chan)
 {
-	return chan->wnd_posted_max < POSTRX_WND_SMALL;
+	return !chan->wnd_let_go && chan->wnd_posted_max < POSTRX_WND_SMALL;
 }
 
 /* The socket's own clamp: what TCP would use if we had not set one. */
@@ -298,15 +301,13 @@ u32 postrx_wnd_posted_end(const struct postrx_chan *chan)
  * the window.  A range that ended early (a push, an error) took posted
  * space away, the last range's end starts a gap (the hold timer), and a
  * small post's floor moves with rx_next: then hold the window again
- * before TCP's next ACK.  After a let-go nothing is held (and
- * wnd_posted_max is 0, which reads as small), so nothing is to be done.
+ * before TCP's next ACK.
  */
 void postrx_wnd_consumed(struct postrx_chan *chan, u32 end_before,
 			 unsigned int nr_before)
 {
 	if (postrx_wnd_posted_end(chan) != end_before ||
-	    (nr_before && !chan->nr_posted) ||
-	    (!chan->wnd_let_go && postrx_wnd_small(chan)) ||
+	    (nr_before && !chan->nr_posted) || postrx_wnd_small(chan) ||
 	    chan->sk->sk_state == TCP_CLOSE)
 		postrx_wnd_bound(chan);
 }
