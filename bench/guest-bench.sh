@@ -120,12 +120,12 @@ scale_runs() {
 }
 
 scale_queue_up() {
-	[ "$link" = pxnic ] || return 0
+	is_pxnic "$link" || return 0
 	ip netns exec "$link_ns" tc qdisc replace dev px1 root pfifo limit 200000
 }
 
 scale_queue_down() {
-	[ "$link" = pxnic ] || return 0
+	is_pxnic "$link" || return 0
 	ip netns exec "$link_ns" tc qdisc del dev px1 root 2>/dev/null
 	true
 }
@@ -166,7 +166,7 @@ if [ "${RXBENCH_COPYCOST:-1}" = 1 ]; then
 	fi
 fi
 for link in $links; do
-	if [ "$link" = pxnic ] && ! grep -q '^pxnic ' /proc/modules; then
+	if is_pxnic "$link" && ! grep -q '^pxnic ' /proc/modules; then
 		insmod "$(dirname "$POSTRX_KO")/pxnic/pxnic.ko" || continue
 	fi
 	link_down
@@ -206,7 +206,7 @@ for link in $links; do
 	fi
 	# fio as the receiver: its net engine and the postrx engine.
 	[ "${RXBENCH_FIO:-1}" = 1 ] && . "$POSTRX_TOP/bench/guest-fio.sh"
-	if [ "$link" = pxnic ]; then
+	if is_pxnic "$link"; then
 		echo "# pxnic counters after the runs:"
 		ethtool -S px0 | sed 's/^/#   /'
 	fi

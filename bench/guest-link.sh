@@ -16,17 +16,48 @@ pxnic_mtu=${RXBENCH_PXNIC_MTU:-61492}
 # RXBENCH_PXNIC_COALESCE: ethtool -C arguments for the receiver's pxnic
 # (interrupt moderation), say "rx-usecs 50 rx-frames 16"; none by default.
 pxnic_coalesce=${RXBENCH_PXNIC_COALESCE:-}
+# RXBENCH_PXNIC_RX_SIZES / RXBENCH_PXNIC_TX_SIZES: BIG TCP's size limits
+# for the receiver's px0 / the sender's px1, as link_sizes takes them
+# ("gro_ipv4_max_size 524288"); the kernel's 64 KiB by default.
+pxnic_rx_sizes=${RXBENCH_PXNIC_RX_SIZES:-}
+pxnic_tx_sizes=${RXBENCH_PXNIC_TX_SIZES:-}
 export IP_LIB_DIR=${IP_LIB_DIR:-$POSTRX_TOP/build/iproute2}
 
-# link_up veth|pxnic
+# pxnic_big: pxnic with BIG TCP, TSO super-segments and GRO up to 512 KiB.
+big_sizes=524280	# GSO_MAX_SIZE and GRO_MAX_SIZE, 8 x 65535
+
+# is_pxnic LINK: a pxnic pair, whatever its sizes.
+is_pxnic() {
+	case "$1" in
+	pxnic | pxnic_big) return 0 ;;
+	esac
+	return 1
+}
+
+# link_up veth|pxnic|pxnic_big
 link_up() {
+	local rx_sizes=$pxnic_rx_sizes tx_sizes=$pxnic_tx_sizes
+
 	ns_add "$link_ns" || return 1
-	if [ "$1" = pxnic ]; then
+	if is_pxnic "$1"; then
 		pair_add pxnic px0 px1 "$link_ns" 10.99.0.1/24 10.99.0.2/24 "$pxnic_mtu" ||
 			return 1
+		if [ "$1" = pxnic_big ]; then
+			rx_sizes=${rx_sizes:-"gro_ipv4_max_size $big_sizes"}
+			tx_sizes=${tx_sizes:-"gso_ipv4_max_size $big_sizes"}
+		fi
 		if [ -n "$pxnic_coalesce" ]; then
 			# shellcheck disable=SC2086 # a list of arguments
 			ethtool -C px0 $pxnic_coalesce || return 1
+		fi
+		if [ -n "$rx_sizes" ]; then
+			# shellcheck disable=SC2086 # a list of arguments
+			"$POSTRX_BIN/link_sizes" px0 $rx_sizes || return 1
+		fi
+		if [ -n "$tx_sizes" ]; then
+			# shellcheck disable=SC2086 # a list of arguments
+			ip netns exec "$link_ns" "$POSTRX_BIN/link_sizes" px1 \
+				$tx_sizes || return 1
 		fi
 	else
 		pair_add "$1" px0 px1 "$link_ns" 10.99.0.1/24 10.99.0.2/24
@@ -42,7 +73,7 @@ link_down() {
 # The pxnic engine threads of both ends (kernel threads named
 # pxnic-eng/<device>): the NIC's work, reported apart.
 engine_pids() {
-	[ "$1" = pxnic ] || return 0
+	is_pxnic "$1" || return 0
 	for p in /proc/[0-9]*; do
 		case "$(cat "$p/comm" 2>/dev/null)" in
 		pxnic-eng/px0 | pxnic-eng/px1) printf "%s " "${p#/proc/}" ;;

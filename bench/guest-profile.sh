@@ -14,7 +14,9 @@
 #	selftests/vm/run.sh --kernel stock --mem 3072 -- bench/guest-profile.sh
 #
 # RXBENCH_PROFILE=counters instead takes every task's exact run time
-# and /proc/stat's fields over an unprofiled run (counters_profile() below).
+# and /proc/stat's fields over an unprofiled run (counters_profile() below);
+# RXBENCH_PROFILE=events counts how often chosen functions and tracepoints
+# ran (events_profile() below).
 set -u
 bin=$POSTRX_BIN/rxbench
 bytes=${RXBENCH_BYTES:-$((256 << 20))}
@@ -143,13 +145,84 @@ counters_profile() {
 	}' /tmp/s0 /tmp/s1 /tmp/t0 /tmp/t1
 }
 
+# RXBENCH_PROFILE=events: how often things happen, exactly, per path.
+# perf stat counts tracepoints (RXBENCH_PROFILE_TPS) and kprobes on
+# functions (RXBENCH_PROFILE_PROBES, "sym" or "module:sym"; a function
+# the compiler inlined cannot be probed and is skipped) over the whole
+# guest for one run.  The probes slow the run; the counts stay exact.
+events_profile() {
+	tps=${RXBENCH_PROFILE_TPS:-"napi:napi_poll irq:softirq_entry
+		irq:irq_handler_entry sched:sched_wakeup sched:sched_switch
+		timer:hrtimer_start timer:hrtimer_expire_entry
+		workqueue:workqueue_queue_work"}
+	probes=${RXBENCH_PROFILE_PROBES:-"tcp_read_sock __tcp_send_ack
+		tcp_send_ack tcp_cleanup_rbuf tcp_event_data_recv tcp_data_queue
+		postrx:postrx_data_ready postrx:postrx_rx_service
+		postrx:postrx_rx_catch_up postrx:postrx_chan_fill
+		postrx:postrx_range_done postrx:postrx_take
+		postrx:postrx_chan_await_push postrx:postrx_chan_push_timeout
+		postrx:postrx_chan_handover_work postrx:postrx_wnd_consumed
+		postrx:postrx_wnd_bound postrx:postrx_place_claim"}
+	tr=/sys/kernel/tracing
+	[ -d $tr/events ] || mount -t tracefs nodev $tr
+	echo >$tr/kprobe_events
+	ev=""
+	for t in $tps; do ev="$ev -e $t"; done
+	for p in $probes; do
+		e=$(echo "${p#*:}" | tr -c 'a-zA-Z0-9_\n' _)
+		if echo "p:pxp/$e $p" >>$tr/kprobe_events 2>/dev/null; then
+			ev="$ev -e pxp:$e"
+			echo 'hist:keys=common_pid.execname' \
+				>"$tr/events/pxp/$e/trigger"
+		else
+			echo "# cannot probe $p (inlined?)"
+		fi
+	done
+	rm -f /tmp/rx.out /tmp/stat.out
+	ln -sf "$bin" /tmp/rxsend
+	"$bin" recv "$2" $port "$bytes" "$3" >/tmp/rx.out &
+	rx=$!
+	while ! grep -q ready /tmp/rx.out 2>/dev/null; do sleep 0.05; done
+	# shellcheck disable=SC2086 # $ev is a list of options
+	perf stat -a -x, -o /tmp/stat.out $ev -- \
+		ip netns exec pxtx /tmp/rxsend send 10.99.0.1 $port "$bytes" \
+		>/dev/null 2>&1
+	wait $rx || { kill $rx 2>/dev/null; return 1; }
+	echo "# ==== $1 $2 $3: $(grep '^{' /tmp/rx.out)"
+	gib=$(awk "BEGIN { print $bytes / 2^30 }")
+	awk -F, -v gib="$gib" '
+		NF >= 3 && $1 ~ /^[0-9]+$/ {
+			printf "#   %-36s %12.0f per GiB\n", $3, $1 / gib }' \
+		/tmp/stat.out
+	# Which tasks ran each probed function: per-CPU threads as one.
+	for h in "$tr"/events/pxp/*/hist; do
+		[ -f "$h" ] || continue
+		awk -v gib="$gib" -v e="$(basename "$(dirname "$h")")" '
+			/hitcount:/ { c = $0; sub(/.*execname: */, "", c)
+				sub(/ *\[.*/, "", c); sub(/[0-9]+$/, "", c)
+				n[c] += $NF }
+			END { for (c in n) if (n[c] / gib >= 1)
+				printf "#     %-30s %-20s %10.0f per GiB\n", e, c, n[c] / gib }' \
+			"$h" | sort -k4 -rn
+	done
+	for e in "$tr"/events/pxp/*/trigger; do
+		[ -f "$e" ] && echo '!hist:keys=common_pid.execname' >"$e"
+	done
+	echo >$tr/kprobe_events
+}
+
 echo "TAP version 13"
 grep -q '^pxnic ' /proc/modules ||
 	insmod "$(dirname "$POSTRX_KO")/pxnic/pxnic.ko"
 for link in $links; do
 	ip netns del pxtx 2>/dev/null
 	ip link del px0 2>/dev/null
-	link_up "$link" || continue
+	if ! link_up "$link"; then
+		n=$((n + 1))
+		fail=$((fail + 1))
+		echo "not ok $n link $link"
+		continue
+	fi
 	for size in $sizes; do
 		for path in $paths; do
 			n=$((n + 1))

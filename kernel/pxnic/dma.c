@@ -41,7 +41,7 @@ struct pxnic_write_src {
 static int pxnic_write_payload(void *arg, const struct postrx_place *pl)
 {
 	const struct pxnic_write_src *src = arg;
-	u32 off = src->s->hdr_len + (pl->seq - src->s->seq);
+	u32 off = src->s->pay_off + (pl->seq - src->s->seq);
 	unsigned int i;
 	u32 done = 0;
 

@@ -18,7 +18,8 @@
  *  4. builds a header-split RX skb: the headers in the linear area, the
  *     placed pieces as page frags, the rest of the payload copied into the
  *     device's ordinary RX pages.  A TSO super-segment arrives as one RX
- *     skb with GSO metadata, as after LRO/GRO (rxskb.c),
+ *     skb with GSO metadata, as after LRO/GRO, also above 64 KiB (BIG
+ *     TCP: built in pieces on a frag list) (rxskb.c),
  *  5. applies the fault knobs (fault.c) and puts it on the RX ring,
  *     waiting for NAPI when the ring is full (rxring.c).
  *
@@ -78,30 +79,35 @@ static void pxnic_rx_passthru(struct pxnic_priv *priv, struct sk_buff *tx)
 	pxnic_rx_enqueue(priv, tx);
 }
 
-static void pxnic_rx_one(struct pxnic_priv *priv, struct sk_buff *tx)
+/*
+ * The most payload one RX skb carries in its own frags, and the size of
+ * the pieces a larger TSO super-segment (BIG TCP: gso_ipv4_max_size above
+ * 64 KiB) is built in.  Up to 64 KiB the segment is one piece, as before
+ * BIG TCP.  Beyond it, pieces of 15 pages: placed into page-aligned
+ * buffers that is 15 or 16 frags, and MAX_SKB_FRAGS is 17; and the
+ * pieces of a page-aligned stream stay page-aligned.
+ */
+#define PXNIC_ONE_PIECE		GSO_LEGACY_MAX_SIZE
+#define PXNIC_PIECE		(15 * PAGE_SIZE)
+
+/*
+ * Claim and build the piece @p of a segment: placed if its flow is
+ * classified and a claim succeeds, copied otherwise.  *@placed tells
+ * which.  NULL when out of memory.
+ */
+static struct sk_buff *pxnic_rx_piece(struct pxnic_priv *priv,
+				      const struct sk_buff *tx,
+				      const struct pxnic_seg *p, bool *placed)
 {
-	struct sk_buff *skb = NULL, *forged = NULL;
+	struct sk_buff *skb = NULL;
 	struct pxnic_claim c = {};
-	struct pxnic_seg s;
 	int err = -ESRCH;
 
-	if (!is_skb_forwardable(priv->dev, tx)) {	/* longer than the MRU */
-		kfree_skb(tx);
-		pxnic_stat_inc(priv, PXNIC_STAT_RX_DROPS);
-		return;
-	}
-	if (!pxnic_parse(priv, tx, &s)) {
-		pxnic_rx_passthru(priv, tx);
-		return;
-	}
-	if (!s.csum_ok)
-		pxnic_stat_inc(priv, PXNIC_STAT_RX_CSUM_BAD);
-
-	if (s.pay_len) {
+	if (p->pay_len) {
 		/* A bad checksum is never placed: a claim is final. */
-		err = s.csum_ok ? pxnic_place(priv, tx, &s, &c) : -EBADMSG;
+		err = p->csum_ok ? pxnic_place(priv, tx, p, &c) : -EBADMSG;
 		if (!err) {
-			skb = pxnic_build_placed(priv, tx, &s, &c);
+			skb = pxnic_build_placed(priv, tx, p, &c);
 			if (skb) {
 				pxnic_stat_inc(priv, PXNIC_STAT_RX_PLACED_SEGS);
 				pxnic_stat_add(priv, PXNIC_STAT_RX_PLACED_BYTES,
@@ -116,19 +122,88 @@ static void pxnic_rx_one(struct pxnic_priv *priv, struct sk_buff *tx)
 		else if (err)
 			pxnic_count_fallback(priv, err);
 	}
+	*placed = !err;
 	if (!skb)
-		skb = pxnic_build_copy(priv, tx, &s, false);
+		skb = pxnic_build_copy(priv, tx, p, false);
+	return skb;
+}
+
+/*
+ * The segment @s as one RX skb, built piece by piece (above) and the
+ * pieces chained on the first one's frag list, which alone carries the
+ * headers: the skb GRO would have made of them, handed to the stack
+ * once.  @forge: a forged copy, every byte flipped and nothing placed.
+ * *@placed tells whether any piece was placed.  NULL when out of memory.
+ */
+static struct sk_buff *pxnic_rx_build(struct pxnic_priv *priv,
+				      const struct sk_buff *tx,
+				      const struct pxnic_seg *s, bool forge,
+				      bool *placed)
+{
+	unsigned int piece = s->pay_len > PXNIC_ONE_PIECE ? PXNIC_PIECE :
+							    PXNIC_ONE_PIECE;
+	struct sk_buff *head = NULL, *last = NULL;
+	struct pxnic_seg p = *s;
+	unsigned int done = 0;
+
+	*placed = false;
+	do {
+		struct sk_buff *skb;
+		bool piece_placed = false;
+
+		p.seq = s->seq + done;
+		p.pay_off = s->pay_off + done;
+		p.pay_len = min(s->pay_len - done, piece);
+		p.hdr_len = head ? 0 : s->hdr_len;
+		if (forge)
+			skb = pxnic_build_copy(priv, tx, &p, true);
+		else
+			skb = pxnic_rx_piece(priv, tx, &p, &piece_placed);
+		if (!skb) {
+			kfree_skb(head);
+			return NULL;
+		}
+		*placed |= piece_placed;
+		if (head)
+			pxnic_chain(head, &last, skb);
+		else
+			head = skb;
+		done += p.pay_len;
+	} while (done < s->pay_len);
+	pxnic_finish(priv, head, tx, s);
+	return head;
+}
+
+static void pxnic_rx_one(struct pxnic_priv *priv, struct sk_buff *tx)
+{
+	struct sk_buff *skb, *forged = NULL;
+	struct pxnic_seg s;
+	bool placed, unused;
+
+	if (!is_skb_forwardable(priv->dev, tx)) {	/* longer than the MRU */
+		kfree_skb(tx);
+		pxnic_stat_inc(priv, PXNIC_STAT_RX_DROPS);
+		return;
+	}
+	if (!pxnic_parse(priv, tx, &s)) {
+		pxnic_rx_passthru(priv, tx);
+		return;
+	}
+	if (!s.csum_ok)
+		pxnic_stat_inc(priv, PXNIC_STAT_RX_CSUM_BAD);
+
+	skb = pxnic_rx_build(priv, tx, &s, false, &placed);
 	if (!skb) {
 		kfree_skb(tx);
 		pxnic_stat_inc(priv, PXNIC_STAT_RX_DROPS);
 		return;
 	}
-	if (!err && pxnic_nth(&priv->faults.forge, &priv->n_forge))
-		forged = pxnic_build_copy(priv, tx, &s, true);
+	if (placed && pxnic_nth(&priv->faults.forge, &priv->n_forge))
+		forged = pxnic_rx_build(priv, tx, &s, true, &unused);
 
 	/* The frame is in RX buffers now: the TX side is done with it. */
 	consume_skb(tx);
-	pxnic_deliver(priv, skb, s.pay_len != 0, !err, forged);
+	pxnic_deliver(priv, skb, s.pay_len != 0, placed, forged);
 }
 
 static void pxnic_wake_peer(struct pxnic_priv *priv)

@@ -19,6 +19,7 @@ struct pxnic_seg {
 	unsigned int		l4_off;		/* TCP header */
 	unsigned int		l4_len;		/* TCP header + payload */
 	unsigned int		hdr_len;	/* Ethernet + IP + TCP headers */
+	unsigned int		pay_off;	/* the payload's offset in the frame */
 	unsigned int		pay_len;
 	u32			seq;
 	bool			csum_ok;
@@ -63,6 +64,10 @@ struct sk_buff *pxnic_build_placed(struct pxnic_priv *priv,
 				   const struct sk_buff *tx,
 				   const struct pxnic_seg *s,
 				   struct pxnic_claim *c);
+void pxnic_chain(struct sk_buff *head, struct sk_buff **last,
+		 struct sk_buff *skb);
+void pxnic_finish(struct pxnic_priv *priv, struct sk_buff *skb,
+		  const struct sk_buff *tx, const struct pxnic_seg *s);
 
 /* rxring.c */
 void pxnic_rx_interrupt(struct pxnic_priv *priv);

@@ -9,6 +9,7 @@
  */
 #include <linux/etherdevice.h>
 #include <linux/idr.h>
+#include <linux/if_vlan.h>
 #include <linux/module.h>
 #include <linux/netdevice.h>
 #include <linux/rtnetlink.h>
@@ -85,6 +86,21 @@ drop:
 	dev_kfree_skb_any(skb);
 	atomic64_inc(&priv->tx_drops);
 	return NETDEV_TX_OK;
+}
+
+/*
+ * An IPv6 TSO super-segment over 64 KiB carries a jumbo payload length
+ * (BIG TCP), which the engine does not parse: have the stack segment it
+ * in software instead, into frames the engine takes.
+ */
+static netdev_features_t pxnic_features_check(struct sk_buff *skb,
+					      struct net_device *dev,
+					      netdev_features_t features)
+{
+	if (skb_is_gso(skb) && skb->len > GSO_LEGACY_MAX_SIZE &&
+	    vlan_get_protocol(skb) == htons(ETH_P_IPV6))
+		features &= ~NETIF_F_GSO_MASK;
+	return features;
 }
 
 /* ---- netdev ops -------------------------------------------------------- */
@@ -243,6 +259,7 @@ static const struct net_device_ops pxnic_netdev_ops = {
 	.ndo_open		= pxnic_open,
 	.ndo_stop		= pxnic_stop,
 	.ndo_start_xmit		= pxnic_xmit,
+	.ndo_features_check	= pxnic_features_check,
 	.ndo_get_stats64	= pxnic_get_stats64,
 	.ndo_set_rx_mode	= pxnic_set_rx_mode,
 	.ndo_set_mac_address	= eth_mac_addr,
@@ -281,7 +298,13 @@ static void pxnic_setup(struct net_device *dev)
 	dev->pcpu_stat_type = NETDEV_PCPU_STAT_TSTATS;
 	dev->min_mtu = ETH_MIN_MTU;
 	dev->max_mtu = ETH_MAX_MTU;
-	/* gso_max_size and tso_max_size keep their 64 KiB defaults. */
+	/*
+	 * TSO up to BIG TCP's 512 KiB (the engine builds such a segment as
+	 * one RX skb in pieces); the stack still sends 64 KiB at most until
+	 * the administrator raises gso_ipv4_max_size.  IPv4 only: see
+	 * pxnic_features_check().
+	 */
+	netif_set_tso_max_size(dev, GSO_MAX_SIZE);
 }
 
 /* ---- rtnl_link_ops ----------------------------------------------------- */

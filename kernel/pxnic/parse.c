@@ -27,6 +27,9 @@ static bool pxnic_parse_ipv4(const struct sk_buff *skb, struct pxnic_seg *s,
 		return false;
 	ihl = iph->ihl * 4;
 	tot = ntohs(iph->tot_len);
+	/* BIG TCP: a TSO super-segment over 64 KiB has 0 there (ip.h). */
+	if (!tot && skb_is_gso(skb) && skb_is_gso_tcp(skb))
+		tot = skb->len - ETH_HLEN;
 	if (tot < ihl || ETH_HLEN + tot > skb->len)
 		return false;
 	if (verify) {
@@ -116,6 +119,7 @@ bool pxnic_parse(struct pxnic_priv *priv, const struct sk_buff *skb,
 	s->key.dport = th->dest;
 	s->seq = ntohl(th->seq);
 	s->hdr_len = s->l4_off + doff;
+	s->pay_off = s->hdr_len;
 	s->pay_len = s->l4_len - doff;
 	if (verify && s->csum_ok)
 		s->csum_ok = pxnic_tcp_csum_ok(skb, s);

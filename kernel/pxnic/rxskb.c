@@ -3,7 +3,9 @@
  * pxnic: building the header-split RX skbs.  The headers go in the linear
  * area; the payload is the placed pieces (page frags pointing at the
  * posted buffer) and copies in the device's ordinary RX pages.  A TSO
- * super-segment becomes one RX skb with GSO metadata, as after LRO/GRO.
+ * super-segment becomes one RX skb with GSO metadata, as after LRO/GRO;
+ * one larger than an skb's frags can hold (BIG TCP) is built in pieces,
+ * chained on the first one's frag list (engine.c).
  */
 #include <linux/etherdevice.h>
 #include <linux/skbuff.h>
@@ -13,7 +15,10 @@
 
 #include "engine.h"
 
-/* The header-split part: Ethernet + IP + TCP headers, nothing else. */
+/*
+ * The header-split part: Ethernet + IP + TCP headers, nothing else.  A
+ * later piece of a super-segment has none (hdr_len 0): an empty skb.
+ */
 static struct sk_buff *pxnic_alloc_hdr(struct pxnic_priv *priv,
 				       const struct sk_buff *tx,
 				       const struct pxnic_seg *s)
@@ -120,8 +125,8 @@ static int pxnic_add_placed(struct sk_buff *skb, struct pxnic_claim *c)
  * delivery treats as verified and which stays valid if the host forwards
  * the skb and segments it again.
  */
-static void pxnic_finish(struct pxnic_priv *priv, struct sk_buff *skb,
-			 const struct sk_buff *tx, const struct pxnic_seg *s)
+void pxnic_finish(struct pxnic_priv *priv, struct sk_buff *skb,
+		  const struct sk_buff *tx, const struct pxnic_seg *s)
 {
 	unsigned int mss = skb_is_gso(tx) ? skb_shinfo(tx)->gso_size : 0;
 
@@ -154,7 +159,28 @@ static void pxnic_finish(struct pxnic_priv *priv, struct sk_buff *skb,
 	skb->ip_summed = CHECKSUM_UNNECESSARY;
 }
 
-/* An RX skb carrying the whole payload in ordinary RX pages. */
+/*
+ * Chain @skb, a later piece of @head's super-segment, on @head's frag
+ * list after *@last, as GRO does (skb_gro_receive()): @head's length and
+ * truesize then cover it, and freeing @head frees it.
+ */
+void pxnic_chain(struct sk_buff *head, struct sk_buff **last,
+		 struct sk_buff *skb)
+{
+	if (*last)
+		(*last)->next = skb;
+	else
+		skb_shinfo(head)->frag_list = skb;
+	*last = skb;
+	head->len += skb->len;
+	head->data_len += skb->len;
+	head->truesize += skb->truesize;
+}
+
+/*
+ * An RX skb carrying the payload of @s in ordinary RX pages; unfinished
+ * (pxnic_finish() is the caller's, once per RX skb).
+ */
 struct sk_buff *pxnic_build_copy(struct pxnic_priv *priv,
 				 const struct sk_buff *tx,
 				 const struct pxnic_seg *s, bool xor)
@@ -163,18 +189,17 @@ struct sk_buff *pxnic_build_copy(struct pxnic_priv *priv,
 
 	if (!skb)
 		return NULL;
-	if (pxnic_add_copy(skb, tx, s->hdr_len, s->pay_len, xor)) {
+	if (pxnic_add_copy(skb, tx, s->pay_off, s->pay_len, xor)) {
 		kfree_skb(skb);
 		return NULL;
 	}
-	pxnic_finish(priv, skb, tx, s);
 	return skb;
 }
 
 /*
  * An RX skb whose payload is: the bytes before the claim (copied), the
  * placed pieces, the bytes after the claim (copied).  -E2BIG when that
- * needs more than MAX_SKB_FRAGS.
+ * needs more than MAX_SKB_FRAGS.  Unfinished, as above.
  */
 struct sk_buff *pxnic_build_placed(struct pxnic_priv *priv,
 				   const struct sk_buff *tx,
@@ -187,13 +212,12 @@ struct sk_buff *pxnic_build_placed(struct pxnic_priv *priv,
 	skb = pxnic_alloc_hdr(priv, tx, s);
 	if (!skb)
 		return NULL;
-	if (pxnic_add_copy(skb, tx, s->hdr_len, c->off, false) ||
+	if (pxnic_add_copy(skb, tx, s->pay_off, c->off, false) ||
 	    pxnic_add_placed(skb, c) ||
-	    pxnic_add_copy(skb, tx, s->hdr_len + end, s->pay_len - end,
+	    pxnic_add_copy(skb, tx, s->pay_off + end, s->pay_len - end,
 			   false)) {
 		kfree_skb(skb);
 		return NULL;
 	}
-	pxnic_finish(priv, skb, tx, s);
 	return skb;
 }

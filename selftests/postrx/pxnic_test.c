@@ -627,6 +627,72 @@ TEST_F_TIMEOUT(px, recv_semantics, 600)
 	}
 }
 
+/* One counter of `ethtool -S px0`, or -1. */
+static long long pxnic_stat(const char *name)
+{
+	FILE *f = popen("ethtool -S px0 2>/dev/null", "r");
+	long long val = -1, v;
+	char line[256], key[64];
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, " %63[^:]: %lld", key, &v) == 2 &&
+		    !strcmp(key, name))
+			val = v;
+	pclose(f);
+	return val;
+}
+
+/*
+ * BIG TCP: the sender's TSO super-segments up to 512 KiB (its px1's
+ * gso_ipv4_max_size; gso_max_size for IPv6).  Over IPv4 pxnic builds each
+ * as one RX skb, its pieces chained on the frag list: the stream stays
+ * exact and placed, and RX skbs average more than 64 KiB (where the
+ * sender is fast enough to build them, below).  Over IPv6 the
+ * stack segments them in software first (pxnic_features_check()): exact.
+ * Then each device fault alone on such skbs, every byte verified.
+ */
+TEST_F_TIMEOUT(px, big_tcp_super_segments, 900)
+{
+	static const char * const knobs[] = {
+		"fault_drop_placed", "fault_dup", "fault_reorder", "fault_forge",
+	};
+	bool v4 = variant->link->family == AF_INET;
+	long long segs, bytes;
+	struct postrx_stats st;
+	char cmd[256];
+	unsigned int i;
+
+	snprintf(cmd, sizeof(cmd),
+		 "ip netns exec " PX_NETNS " \"$POSTRX_BIN/link_sizes\" px1 %s 524280",
+		 v4 ? "gso_ipv4_max_size" : "gso_max_size");
+	ASSERT_EQ(0, px_sh(cmd));
+	segs = pxnic_stat("rx_segs");
+	bytes = pxnic_stat("rx_bytes");
+	ASSERT_LE(0, segs);
+	EXPECT_EQ(0, all_posted(self, variant, MIB, 32 * MIB / px_scale()));
+	segs = pxnic_stat("rx_segs") - segs;
+	bytes = pxnic_stat("rx_bytes") - bytes;
+	fprintf(stderr, "# %lld RX skbs, %lld bytes each on average\n", segs,
+		segs ? bytes / segs : 0);
+	/*
+	 * TCP sizes a super-segment to about a millisecond of its pacing
+	 * rate (tcp_tso_autosize()): the stock kernel's guest moves enough
+	 * for 170-300 KiB on average, the debug kernel's 3 KiB.
+	 */
+	if (v4 && px_scale() == 1)
+		EXPECT_GT(bytes, segs * 65536);
+	for (i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
+		fprintf(stderr, "# %s every 5\n", knobs[i]);
+		faults_off();
+		ASSERT_LT(0, fault_set(knobs[i], 5));
+		EXPECT_EQ(0, streamed(self, variant, 8 * MIB / px_scale(),
+				      MIB, 8, PX_RECV_MIXED, &st));
+		px_rx_stop(&self->rx);
+	}
+}
+
 static int netem(const char *args)
 {
 	char cmd[256];
