@@ -243,6 +243,53 @@ static int postrx_take_frag(struct postrx_chan *chan, struct postrx_range *r,
 	return placed;
 }
 
+/*
+ * The fast path for what a device placed: whole frags from frags[*@i]
+ * (which starts at *@frag_start, the consumer's position) up to @end that
+ * are exactly their destination, page and offset.  One comparison per
+ * frag and one move of the iterator for all of them, where the piece by
+ * piece path computes, checks and moves per page.  Stops at the first
+ * frag that is not in place or not whole before @end, and leaves it to
+ * that path.  Only while nothing is bounced (place.c): bounced bytes are
+ * taken from the bounce copy even where a frag is in place.  Returns the
+ * bytes taken; *@i and *@frag_start move past them.
+ */
+static u32 postrx_take_in_place(struct postrx_range *r,
+				const struct skb_shared_info *shinfo,
+				unsigned int *i, unsigned int *frag_start,
+				unsigned int end)
+{
+	const struct bio_vec *bv = r->iter.bvec;
+	unsigned long segs = r->iter.nr_segs;
+	size_t pos = r->iter.iov_offset;	/* in *bv */
+	u32 taken = 0;
+
+	while (*i < shinfo->nr_frags && segs) {
+		const skb_frag_t *frag = &shinfo->frags[*i];
+		u32 len = skb_frag_size(frag);
+		size_t dst = bv->bv_offset + pos;
+
+		/* Both are contiguous: same start, same bytes. */
+		if (*frag_start + len > end || len > bv->bv_len - pos ||
+		    skb_frag_page(frag) != nth_page(bv->bv_page,
+						    dst >> PAGE_SHIFT) ||
+		    skb_frag_off(frag) != offset_in_page(dst))
+			break;
+		taken += len;
+		*frag_start += len;
+		(*i)++;
+		pos += len;
+		if (pos == bv->bv_len) {
+			bv++;
+			segs--;
+			pos = 0;
+		}
+	}
+	if (taken)
+		iov_iter_advance(&r->iter, taken);
+	return taken;
+}
+
 static int postrx_take(struct postrx_chan *chan, struct postrx_range *r,
 		       struct sk_buff *skb, unsigned int offset, u32 seq,
 		       u32 n, struct postrx_frag_cursor *cur);
@@ -281,8 +328,9 @@ static int postrx_take_frag_list(struct postrx_chan *chan,
 
 /*
  * Take @n bytes of @skb at @offset (stream position @seq) into @r on a
- * steered channel: the linear part by copy, then frag by frag
- * (postrx_take_frag()), then the frag list.  @cur (NULL one level down)
+ * steered channel: the linear part by copy, then frag by frag (runs of
+ * frags in place at once, postrx_take_in_place(); the rest piece by
+ * piece, postrx_take_frag()), then the frag list.  @cur (NULL one level down)
  * starts the frag walk where the previous take from @skb stopped, and is
  * left where this one stops.  Returns the bytes found in place, or a
  * negative errno.
@@ -309,9 +357,20 @@ static int postrx_take(struct postrx_chan *chan, struct postrx_range *r,
 			return -EFAULT;
 		offset += len;
 	}
-	for (; i < shinfo->nr_frags && offset < end; i++) {
-		const skb_frag_t *frag = &shinfo->frags[i];
+	while (i < shinfo->nr_frags && offset < end) {
+		const skb_frag_t *frag;
 
+		if (offset == frag_start && list_empty(&chan->bounce)) {
+			u32 k = postrx_take_in_place(r, shinfo, &i, &frag_start,
+						     end);
+
+			if (k) {
+				offset += k;
+				placed += k;
+				continue;
+			}
+		}
+		frag = &shinfo->frags[i];
 		ret = postrx_take_frag(chan, r, skb, frag, frag_start, &offset,
 				       end, seq0);
 		if (ret < 0)
@@ -321,6 +380,7 @@ static int postrx_take(struct postrx_chan *chan, struct postrx_range *r,
 		if (offset < frag_start + skb_frag_size(frag))
 			break;
 		frag_start += skb_frag_size(frag);
+		i++;
 	}
 	if (cur) {
 		cur->i = i;
