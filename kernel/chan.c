@@ -388,17 +388,36 @@ static struct postrx_range *postrx_chan_pushable(struct postrx_chan *chan)
 }
 
 /*
+ * A glance, without place_lock, at whether a device placed or is placing
+ * bytes ahead of the consumer.  No push ends the head range until the
+ * consumer took them (postrx_chan_may_push()), and the consumer runs again
+ * when they reach TCP: as they are, or retransmitted if they were lost
+ * after the device wrote them.  A claim that starts after the glance only
+ * makes the caller do what it did before placement existed.
+ */
+static bool postrx_chan_placed_ahead(const struct postrx_chan *chan)
+{
+	return chan->steered && (READ_ONCE(chan->nr_placed) ||
+				 READ_ONCE(chan->place_inflight));
+}
+
+/*
  * The consumer has taken all it could and the stream goes on.  A head
  * range without WAITALL that holds bytes waits for a push; arm the timer
  * that ends it if none comes (or, with push_timeout_us 0, try to end it
- * now, as recv() returns what it has).
+ * now, as recv() returns what it has).  Not while a device placed ahead:
+ * then nothing can end the range before the consumer runs again, which
+ * arms the timer if the range still waits.  While a device keeps ahead of
+ * the consumer the timer is never armed: re-armed every push_timeout_us
+ * for a push it could not make, it cost measurable receive CPU
+ * (docs/bench.md, "The push timer while a device places ahead").
  */
 void postrx_chan_await_push(struct postrx_chan *chan)
 {
 	unsigned int timeout_us = READ_ONCE(push_timeout_us);
 	struct postrx_range *r = postrx_chan_pushable(chan);
 
-	if (!r)
+	if (!r || postrx_chan_placed_ahead(chan))
 		return;
 	if (!timeout_us) {
 		postrx_chan_push(chan, r);
@@ -415,8 +434,9 @@ void postrx_chan_await_push(struct postrx_chan *chan)
 /*
  * The push timer, in softirq context.  End the head range if it holds
  * bytes and none came since the timer was armed; wait again while more
- * come, while a device claimed bytes beyond the consumer (they are on
- * their way), or while a system call owns the socket.
+ * come or while a system call owns the socket.  While a device placed
+ * bytes beyond the consumer, stop: they are on their way, and the consumer
+ * arms the timer again once it took them (postrx_chan_await_push()).
  */
 static enum hrtimer_restart postrx_chan_push_timeout(struct hrtimer *t)
 {
@@ -438,7 +458,7 @@ static enum hrtimer_restart postrx_chan_push_timeout(struct hrtimer *t)
 	}
 	if (!sock_owned_by_user(sk)) {
 		r = postrx_chan_pushable(chan);
-		if (!r) {
+		if (!r || postrx_chan_placed_ahead(chan)) {
 			again = false;
 		} else if (chan->push_mark != chan->rx_next) {
 			chan->push_mark = chan->rx_next;
