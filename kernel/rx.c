@@ -149,13 +149,26 @@ static int postrx_take_placed(struct postrx_chan *chan, u32 seq, u32 *k,
 
 /*
  * Where postrx_take() stopped in an skb's frags: frags[i] holds the next
- * byte and starts at @start in the skb.  Lives for one actor call, that
- * is one skb, so that ranges taking an skb piece by piece (fifteen 4 KiB
- * ranges in a 60 KiB skb) do not each walk its frags from the first.
+ * byte and starts at @start in the skb (i 0: from the skb's start).
  */
 struct postrx_frag_cursor {
 	unsigned int	i;
 	unsigned int	start;
+};
+
+/*
+ * Where postrx_take() stopped in an skb: in its own frags, and in its frag
+ * list (@list_skb, which starts at @list_start in the skb, and the
+ * position in that one's frags).  Lives for one actor call, that is one
+ * skb, so that ranges taking an skb piece by piece do not each walk it
+ * from the first byte: fifteen 4 KiB ranges in a 60 KiB skb, or 128 in a
+ * 512 KiB BIG TCP skb whose bytes are almost all on its frag list.
+ */
+struct postrx_skb_cursor {
+	struct postrx_frag_cursor	frags;
+	struct sk_buff			*list_skb;
+	unsigned int			list_start;
+	struct postrx_frag_cursor	list_frags;
 };
 
 /*
@@ -292,38 +305,54 @@ static u32 postrx_take_in_place(struct postrx_range *r,
 
 static int postrx_take(struct postrx_chan *chan, struct postrx_range *r,
 		       struct sk_buff *skb, unsigned int offset, u32 seq,
-		       u32 n, struct postrx_frag_cursor *cur);
+		       u32 n, struct postrx_skb_cursor *cur);
 
 /*
  * Take [@offset, @end) of @skb's frag list, whose first skb starts at
- * @start: GRO may have chained placed skbs there, and they are taken the
- * same way, one level down, as skb_copy_datagram_iter() does.  Returns
- * the bytes found in place, or a negative errno.
+ * @start: GRO and pxnic's BIG TCP skbs chain placed skbs there, and they
+ * are taken the same way, one level down, as skb_copy_datagram_iter()
+ * does.  From where @cur stopped if that is not past @offset.  Returns the
+ * bytes found in place, or a negative errno.
  */
 static int postrx_take_frag_list(struct postrx_chan *chan,
 				 struct postrx_range *r, struct sk_buff *skb,
 				 unsigned int start, unsigned int offset,
-				 unsigned int end, u32 seq0)
+				 unsigned int end, u32 seq0,
+				 struct postrx_skb_cursor *cur)
 {
-	struct sk_buff *frag_skb;
+	struct sk_buff *frag_skb = skb_shinfo(skb)->frag_list;
+	struct postrx_skb_cursor in = {};	/* inside frag_skb */
 	int placed = 0, ret;
 
-	skb_walk_frags(skb, frag_skb) {
+	if (offset == end)
+		return 0;
+	if (cur->list_skb && cur->list_start <= offset) {
+		frag_skb = cur->list_skb;
+		start = cur->list_start;
+		in.frags = cur->list_frags;
+	}
+	for (; frag_skb; frag_skb = frag_skb->next) {
 		unsigned int frag_end = start + frag_skb->len;
 
-		if (offset < end && offset < frag_end) {
+		if (offset < frag_end) {
 			u32 len = min(end, frag_end) - offset;
 
 			ret = postrx_take(chan, r, frag_skb, offset - start,
-					  seq0 + offset, len, NULL);
+					  seq0 + offset, len, &in);
 			if (ret < 0)
 				return ret;
 			placed += ret;
 			offset += len;
+			cur->list_skb = frag_skb;
+			cur->list_start = start;
+			cur->list_frags = in.frags;
+			if (offset == end)
+				return placed;
 		}
 		start = frag_end;
+		in = (struct postrx_skb_cursor){};
 	}
-	return offset == end ? placed : -EFAULT;
+	return -EFAULT;
 }
 
 /*
@@ -337,7 +366,7 @@ static int postrx_take_frag_list(struct postrx_chan *chan,
  */
 static int postrx_take(struct postrx_chan *chan, struct postrx_range *r,
 		       struct sk_buff *skb, unsigned int offset, u32 seq,
-		       u32 n, struct postrx_frag_cursor *cur)
+		       u32 n, struct postrx_skb_cursor *cur)
 {
 	const struct skb_shared_info *shinfo = skb_shinfo(skb);
 	unsigned int frag_start = skb_headlen(skb);
@@ -346,9 +375,9 @@ static int postrx_take(struct postrx_chan *chan, struct postrx_range *r,
 	unsigned int i = 0;
 	int placed = 0, ret;
 
-	if (cur && cur->start <= offset) {
-		i = cur->i;
-		frag_start = cur->start;
+	if (cur->frags.i && cur->frags.start <= offset) {
+		i = cur->frags.i;
+		frag_start = cur->frags.start;
 	}
 	if (offset < frag_start) {
 		u32 len = min(frag_start, end) - offset;
@@ -382,14 +411,12 @@ static int postrx_take(struct postrx_chan *chan, struct postrx_range *r,
 		frag_start += skb_frag_size(frag);
 		i++;
 	}
-	if (cur) {
-		cur->i = i;
-		cur->start = frag_start;
-	}
+	cur->frags.i = i;
+	cur->frags.start = frag_start;
 	if (i < shinfo->nr_frags)
 		return placed;
 	ret = postrx_take_frag_list(chan, r, skb, frag_start, offset, end,
-				    seq0);
+				    seq0, cur);
 	return ret < 0 ? ret : placed + ret;
 }
 
@@ -403,7 +430,7 @@ static int postrx_actor(read_descriptor_t *desc, struct sk_buff *skb,
 			unsigned int offset, size_t len)
 {
 	struct postrx_actor_ctx *ctx = desc->arg.data;
-	struct postrx_frag_cursor cur = { .i = 0, .start = skb_headlen(skb) };
+	struct postrx_skb_cursor cur = {};
 	struct postrx_chan *chan = ctx->chan;
 	size_t done = 0;
 
