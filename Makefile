@@ -33,7 +33,7 @@ CFLAGS		?= -O2 -g
 WARN		:= -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare -Wno-clobbered
 USER_CPPFLAGS	:= -D_GNU_SOURCE -I$(TOP)/uapi -I$(BUILD)/include
 
-.PHONY: all deps module module-debug selftests liburing-ext install check demo bench clean checkpatch sparse
+.PHONY: all deps module module-debug selftests liburing-ext install check demo bench bench-kmod clean checkpatch sparse
 
 all: module selftests
 
@@ -317,8 +317,15 @@ demo: module selftests
 # Receive paths side by side over veth, under -icount (DESIGN.md 7).
 # QUICK=1: 64 MiB per run, one run each.  Results in bench/results/
 # (RXBENCH_OUT=DIR: elsewhere; see docs/bench.md).
-bench: module selftests
+bench: module selftests bench-kmod
 	@bash bench/run.sh
+
+# The bench guest's exact idle time (bench/kmod/bench_idle.c); never
+# installed.
+bench-kmod: $(DEPS_STAMP)
+	@mkdir -p $(BUILD)/stock/bench-kmod
+	@cp -rsf $(TOP)/bench/kmod/. $(BUILD)/stock/bench-kmod/
+	$(MAKE) -C $(KDIR) M=$(BUILD)/stock/bench-kmod modules
 
 # ---- kernel style gates --------------------------------------------------
 

@@ -23,6 +23,14 @@ scale_bufsize=16384
 scale_posted=4
 port=7300
 . "$POSTRX_TOP/bench/guest-link.sh"
+# Idle time in microseconds rather than /proc/stat's 10 ms units, for
+# tools/common/busytime.h (bench/kmod/bench_idle.c; make bench builds it).
+idle_ko=$(dirname "$POSTRX_KO")/../bench-kmod/bench_idle.ko
+if [ -e "$idle_ko" ] && insmod "$idle_ko"; then
+	echo "# CPU idle time from /proc/bench_idle (us)"
+else
+	echo "# CPU idle time from /proc/stat (10 ms units)"
+fi
 
 # RXBENCH_POSTRX_PARAMS="name=value ...": postrx's module parameters for
 # this run, to compare a policy on and off (posted_window=0, say).
@@ -213,5 +221,6 @@ for link in $links; do
 	link_down
 done
 grep -q '^pxnic ' /proc/modules && rmmod pxnic
+grep -q '^bench_idle ' /proc/modules && rmmod bench_idle
 echo "# Totals: pass:$((n - fail)) fail:$fail xfail:0 xpass:0 skip:0 error:0"
 [ "$fail" = 0 ]

@@ -32,6 +32,8 @@ vmdir=${RXBENCH_VM_DIR:-$top/build/vm/bench}
 # runs too; without it, 159 GiB of the same runs did not
 # (docs/reliability.md). The later -cpu replaces run.sh's.
 bash "$top/scripts/deps.sh" bench >/dev/null
+# The guest's exact idle time (bench/kmod); without it /proc/stat's.
+make -s -C "$top" bench-kmod >/dev/null
 out=${RXBENCH_OUT:-$top/bench/results}
 mkdir -p "$out"
 POSTRX_VM_DIR=$vmdir \
