@@ -6,11 +6,12 @@
  * /proc/stat has the same two figures, exact under NO_HZ (tick-sched.c
  * accounts every idle period and ends one when an interrupt comes in),
  * but in USER_HZ units of 10 ms: over a 256 MiB run two CPUs' readings
- * at both ends leave up to 0.08 s per GiB of doubt, about the spread the
- * bench saw between runs of one path.  The kernel keeps them in
- * nanoseconds and exports them (get_cpu_idle_time_us(),
- * get_cpu_iowait_time_us(), which also count the idle period a CPU is in
- * as it is read); this file shows them as they are.
+ * at both ends leave up to 0.08 s per GiB of doubt (not, as it turned
+ * out, what made runs of one path differ: docs/bench.md, "Method").
+ * The kernel keeps them in nanoseconds and exports them
+ * (get_cpu_idle_time_us(), get_cpu_iowait_time_us(), which also count
+ * the idle period a CPU is in as it is read); this file shows them in
+ * microseconds.
  *
  * /proc/bench_idle, one line per online CPU: "cpuN IDLE_US IOWAIT_US".
  */
