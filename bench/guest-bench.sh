@@ -23,6 +23,8 @@ scale_bufsize=16384
 scale_posted=4
 port=7300
 . "$POSTRX_TOP/bench/guest-link.sh"
+# The vCPUs, for the report (bench/run.sh says why one).
+echo "# guest CPUs: $(nproc)"
 # Idle time in microseconds rather than /proc/stat's 10 ms units, for
 # tools/common/busytime.h (bench/kmod/bench_idle.c; make bench builds it).
 idle_ko=$(dirname "$POSTRX_KO")/../bench-kmod/bench_idle.ko

@@ -9,7 +9,7 @@
 # RXBENCH_PROFILE_OFFSETS="sym ...": also where inside each of those
 # symbols the samples fell (sym+0xoff, to look up in the object file).
 #
-#   POSTRX_QEMU_EXTRA="-icount shift=0,sleep=off" \
+#   POSTRX_QEMU_EXTRA="-icount shift=0,sleep=off -smp 1" \
 #   POSTRX_GUEST_ENV='RXBENCH_LINKS=pxnic RXBENCH_PATHS="epoll postrx"' \
 #	selftests/vm/run.sh --kernel stock --mem 3072 -- bench/guest-profile.sh
 #

@@ -6,7 +6,8 @@
 # latency run and the scale run up to 100 sockets; the default 1 GiB,
 # 5 runs, four sizes, 2000 round trips and 1 to 10,000 sockets (3 runs).  RXBENCH_LINKS,
 # RXBENCH_PATHS, RXBENCH_SIZES, RXBENCH_LAT_ROUNDS and RXBENCH_SCALE
-# narrow the matrix (SIZES=none, LAT_ROUNDS=0, SCALE=none: none of them).
+# narrow the matrix (SIZES=none, LAT_ROUNDS=0, SCALE=none: none of them);
+# RXBENCH_SMP sets the guest's vCPUs (1; see below).
 # RXBENCH_OUT: where the report goes (bench/results, which is tracked: a
 # QUICK run there replaces the recorded full run's files).
 set -euo pipefail
@@ -36,8 +37,16 @@ bash "$top/scripts/deps.sh" bench >/dev/null
 make -s -C "$top" bench-kmod >/dev/null
 out=${RXBENCH_OUT:-$top/bench/results}
 mkdir -p "$out"
+# One vCPU (RXBENCH_SMP, default 1): under -icount the emulator runs all
+# vCPUs in one host thread, in turns, on one instruction clock, so with
+# two a busy CPU's time also counts what the other executed meanwhile,
+# and a waiter spinning on a lock burns its whole turn while the holder
+# waits for its own.  With one, each instruction is counted once, for
+# what ran it.  Throughput gains nothing from a second one: the clock
+# counts every vCPU's instructions either way (docs/bench.md, "One vCPU").
+smp=${RXBENCH_SMP:-1}
 POSTRX_VM_DIR=$vmdir \
-POSTRX_QEMU_EXTRA="-icount shift=0,sleep=off -cpu qemu64,-cx16" \
+POSTRX_QEMU_EXTRA="-icount shift=0,sleep=off -cpu qemu64,-cx16 -smp $smp" \
 POSTRX_GUEST_ENV="$env" \
 	bash "$top/selftests/vm/run.sh" --kernel stock --mem 3072 --timeout 14400 \
 	--test-timeout 14000 -- bench/guest-bench.sh || true

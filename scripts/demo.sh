@@ -28,8 +28,9 @@ for v in DEMO_RUNS DEMO_BENCH_PATHS DEMO_RX_QUEUE; do
 	[ -n "${!v+set}" ] && env="$env $v=\"${!v}\""
 done
 env="$env ${POSTRX_GUEST_ENV:-}"
-# The bench's clock and CPU model (bench/run.sh says why -cx16).
-extra="-icount shift=0,sleep=${DEMO_ICOUNT_SLEEP:-on} -cpu qemu64,-cx16"
+# The bench's clock, CPU model and single vCPU (bench/run.sh says why
+# -cx16 and why one vCPU; DEMO_SMP sets another count).
+extra="-icount shift=0,sleep=${DEMO_ICOUNT_SLEEP:-on} -cpu qemu64,-cx16 -smp ${DEMO_SMP:-1}"
 [ "${DEMO_ICOUNT:-1}" = 0 ] && extra=
 bash "$top/scripts/deps.sh" demo >/dev/null
 mkdir -p "$out"
