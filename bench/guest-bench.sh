@@ -7,8 +7,8 @@
 # Prints one JSON line per run, prefixed "BENCH ".
 set -u
 bin=$POSTRX_BIN/rxbench
-bytes=${RXBENCH_BYTES:-1073741824}
-reps=${RXBENCH_REPS:-5}
+bytes=${RXBENCH_BYTES:-536870912}
+reps=${RXBENCH_REPS:-3}
 sizes=${RXBENCH_SIZES:-"4096 65536 1048576 16777216"}
 links=${RXBENCH_LINKS:-"veth pxnic"}
 paths=${RXBENCH_PATHS:-"epoll uring_recv uring_recv_ring tcp_zerocopy postrx postrx_push postrx_dropin"}
@@ -16,8 +16,8 @@ lat_rounds=${RXBENCH_LAT_ROUNDS:-2000}
 lat_size=4096
 scale=${RXBENCH_SCALE:-"1 100 1000 10000"}
 scale_paths=${RXBENCH_SCALE_PATHS:-"epoll postrx"}
-# Three runs each: 10,000 connections take long to set up under TCG.
-scale_reps=${RXBENCH_SCALE_REPS:-3}
+# Two runs each: 10,000 connections take long to set up under TCG.
+scale_reps=${RXBENCH_SCALE_REPS:-2}
 # rxscale: 4 buffers of 16 KiB posted per socket (640 MiB at 10,000).
 scale_bufsize=16384
 scale_posted=4

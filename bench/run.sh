@@ -3,8 +3,9 @@
 # instructions, so copies cost what their instructions cost; see DESIGN.md
 # section 7) and run bench/guest-bench.sh; aggregate to bench/results/.
 # QUICK=1 moves 64 MiB per run, one run each, two sizes, a shorter
-# latency run and the scale run up to 100 sockets; the default 1 GiB,
-# 5 runs, four sizes, 2000 round trips and 1 to 10,000 sockets (3 runs).  RXBENCH_LINKS,
+# latency run and the scale run up to 100 sockets; the default 512 MiB,
+# 3 runs, four sizes, 2000 round trips and 1 to 10,000 sockets (2 runs):
+# with one vCPU runs of one path differ by 2% at most.  RXBENCH_LINKS,
 # RXBENCH_PATHS, RXBENCH_SIZES, RXBENCH_LAT_ROUNDS and RXBENCH_SCALE
 # narrow the matrix (SIZES=none, LAT_ROUNDS=0, SCALE=none: none of them);
 # RXBENCH_SMP sets the guest's vCPUs (1; see below).
@@ -19,7 +20,7 @@ if [ "${QUICK:-0}" = 1 ]; then
 	export RXBENCH_SCALE=${RXBENCH_SCALE:-"1 100"} RXBENCH_SCALE_REPS=1
 	export RXBENCH_FIO_SIZES=${RXBENCH_FIO_SIZES:-1048576}
 fi
-env="RXBENCH_BYTES=${RXBENCH_BYTES:-1073741824} RXBENCH_REPS=${RXBENCH_REPS:-5}"
+env="RXBENCH_BYTES=${RXBENCH_BYTES:-536870912} RXBENCH_REPS=${RXBENCH_REPS:-3}"
 for v in RXBENCH_LINKS RXBENCH_PATHS RXBENCH_SIZES RXBENCH_LAT_ROUNDS \
 	 RXBENCH_SCALE RXBENCH_SCALE_PATHS RXBENCH_SCALE_REPS RXBENCH_IPERF3 RXBENCH_FIO \
 	 RXBENCH_FIO_SIZES RXBENCH_COPYCOST RXBENCH_PXNIC_COALESCE \
