@@ -8,11 +8,15 @@ set -euo pipefail
 sudo=
 [ "$(id -u)" = 0 ] || sudo=sudo
 
+# Wait for the package lock rather than fail at once: make demo and make
+# bench started side by side both install what they miss.
+apt_get="apt-get -o DPkg::Lock::Timeout=600"
+
 apt_updated=0
 apt_update() {
 	[ "$apt_updated" = 1 ] && return
 	echo "deps: apt-get update" >&2
-	$sudo apt-get update -qq >/dev/null
+	$sudo $apt_get update -qq >/dev/null
 	apt_updated=1
 }
 
@@ -53,7 +57,7 @@ if [ "${1:-}" = install ]; then
 	if [ -n "$missing" ]; then
 		apt_update
 		echo "deps: installing$missing" >&2
-		$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+		$sudo env DEBIAN_FRONTEND=noninteractive $apt_get install -y -qq --no-install-recommends $missing >/dev/null
 	fi
 	echo "$kver"
 	exit 0
@@ -91,6 +95,6 @@ fi
 if [ -n "$missing" ]; then
 	apt_update
 	echo "deps: installing$missing" >&2
-	$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+	$sudo env DEBIAN_FRONTEND=noninteractive $apt_get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 echo "$kver"
