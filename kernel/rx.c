@@ -273,31 +273,36 @@ static u32 postrx_take_in_place(struct postrx_range *r,
 				unsigned int end)
 {
 	const struct bio_vec *bv = r->iter.bvec;
-	unsigned long segs = r->iter.nr_segs;
+	const struct bio_vec *bv_end = bv + r->iter.nr_segs;
+	unsigned int n = *i, nr = shinfo->nr_frags;
+	u32 room = end - *frag_start, taken = 0;
 	size_t pos = r->iter.iov_offset;	/* in *bv */
-	u32 taken = 0;
 
-	while (*i < shinfo->nr_frags && segs) {
-		const skb_frag_t *frag = &shinfo->frags[*i];
+	/*
+	 * Runs once per frag, 128 times for a placed 512 KiB skb: compares
+	 * on locals only.  A frag's netmem is compared with the page's: a
+	 * net_iov, never a posted page, never equals one.
+	 */
+	for (; n < nr && bv < bv_end; n++) {
+		const skb_frag_t *frag = &shinfo->frags[n];
 		u32 len = skb_frag_size(frag);
 		size_t dst = bv->bv_offset + pos;
 
 		/* Both are contiguous: same start, same bytes. */
-		if (*frag_start + len > end || len > bv->bv_len - pos ||
-		    skb_frag_page(frag) != nth_page(bv->bv_page,
-						    dst >> PAGE_SHIFT) ||
+		if (len > room - taken || len > bv->bv_len - pos ||
+		    skb_frag_netmem(frag) !=
+		    page_to_netmem(nth_page(bv->bv_page, dst >> PAGE_SHIFT)) ||
 		    skb_frag_off(frag) != offset_in_page(dst))
 			break;
 		taken += len;
-		*frag_start += len;
-		(*i)++;
 		pos += len;
 		if (pos == bv->bv_len) {
 			bv++;
-			segs--;
 			pos = 0;
 		}
 	}
+	*i = n;
+	*frag_start += taken;
 	if (taken)
 		iov_iter_advance(&r->iter, taken);
 	return taken;
