@@ -127,8 +127,9 @@ def table(summ, wall):
         lines.append("")
         lines += section(summ, bench, "bench_epoll", False)
     lines.append("")
-    lines.append("CPU: exact busy time of the guest's one vCPU (make bench's "
-                 "method; docs/bench.md, \"One vCPU\") over the transfer "
+    lines.append("CPU: exact busy time of the guest's vCPU (one unless DEMO_SMP "
+                 "says otherwise, as make bench: docs/bench.md, \"One vCPU\") "
+                 "over the transfer "
                  "(/proc/stat idle, schedstat), per GiB: send side = the sender "
                  "(all threads) and its NIC's NAPI thread; device = pxnic's "
                  "engines; receive side = everything else (receiver, softirq, "
