@@ -5,7 +5,7 @@
 # QUICK=1 moves 64 MiB per run, one run each, two sizes, a shorter
 # latency run and the scale run up to 100 sockets; the default 512 MiB,
 # 3 runs, four sizes, 2000 round trips and 1 to 10,000 sockets (2 runs):
-# with one vCPU runs of one path differ by 2% at most.  RXBENCH_LINKS,
+# with one vCPU most rows' runs lie within 2% of their median.  RXBENCH_LINKS,
 # RXBENCH_PATHS, RXBENCH_SIZES, RXBENCH_LAT_ROUNDS and RXBENCH_SCALE
 # narrow the matrix (SIZES=none, LAT_ROUNDS=0, SCALE=none: none of them);
 # RXBENCH_SMP sets the guest's vCPUs (1; see below).
