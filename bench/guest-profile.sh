@@ -83,11 +83,6 @@ task_times() {
 	done 2>/dev/null
 }
 
-# RXBENCH_PROFILE=counters: no sampling, so nothing is slowed; the same
-# run with every task's exact run time and /proc/stat's fields before and
-# after.  Where the receive side's busy time goes by task, and how much
-# of it no task was charged with: interrupts and softirqs on an idle CPU
-# run in the idle task, whose run time /proc does not show.
 # Idle and iowait of all CPUs in microseconds from /proc/bench_idle, or
 # nothing without the module.
 idle_us() {
@@ -95,6 +90,11 @@ idle_us() {
 		awk '{ n += $2 + $3 } END { printf "%.0f\n", n }' /proc/bench_idle
 }
 
+# RXBENCH_PROFILE=counters: no sampling, so nothing is slowed; the same
+# run with every task's exact run time and /proc/stat's fields before and
+# after.  Where the receive side's busy time goes by task, and how much
+# of it no task was charged with: interrupts and softirqs on an idle CPU
+# run in the idle task, whose run time /proc does not show.
 counters_profile() {
 	rm -f /tmp/rx.out
 	ln -sf "$bin" /tmp/rxsend

@@ -38,6 +38,8 @@ def read_logs(logs):
     seen, out = set(), defaultdict(list)
     for log in logs:
         for line in open(log, errors="replace"):
+            if line.startswith("# guest CPUs: "):
+                out["guest_cpus"].append(int(line.split(":")[1]))
             if not line.startswith("BENCH {") or line in seen:
                 continue
             seen.add(line)
@@ -48,15 +50,10 @@ def read_logs(logs):
     return out
 
 
-def guest_cpus(logs):
-    """The guest's vCPUs as guest-bench.sh printed them; logs from before
-    that line were all taken with two."""
-    counts = set()
-    for log in logs:
-        for line in open(log, errors="replace"):
-            if line.startswith("# guest CPUs: "):
-                counts.add(int(line.split(":")[1]))
-    counts = sorted(counts) or [2]
+def guest_cpus(runs):
+    """The guest's vCPUs as guest-bench.sh printed them (read_logs());
+    logs from before that line were all taken with two."""
+    counts = sorted(set(runs["guest_cpus"])) or [2]
     return " and ".join(f"{n} vCPU" + ("s" if n > 1 else "") for n in counts)
 
 
@@ -398,7 +395,7 @@ def main():
         iperf[r["link"]].append(r["throughput_gbps"])
     iperf = {l: {"throughput_gbps": median(v), "runs": len(v)} for l, v in iperf.items()}
     costs = copy_costs(runs["copycost"])
-    env = {"kernel": kernel, "cpu": f"qemu64, {guest_cpus(logs)}", "accel": "tcg -icount shift=0,sleep=off",
+    env = {"kernel": kernel, "cpu": f"qemu64, {guest_cpus(runs)}", "accel": "tcg -icount shift=0,sleep=off",
            "date": time.strftime("%Y-%m-%d")}
     with open(os.path.join(outdir, "latest.json"), "w") as f:
         json.dump({"env": env, "records": records, "scale": scale, "iperf3": iperf,
