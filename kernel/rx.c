@@ -303,7 +303,14 @@ static u32 postrx_take_in_place(struct postrx_range *r,
 	}
 	*i = n;
 	*frag_start += taken;
-	if (taken)
+	/*
+	 * A range that these frags fill to its end takes nothing more
+	 * through its iterator: end it rather than walk it, which for small
+	 * ranges (4 KiB, fifteen to a 60 KiB segment) is a call per range.
+	 */
+	if (taken == iov_iter_count(&r->iter))
+		iov_iter_truncate(&r->iter, 0);
+	else if (taken)
 		iov_iter_advance(&r->iter, taken);
 	return taken;
 }
