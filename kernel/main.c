@@ -17,7 +17,8 @@
 
 static const struct file_operations postrx_fops = {
 	.owner		= THIS_MODULE,
-	.open		= nonseekable_open,
+	.open		= postrx_file_open,
+	.release	= postrx_file_release,
 	.uring_cmd	= postrx_uring_cmd,
 };
 

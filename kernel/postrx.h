@@ -318,5 +318,7 @@ void postrx_user_exit(void);
 
 /* uring.c */
 int postrx_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags);
+int postrx_file_open(struct inode *inode, struct file *file);
+int postrx_file_release(struct inode *inode, struct file *file);
 
 #endif /* _POSTRX_INTERNAL_H */

@@ -33,6 +33,80 @@ static struct postrx_range **postrx_cmd_range(struct io_uring_cmd *ioucmd)
 	return io_uring_cmd_to_pdu(ioucmd, struct postrx_range *);
 }
 
+/*
+ * An open /dev/postrx keeps the ranges of its finished commands for its
+ * next posts.  A range lives from its post to its completion, up to
+ * POSTRX_MAX_POSTED per socket in flight at once, so freed ranges rarely
+ * belong to the slab the CPU allocates from, and kzalloc() and kfree()
+ * took the slab allocator's slow paths once per buffer: a tenth of a
+ * 4 KiB receive's CPU (docs/bench.md).  Kept: up to one socket's worth.
+ * The lock is taken in process context only (issue and task work); a
+ * command holds its file until it completes, so the file outlives every
+ * range it hands out.
+ */
+struct postrx_file {
+	spinlock_t		lock;		/* guards the two below */
+	struct list_head	spare;		/* through postrx_range.node */
+	unsigned int		nr_spare;
+};
+
+int postrx_file_open(struct inode *inode, struct file *file)
+{
+	struct postrx_file *pf = kzalloc(sizeof(*pf), GFP_KERNEL_ACCOUNT);
+
+	if (!pf)
+		return -ENOMEM;
+	spin_lock_init(&pf->lock);
+	INIT_LIST_HEAD(&pf->spare);
+	file->private_data = pf;
+	return nonseekable_open(inode, file);
+}
+
+int postrx_file_release(struct inode *inode, struct file *file)
+{
+	struct postrx_file *pf = file->private_data;
+	struct postrx_range *r, *tmp;
+
+	list_for_each_entry_safe(r, tmp, &pf->spare, node)
+		kfree(r);
+	kfree(pf);
+	return 0;
+}
+
+/* A zeroed range, kept by @file or new. */
+static struct postrx_range *postrx_range_alloc(struct file *file)
+{
+	struct postrx_file *pf = file->private_data;
+	struct postrx_range *r;
+
+	spin_lock(&pf->lock);
+	r = list_first_entry_or_null(&pf->spare, struct postrx_range, node);
+	if (r) {
+		list_del(&r->node);
+		pf->nr_spare--;
+	}
+	spin_unlock(&pf->lock);
+	if (!r)
+		return kzalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
+	memset(r, 0, sizeof(*r));
+	return r;
+}
+
+/* @r is off every list: keep it for @file's next post, or free it. */
+static void postrx_range_free(struct file *file, struct postrx_range *r)
+{
+	struct postrx_file *pf = file->private_data;
+
+	spin_lock(&pf->lock);
+	if (pf->nr_spare < POSTRX_MAX_POSTED) {
+		list_add(&r->node, &pf->spare);
+		pf->nr_spare++;
+		r = NULL;
+	}
+	spin_unlock(&pf->lock);
+	kfree(r);
+}
+
 /* Size of the command area that follows the fixed SQE fields. */
 static size_t postrx_cmd_area_size(unsigned int issue_flags)
 {
@@ -163,7 +237,7 @@ static void postrx_recv_done_tw(struct io_uring_cmd *ioucmd,
 
 	if (r->user)
 		postrx_user_uncharge(r->user, POSTRX_CHARGE_POSTED);
-	kfree(r);
+	postrx_range_free(ioucmd->file, r);
 	if (chan)	/* NULL: refused before it was posted */
 		postrx_chan_put(chan);
 	io_uring_cmd_done(ioucmd, res, 0, issue_flags);
@@ -201,7 +275,7 @@ static int postrx_cmd_recv(struct io_uring_cmd *ioucmd,
 		return ret;
 	sk = sock->sk;
 
-	r = kzalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
+	r = postrx_range_alloc(ioucmd->file);
 	if (!r) {
 		ret = -ENOMEM;
 		goto err_put_sock;
@@ -266,7 +340,7 @@ static int postrx_cmd_recv(struct io_uring_cmd *ioucmd,
 	return -EIOCBQUEUED;
 
 err_free_range:
-	kfree(r);
+	postrx_range_free(ioucmd->file, r);
 err_put_sock:
 	sockfd_put(sock);
 	return ret;
