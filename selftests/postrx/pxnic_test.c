@@ -14,6 +14,7 @@
 #include <linux/sockios.h>
 #include <net/ethernet.h>
 #include <glob.h>
+#include <limits.h>
 #include <net/if.h>
 #include <sys/resource.h>
 
@@ -1653,15 +1654,21 @@ static void memcg_write(const char *path, const char *val)
 }
 
 /*
+ * What a round reports when no cancel answered: not 1, which is a cancel
+ * that found one buffer left (the others completed before it).
+ */
+#define ENOMEM_NO_ANSWER	INT_MIN
+
+/*
  * Cancel every buffer from inside the limited cgroup.  Returns the
- * cancel's result (1 if there was none); buffer completions that came
- * first go into @early.
+ * cancel's result (ENOMEM_NO_ANSWER if there was none); buffer
+ * completions that came first go into @early.
  */
 static int enomem_cancel(struct io_uring *ring, int devfd, int fd,
 			 struct enomem_cqe *early, unsigned int max,
 			 unsigned int *nr_early)
 {
-	int ret = 1, res;
+	int ret = ENOMEM_NO_ANSWER, res;
 	__u64 ud;
 
 	memcg_write(PX_MEMCG "/memory.max", "32768");
@@ -1728,7 +1735,7 @@ static int enomem_round(FIXTURE_DATA(px) *self,
 	size_t done = 0;
 	int ret = -1;
 
-	*cancel_res = 1;
+	*cancel_res = ENOMEM_NO_ANSWER;
 	if (start(self, region, PX_END_CLOSE) < 0)
 		goto out;
 	for (i = 0; i < nbufs; i++)
@@ -1744,8 +1751,9 @@ static int enomem_round(FIXTURE_DATA(px) *self,
 	*cancel_res = enomem_cancel(ring, self->rx.devfd, self->rx.fd, early,
 				    ARRAY_SIZE(early), &nr_early);
 	/* -ENOENT: every buffer had completed by then; the round missed. */
-	if (*cancel_res == 1 || (*cancel_res < 0 && *cancel_res != -ENOMEM &&
-				 *cancel_res != -ENOENT)) {
+	if (*cancel_res == ENOMEM_NO_ANSWER ||
+	    (*cancel_res < 0 && *cancel_res != -ENOMEM &&
+	     *cancel_res != -ENOENT)) {
 		fprintf(stderr, "# cancel: %d\n", *cancel_res);
 		goto out;
 	}
