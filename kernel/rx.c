@@ -551,7 +551,13 @@ static void postrx_rx_consume(struct postrx_chan *chan, bool late)
 {
 	struct sock *sk = chan->sk;
 
-	if (!list_empty(&chan->ranges) && !chan->stream_err) {
+	/*
+	 * Nothing queued (a post while the consumer kept up): nothing for
+	 * tcp_read_sock(), whose receive-buffer tuning would only read the
+	 * clock.  The next pass that takes bytes tunes it.
+	 */
+	if (!list_empty(&chan->ranges) && !chan->stream_err &&
+	    !skb_queue_empty(&sk->sk_receive_queue)) {
 		struct postrx_actor_ctx ctx = { .chan = chan, .late = late };
 		read_descriptor_t desc = { .arg.data = &ctx, .count = 1 };
 
