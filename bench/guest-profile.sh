@@ -8,6 +8,8 @@
 # needs about 100000, or perf's own work crowds out what it measures).
 # RXBENCH_PROFILE_OFFSETS="sym ...": also where inside each of those
 # symbols the samples fell (sym+0xoff, to look up in the object file).
+# RXBENCH_PROFILE_CHILDREN="comm,...": also each function with its
+# callees, in those tasks only.
 #
 #   POSTRX_QEMU_EXTRA="-icount shift=0,sleep=off -smp 1" \
 #   POSTRX_GUEST_ENV='RXBENCH_LINKS=pxnic RXBENCH_PATHS="epoll postrx"' \
@@ -52,6 +54,16 @@ perf_profile() {
 	perf report -i /tmp/perf.data --stdio --no-children -g none \
 		--sort comm,sym --percent-limit 0.2 2>/dev/null |
 		grep -v '^$' | grep -v '^#' | sed 's/^/#   /'
+	# What each function costs with all it calls, in the tasks of
+	# RXBENCH_PROFILE_CHILDREN ("comm,comm"): where a per-buffer cost
+	# spreads over many small functions.
+	[ -n "${RXBENCH_PROFILE_CHILDREN:-}" ] && {
+		echo "# -- with callees, in $RXBENCH_PROFILE_CHILDREN"
+		perf report -i /tmp/perf.data --stdio --children -g none \
+			--comms "$RXBENCH_PROFILE_CHILDREN" --sort sym \
+			--percent-limit 0.3 2>/dev/null |
+			grep -v '^$' | grep -v '^#' | head -60 | sed 's/^/#   /'
+	}
 	# Where inside a symbol the samples fell: offsets to resolve
 	# against the object file (objdump -d, addr2line).
 	[ -n "${RXBENCH_PROFILE_OFFSETS:-}" ] &&
