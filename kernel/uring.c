@@ -10,6 +10,7 @@
  * through io_uring_cmd_complete_in_task(), because the receive path runs in
  * softirq and io_uring_cmd_done() needs the ring's lock.
  */
+#include <linux/file.h>
 #include <linux/kernel.h>
 #include <linux/io_uring/cmd.h>
 #include <linux/net.h>
@@ -150,33 +151,50 @@ static int postrx_read_sock_cmd(const struct io_uring_sqe *sqe,
 	return 0;
 }
 
-/* The TCP socket behind @fd, with a reference the caller drops. */
-static struct socket *postrx_lookup_tcp(int fd, int *err)
+/*
+ * The TCP socket behind @fd; *@f holds its file until fdput().  fdget()
+ * rather than sockfd_lookup(): the command is issued by a task of the
+ * ring, and when that task's file table is not shared nobody can close
+ * @fd before we return, so no reference is taken (a post is one lookup
+ * per buffer).  A shared table (io-wq, SQPOLL, threads) gets a real one.
+ */
+static struct socket *postrx_lookup_tcp(int fd, struct fd *f, int *err)
 {
-	struct socket *sock = sockfd_lookup(fd, err);
+	struct socket *sock;
 	struct sock *sk;
 
-	if (!sock)
+	*f = fdget(fd);
+	if (fd_empty(*f)) {
+		*err = -EBADF;
 		return NULL;
+	}
+	sock = sock_from_file(fd_file(*f));
+	if (!sock) {
+		*err = -ENOTSOCK;
+		goto err_put;
+	}
 	sk = sock->sk;
 	if (!sk || sk->sk_type != SOCK_STREAM ||
 	    sk->sk_protocol != IPPROTO_TCP ||
 	    (sk->sk_family != AF_INET && sk->sk_family != AF_INET6)) {
-		sockfd_put(sock);
 		*err = -EPROTONOSUPPORT;
-		return NULL;
+		goto err_put;
 	}
 	return sock;
+
+err_put:
+	fdput(*f);
+	return NULL;
 }
 
 /*
  * The TCP socket behind @fd, locked, and its channel (NULL if nothing was
  * ever posted on it).  Undo with postrx_unlock_sock().
  */
-static struct socket *postrx_lock_sock(int fd, struct postrx_chan **chanp,
-				       int *err)
+static struct socket *postrx_lock_sock(int fd, struct fd *f,
+				       struct postrx_chan **chanp, int *err)
 {
-	struct socket *sock = postrx_lookup_tcp(fd, err);
+	struct socket *sock = postrx_lookup_tcp(fd, f, err);
 
 	if (sock) {
 		lock_sock(sock->sk);
@@ -185,10 +203,10 @@ static struct socket *postrx_lock_sock(int fd, struct postrx_chan **chanp,
 	return sock;
 }
 
-static void postrx_unlock_sock(struct socket *sock)
+static void postrx_unlock_sock(struct socket *sock, struct fd f)
 {
 	release_sock(sock->sk);
-	sockfd_put(sock);
+	fdput(f);
 }
 
 static int postrx_copy_out(u64 uaddr, u32 len, const void *src, size_t size)
@@ -260,6 +278,7 @@ static int postrx_cmd_recv(struct io_uring_cmd *ioucmd,
 	struct postrx_chan *chan;
 	struct postrx_range *r;
 	struct socket *sock;
+	struct fd f;
 	struct sock *sk;
 	int ret;
 
@@ -270,7 +289,7 @@ static int postrx_cmd_recv(struct io_uring_cmd *ioucmd,
 	    cmd.flags & ~POSTRX_RECV_FLAGS || !len || len > POSTRX_RECV_MAX)
 		return -EINVAL;
 
-	sock = postrx_lookup_tcp(cmd.sockfd, &ret);
+	sock = postrx_lookup_tcp(cmd.sockfd, &f, &ret);
 	if (!sock)
 		return ret;
 	sk = sock->sk;
@@ -330,7 +349,7 @@ static int postrx_cmd_recv(struct io_uring_cmd *ioucmd,
 	if (chan)
 		postrx_chan_handover_now(chan);
 	release_sock(sk);
-	sockfd_put(sock);
+	fdput(f);
 
 	if (ret) {
 		r->res = ret;
@@ -342,7 +361,7 @@ static int postrx_cmd_recv(struct io_uring_cmd *ioucmd,
 err_free_range:
 	postrx_range_free(ioucmd->file, r);
 err_put_sock:
-	sockfd_put(sock);
+	fdput(f);
 	return ret;
 }
 
@@ -389,6 +408,7 @@ static int postrx_cmd_stats(struct io_uring_cmd *ioucmd,
 	struct postrx_sock_cmd cmd;
 	struct postrx_chan *chan;
 	struct socket *sock;
+	struct fd f;
 	int ret;
 
 	ret = postrx_read_sock_cmd(sqe, issue_flags, &cmd);
@@ -397,7 +417,7 @@ static int postrx_cmd_stats(struct io_uring_cmd *ioucmd,
 	if (ioucmd->flags || READ_ONCE(sqe->buf_index) || cmd.flags ||
 	    len < POSTRX_STATS_SIZE_V1)
 		return -EINVAL;
-	sock = postrx_lock_sock(cmd.sockfd, &chan, &ret);
+	sock = postrx_lock_sock(cmd.sockfd, &f, &chan, &ret);
 	if (!sock)
 		return ret;
 	if (chan) {
@@ -415,7 +435,7 @@ static int postrx_cmd_stats(struct io_uring_cmd *ioucmd,
 		st.flow = chan->flow ? 1 : chan->flow_err;
 		st.bounced_bytes = chan->bounced_bytes;
 	}
-	postrx_unlock_sock(sock);
+	postrx_unlock_sock(sock, f);
 
 	return postrx_copy_out(uaddr, len, &st, sizeof(st));
 }
@@ -443,6 +463,7 @@ static int postrx_cmd_cancel(struct io_uring_cmd *ioucmd,
 	struct postrx_sock_cmd cmd;
 	struct postrx_chan *chan;
 	struct socket *sock;
+	struct fd f;
 	int ret, n = 0;
 
 	ret = postrx_read_sock_cmd(sqe, issue_flags, &cmd);
@@ -452,7 +473,7 @@ static int postrx_cmd_cancel(struct io_uring_cmd *ioucmd,
 	    cmd.flags & ~POSTRX_CANCEL_ALL ||
 	    ((cmd.flags & POSTRX_CANCEL_ALL) && user_data))
 		return -EINVAL;
-	sock = postrx_lock_sock(cmd.sockfd, &chan, &ret);
+	sock = postrx_lock_sock(cmd.sockfd, &f, &chan, &ret);
 	if (!sock)
 		return ret;
 	if (chan) {
@@ -482,7 +503,7 @@ static int postrx_cmd_cancel(struct io_uring_cmd *ioucmd,
 		if (n && !chan->nr_posted)
 			postrx_wnd_let_go(chan);
 	}
-	postrx_unlock_sock(sock);
+	postrx_unlock_sock(sock, f);
 
 	if (ret)
 		return ret;
