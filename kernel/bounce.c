@@ -42,7 +42,32 @@
 
 #include "postrx.h"
 
-/* Copy @bv (stream bytes from @seq) into @pk's pages and remember it. */
+/*
+ * Copy the piece @bv, which may span the pages of a compound page (up to
+ * POSTRX_PIECE_MAX, place.c), into lowmem at @dst, page by page.
+ */
+static void postrx_bounce_copy(u8 *dst, const struct bio_vec *bv)
+{
+	u32 done = 0;
+
+	while (done < bv->bv_len) {
+		size_t pos = bv->bv_offset + done;
+		u32 n = min_t(u32, bv->bv_len - done,
+			      PAGE_SIZE - offset_in_page(pos));
+
+		memcpy_from_page(dst + done,
+				 nth_page(bv->bv_page, pos >> PAGE_SHIFT),
+				 offset_in_page(pos), n);
+		done += n;
+	}
+}
+
+/*
+ * Copy @bv (stream bytes from @seq) into @pk's pages and remember it.  An
+ * entry is contiguous, as the frag it may stand in for: a piece longer
+ * than a page gets a compound page of its own order (at most
+ * PAGE_ALLOC_COSTLY_ORDER), shorter ones are packed.
+ */
 int postrx_bounce_add(struct postrx_chan *chan, struct postrx_bounce_pack *pk,
 		      u32 seq, const struct bio_vec *bv, gfp_t gfp)
 {
@@ -51,9 +76,11 @@ int postrx_bounce_add(struct postrx_chan *chan, struct postrx_bounce_pack *pk,
 	b = kmalloc(sizeof(*b), gfp);
 	if (!b)
 		return -ENOMEM;
-	if (!pk->page || PAGE_SIZE - pk->used < bv->bv_len) {
-		struct page *page = alloc_page(gfp);
+	if (!pk->page || page_size(pk->page) - pk->used < bv->bv_len) {
+		unsigned int order = get_order(bv->bv_len);
+		struct page *page;
 
+		page = alloc_pages(order ? gfp | __GFP_COMP : gfp, order);
 		if (!page) {
 			kfree(b);
 			return -ENOMEM;
@@ -69,7 +96,8 @@ int postrx_bounce_add(struct postrx_chan *chan, struct postrx_bounce_pack *pk,
 	b->bpage = pk->page;
 	b->boff = pk->used;
 	get_page(b->bpage);
-	memcpy_page(b->bpage, b->boff, bv->bv_page, bv->bv_offset, bv->bv_len);
+	/* Not __GFP_HIGHMEM: the whole compound page is in the direct map. */
+	postrx_bounce_copy(page_address(b->bpage) + b->boff, bv);
 	pk->used += bv->bv_len;
 	list_add_tail(&b->node, &chan->bounce);
 	chan->bounced_bytes += b->len;
@@ -140,7 +168,9 @@ const struct postrx_bounce *postrx_bounce_find(struct postrx_chan *chan,
 		*d = seq - b->seq;
 		if (*d >= b->len)
 			continue;
-		if (b->page != page || b->off + *d != off)
+		/* The entry's byte *@d may lie in a later page of its piece. */
+		if (nth_page(b->page, (b->off + *d) >> PAGE_SHIFT) != page ||
+		    offset_in_page(b->off + *d) != off)
 			return NULL;
 		return b;
 	}
@@ -150,7 +180,8 @@ const struct postrx_bounce *postrx_bounce_find(struct postrx_chan *chan,
 /*
  * Re-point each frag of @skb (stream bytes from @seq) that shows bounced
  * bytes in the application's memory at the bounce copy.  A placed frag is
- * one destination piece, never more than a page, so one entry covers it.
+ * one destination piece, which never crosses the end of a bounce entry
+ * (place.c: both end at the same boundaries), so one entry covers it.
  */
 static void postrx_bounce_repoint_skb(struct postrx_chan *chan,
 				      struct sk_buff *skb, u32 seq)

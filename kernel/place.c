@@ -53,9 +53,16 @@
 #include "postrx.h"
 
 /*
- * One page-bounded piece of @r's memory at the cursor: fill @bv, at most
- * @len bytes.  Called under place_lock, or with the socket locked and
- * placement paused.
+ * One piece of @r's memory at the cursor: fill @bv, at most @len bytes.
+ * A bvec is physically contiguous, and io_uring gives a registered
+ * buffer in huge pages one bvec per folio: there a piece spans pages, so
+ * that a 512 KiB segment is a handful of frags, not 128.  A piece ends at
+ * the bvec's end and at every POSTRX_PIECE_MAX boundary of its memory:
+ * the device's pieces and the bounce copies' (postrx_bounce_span()) then
+ * end at the same places, so one bounce entry covers any placed frag
+ * (bounce.c), and an entry needs no page of a costly order.  @bv names
+ * the piece's first page, bv_offset within it.  Called under place_lock,
+ * or with the socket locked and placement paused.
  */
 static u32 postrx_range_piece(struct postrx_range *r, u32 len,
 			      struct bio_vec *bv)
@@ -65,7 +72,7 @@ static u32 postrx_range_piece(struct postrx_range *r, u32 len,
 	u32 poff = offset_in_page(pos);
 	u32 n;
 
-	n = min_t(u32, len, PAGE_SIZE - poff);
+	n = min_t(u32, len, POSTRX_PIECE_MAX - (pos & (POSTRX_PIECE_MAX - 1)));
 	n = min_t(u32, n, v->bv_len - r->cur_skip);
 	n = min_t(u32, n, r->len - r->cur_off);
 	bvec_set_page(bv, nth_page(v->bv_page, pos >> PAGE_SHIFT), n, poff);

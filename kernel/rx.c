@@ -279,9 +279,11 @@ static u32 postrx_take_in_place(struct postrx_range *r,
 	size_t pos = r->iter.iov_offset;	/* in *bv */
 
 	/*
-	 * Runs once per frag, 128 times for a placed 512 KiB skb: compares
-	 * on locals only.  A frag's netmem is compared with the page's: a
-	 * net_iov, never a posted page, never equals one.
+	 * Runs once per frag, 128 times for a placed 512 KiB skb in base
+	 * pages (about 17 in huge pages, place.c): compares on locals only.
+	 * A frag longer than a page lies in one bvec, which is contiguous.
+	 * A frag's netmem is compared with the page's: a net_iov, never a
+	 * posted page, never equals one.
 	 */
 	for (; n < nr && bv < bv_end; n++) {
 		const skb_frag_t *frag = &shinfo->frags[n];

@@ -103,8 +103,15 @@ struct postrx_dev_ops {
 	void	(*flow_del)(struct net_device *dev, struct postrx_flow *flow);
 };
 
-/* Destination pieces of one claim: at most one page each. */
+/*
+ * Destination pieces of one claim.  Each is physically contiguous, at
+ * most POSTRX_PIECE_MAX bytes: bv_page is its first page and bv_offset
+ * lies within that page.  A piece longer than a page lies in one compound
+ * page (a buffer in huge pages); a driver that DMAs or maps it page by
+ * page walks nth_page() from bv_page.
+ */
 #define POSTRX_PLACE_MAX_DST	MAX_SKB_FRAGS
+#define POSTRX_PIECE_MAX	(PAGE_SIZE << PAGE_ALLOC_COSTLY_ORDER)
 
 struct postrx_place {
 	u32		seq;		/* first byte claimed */

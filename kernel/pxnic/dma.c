@@ -33,10 +33,38 @@ struct pxnic_write_src {
 };
 
 /*
+ * Write @bv, one destination piece (contiguous, possibly spanning the
+ * pages of a huge page), from @tx's bytes at @off: page by page, each
+ * mapped on its own.
+ */
+static int pxnic_write_piece(const struct sk_buff *tx, u32 off,
+			     const struct bio_vec *bv)
+{
+	u32 done = 0;
+
+	while (done < bv->bv_len) {
+		size_t pos = bv->bv_offset + done;
+		u32 poff = offset_in_page(pos);
+		u32 n = min_t(u32, bv->bv_len - done, PAGE_SIZE - poff);
+		u8 *va;
+		int err;
+
+		va = kmap_local_page(nth_page(bv->bv_page, pos >> PAGE_SHIFT));
+		err = skb_copy_bits(tx, off + done, va + poff, n);
+		kunmap_local(va);
+		if (err)
+			return err;
+		done += n;
+	}
+	return 0;
+}
+
+/*
  * The model's DMA write of one claim, called by postrx_place(): the
- * claimed payload into the posted pages, then a reference on each page
- * for the skb's frags, taken before postrx_place() returns (after that
- * the buffer may complete and be unregistered).
+ * claimed payload into the posted pages, then a reference on each piece's
+ * page for the skb's frags (on its folio, for a piece of a huge page),
+ * taken before postrx_place() returns (after that the buffer may complete
+ * and be unregistered).
  */
 static int pxnic_write_payload(void *arg, const struct postrx_place *pl)
 {
@@ -50,16 +78,13 @@ static int pxnic_write_payload(void *arg, const struct postrx_place *pl)
 		return -EINVAL;
 	for (i = 0; i < pl->nr_dst; i++) {
 		const struct bio_vec *bv = &pl->dst[i];
-		u8 *va;
 		int err;
 
-		if (WARN_ON_ONCE(bv->bv_offset + bv->bv_len > PAGE_SIZE ||
+		if (WARN_ON_ONCE(bv->bv_offset >= PAGE_SIZE ||
+				 bv->bv_len > POSTRX_PIECE_MAX ||
 				 done + bv->bv_len > pl->len))
 			return -EINVAL;
-		va = kmap_local_page(bv->bv_page);
-		err = skb_copy_bits(src->tx, off + done, va + bv->bv_offset,
-				    bv->bv_len);
-		kunmap_local(va);
+		err = pxnic_write_piece(src->tx, off + done, bv);
 		if (err)
 			return err;
 		done += bv->bv_len;

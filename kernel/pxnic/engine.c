@@ -80,12 +80,14 @@ static void pxnic_rx_passthru(struct pxnic_priv *priv, struct sk_buff *tx)
 }
 
 /*
- * The most payload one RX skb carries in its own frags, and the size of
- * the pieces a larger TSO super-segment (BIG TCP: gso_ipv4_max_size above
- * 64 KiB) is built in.  Up to 64 KiB the segment is one piece, as before
- * BIG TCP.  Beyond it, pieces of 15 pages: placed into page-aligned
- * buffers that is 15 or 16 frags, and MAX_SKB_FRAGS is 17; and the
- * pieces of a page-aligned stream stay page-aligned.
+ * The most payload one RX skb carries in its own frags.  Up to 64 KiB a
+ * segment is one piece, as before BIG TCP.  A larger TSO super-segment
+ * (BIG TCP: gso_ipv4_max_size above 64 KiB) is built in pieces: a placed
+ * piece is what one claim gave, up to MAX_SKB_FRAGS destination pieces
+ * (a page each in buffers of base pages, up to POSTRX_PIECE_MAX in huge
+ * pages, where a 512 KiB super-segment may be a single piece); a copied
+ * one is 15 pages, so that the pieces of a page-aligned stream stay
+ * page-aligned.
  */
 #define PXNIC_ONE_PIECE		GSO_LEGACY_MAX_SIZE
 #define PXNIC_PIECE		(15 * PAGE_SIZE)
@@ -93,11 +95,14 @@ static void pxnic_rx_passthru(struct pxnic_priv *priv, struct sk_buff *tx)
 /*
  * Claim and build the piece @p of a segment: placed if its flow is
  * classified and a claim succeeds, copied otherwise.  *@placed tells
- * which.  NULL when out of memory.
+ * which.  @split: @p is the rest of a super-segment built in pieces,
+ * and the piece is cut to what it carries: the claim if placed, else
+ * PXNIC_PIECE.  NULL when out of memory.
  */
 static struct sk_buff *pxnic_rx_piece(struct pxnic_priv *priv,
 				      const struct sk_buff *tx,
-				      const struct pxnic_seg *p, bool *placed)
+				      struct pxnic_seg *p, bool split,
+				      bool *placed)
 {
 	struct sk_buff *skb = NULL;
 	struct pxnic_claim c = {};
@@ -107,11 +112,15 @@ static struct sk_buff *pxnic_rx_piece(struct pxnic_priv *priv,
 		/* A bad checksum is never placed: a claim is final. */
 		err = p->csum_ok ? pxnic_place(priv, tx, p, &c) : -EBADMSG;
 		if (!err) {
+			if (split)
+				p->pay_len = c.len;
 			skb = pxnic_build_placed(priv, tx, p, &c);
 			if (skb) {
 				pxnic_stat_inc(priv, PXNIC_STAT_RX_PLACED_SEGS);
 				pxnic_stat_add(priv, PXNIC_STAT_RX_PLACED_BYTES,
 					       c.len);
+				pxnic_stat_add(priv, PXNIC_STAT_RX_PLACED_FRAGS,
+					       c.pl.nr_dst);
 			} else {
 				err = -ENOMEM;
 			}
@@ -123,8 +132,11 @@ static struct sk_buff *pxnic_rx_piece(struct pxnic_priv *priv,
 			pxnic_count_fallback(priv, err);
 	}
 	*placed = !err;
-	if (!skb)
+	if (!skb) {
+		if (split)
+			p->pay_len = min_t(u32, p->pay_len, PXNIC_PIECE);
 		skb = pxnic_build_copy(priv, tx, p, false);
+	}
 	return skb;
 }
 
@@ -140,8 +152,7 @@ static struct sk_buff *pxnic_rx_build(struct pxnic_priv *priv,
 				      const struct pxnic_seg *s, bool forge,
 				      bool *placed)
 {
-	unsigned int piece = s->pay_len > PXNIC_ONE_PIECE ? PXNIC_PIECE :
-							    PXNIC_ONE_PIECE;
+	bool split = s->pay_len > PXNIC_ONE_PIECE;
 	struct sk_buff *head = NULL, *last = NULL;
 	struct pxnic_seg p = *s;
 	unsigned int done = 0;
@@ -153,12 +164,16 @@ static struct sk_buff *pxnic_rx_build(struct pxnic_priv *priv,
 
 		p.seq = s->seq + done;
 		p.pay_off = s->pay_off + done;
-		p.pay_len = min(s->pay_len - done, piece);
+		p.pay_len = s->pay_len - done;
 		p.hdr_len = head ? 0 : s->hdr_len;
-		if (forge)
+		if (forge) {
+			if (split)
+				p.pay_len = min_t(u32, p.pay_len, PXNIC_PIECE);
 			skb = pxnic_build_copy(priv, tx, &p, true);
-		else
-			skb = pxnic_rx_piece(priv, tx, &p, &piece_placed);
+		} else {
+			skb = pxnic_rx_piece(priv, tx, &p, split,
+					     &piece_placed);
+		}
 		if (!skb) {
 			kfree_skb(head);
 			return NULL;

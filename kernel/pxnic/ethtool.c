@@ -31,6 +31,7 @@ static const char pxnic_rx_stat_names[PXNIC_STAT_NUM][ETH_GSTRING_LEN] = {
 	[PXNIC_STAT_RX_FAULT_FORGE]	= "rx_fault_forge",
 	[PXNIC_STAT_RX_PASSTHRU]	= "rx_passthru",
 	[PXNIC_STAT_RX_FALLBACK_TAPPED]	= "rx_fallback_tapped",
+	[PXNIC_STAT_RX_PLACED_FRAGS]	= "rx_placed_frags",
 };
 
 /* Shown first, in this order; then the RX counters; then the engine. */

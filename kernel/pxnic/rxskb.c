@@ -102,14 +102,15 @@ static int pxnic_add_placed(struct sk_buff *skb, struct pxnic_claim *c)
 		 * The skb now owns this page reference, which keeps the whole
 		 * page from being freed for as long as the skb lives (in the
 		 * out-of-order queue, behind a cancel), even after the
-		 * application unregistered the buffer: charge the page, as a
-		 * driver charges the buffer a frame landed in.  A page of a
-		 * huge-page buffer pins its whole folio; one base page is
-		 * charged for it too, since the registration pins the folio
-		 * anyway while the buffer is in use.
+		 * application unregistered the buffer: charge the pages the
+		 * frag touches, as a driver charges the buffer a frame landed
+		 * in.  A piece of a huge-page buffer pins its whole folio;
+		 * only the pages it spans are charged, since the registration
+		 * pins the folio anyway while the buffer is in use.
 		 */
 		skb_add_rx_frag(skb, skb_shinfo(skb)->nr_frags, bv->bv_page,
-				bv->bv_offset, bv->bv_len, PAGE_SIZE);
+				bv->bv_offset, bv->bv_len,
+				PAGE_ALIGN(bv->bv_offset + bv->bv_len));
 	}
 	c->pinned = false;
 	return 0;

@@ -225,12 +225,10 @@ static void print_stats(const char *what, const struct postrx_stats *st)
  * (the sender waits), receive them all and check the bytes and that the
  * receiving CPU copied none.
  */
-static int all_posted(FIXTURE_DATA(px) *self,
-		      const FIXTURE_VARIANT(px) *variant,
-		      size_t bufsize, size_t total)
+static int all_posted_in(FIXTURE_DATA(px) *self, uint8_t *mem,
+			 size_t bufsize, size_t total)
 {
 	unsigned int nbufs = total / bufsize, i;
-	uint8_t *mem = px_alloc(total);
 	struct iovec iov = { mem, total };
 	struct postrx_stats st = {};
 	int ret = -1;
@@ -284,6 +282,17 @@ out_unreg:
 	io_uring_unregister_buffers(&self->rx.ring);
 out:
 	px_rx_stop(&self->rx);
+	return ret;
+}
+
+static int all_posted(FIXTURE_DATA(px) *self,
+		      const FIXTURE_VARIANT(px) *variant,
+		      size_t bufsize, size_t total)
+{
+	uint8_t *mem = px_alloc(total);
+	int ret;
+
+	ret = all_posted_in(self, mem, bufsize, total);
 	if (mem)
 		munmap(mem, total);
 	return ret;
@@ -306,6 +315,136 @@ TEST_F_TIMEOUT(px, waitall_zero_copy, 900)
 			total = t[i].size;
 		fprintf(stderr, "# %zu x %zu\n", total / t[i].size, t[i].size);
 		EXPECT_EQ(0, all_posted(self, variant, t[i].size, total));
+	}
+}
+
+/*
+ * One of pxnic's counters, @name, from px0's ethtool statistics: an
+ * ioctl, so that polling it does not start a program.  Returns -1 if
+ * the counter is not there.
+ */
+static int64_t px0_stat(const char *name)
+{
+	struct ethtool_drvinfo di = { .cmd = ETHTOOL_GDRVINFO };
+	struct ethtool_gstrings *gs = NULL;
+	struct ethtool_stats *gst = NULL;
+	struct ifreq ifr = {};
+	int64_t ret = -1;
+	unsigned int i;
+	int fd;
+
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0)
+		return -1;
+	strcpy(ifr.ifr_name, "px0");
+	ifr.ifr_data = (void *)&di;
+	if (ioctl(fd, SIOCETHTOOL, &ifr) || !di.n_stats)
+		goto out;
+	gs = calloc(1, sizeof(*gs) + di.n_stats * ETH_GSTRING_LEN);
+	gst = calloc(1, sizeof(*gst) + di.n_stats * sizeof(__u64));
+	if (!gs || !gst)
+		goto out;
+	gs->cmd = ETHTOOL_GSTRINGS;
+	gs->string_set = ETH_SS_STATS;
+	gs->len = di.n_stats;
+	ifr.ifr_data = (void *)gs;
+	if (ioctl(fd, SIOCETHTOOL, &ifr))
+		goto out;
+	gst->cmd = ETHTOOL_GSTATS;
+	gst->n_stats = di.n_stats;
+	ifr.ifr_data = (void *)gst;
+	if (ioctl(fd, SIOCETHTOOL, &ifr))
+		goto out;
+	for (i = 0; i < gs->len && i < gst->n_stats; i++)
+		if (!strncmp((char *)gs->data + i * ETH_GSTRING_LEN, name,
+			     ETH_GSTRING_LEN))
+			ret = gst->data[i];
+out:
+	free(gs);
+	free(gst);
+	close(fd);
+	return ret;
+}
+
+/* The process's anonymous memory in transparent huge pages, in bytes. */
+static size_t anon_huge_bytes(void)
+{
+	FILE *f = fopen("/proc/self/smaps_rollup", "r");
+	char line[256];
+	size_t kb = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "AnonHugePages: %zu kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb * 1024;
+}
+
+/*
+ * @len bytes 2 MiB-aligned, in transparent huge pages if @huge and the
+ * kernel has them (else never), touched.  NULL if out of memory.
+ */
+static uint8_t *alloc_thp(size_t len, bool huge)
+{
+	const size_t align = 2 * MIB;
+	uint8_t *p, *a;
+
+	p = mmap(NULL, len + align, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	a = (uint8_t *)(((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1));
+	if (a > p)
+		munmap(p, a - p);
+	munmap(a + len, p + align - a);
+	/* Without THP in the kernel this fails: base pages then. */
+	madvise(a, len, huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+	memset(a, 0, len);
+	return a;
+}
+
+/*
+ * A buffer in huge pages is one bvec per 2 MiB folio (io_uring coalesces
+ * it), and the device places into it in pieces that span pages (up to
+ * 32 KiB: place.c): a 60 KiB segment is two or three frags, not fifteen.
+ * In base pages every piece stays within a page.  Both are exact and
+ * placed whole; pxnic's rx_placed_frags tells the pieces apart.
+ */
+TEST_F_TIMEOUT(px, huge_page_buffers_placed_in_big_pieces, 900)
+{
+	const size_t total = 16 * MIB / px_scale(), bufsize = MIB;
+	int huge;
+
+	for (huge = 1; huge >= 0; huge--) {
+		size_t thp_before = anon_huge_bytes();
+		int64_t frags, bytes;
+		uint8_t *mem = alloc_thp(total, huge);
+
+		ASSERT_NE(NULL, mem);
+		if (huge && anon_huge_bytes() - thp_before < total / 2) {
+			munmap(mem, total);
+			fprintf(stderr, "# no transparent huge pages here\n");
+			continue;
+		}
+		frags = px0_stat("rx_placed_frags");
+		bytes = px0_stat("rx_placed_bytes");
+		ASSERT_LE(0, frags);
+		EXPECT_EQ(0, all_posted_in(self, mem, bufsize, total));
+		frags = px0_stat("rx_placed_frags") - frags;
+		bytes = px0_stat("rx_placed_bytes") - bytes;
+		fprintf(stderr, "# %s pages: %lld bytes placed in %lld frags\n",
+			huge ? "huge" : "base", (long long)bytes,
+			(long long)frags);
+		EXPECT_LT(0, frags);
+		/* Up to 32 KiB a piece, cut by segments and buffers; else a page. */
+		if (huge) {
+			EXPECT_LE(frags * 2 * 4096, bytes);
+		} else {
+			EXPECT_GE(frags * 4096, bytes);
+		}
+		munmap(mem, total);
 	}
 }
 
@@ -1191,55 +1330,6 @@ static void ahead_delay_off(void)
 	ahead_ifb = false;
 }
 
-/*
- * pxnic's count of bytes placed, from px0's ethtool statistics: an
- * ioctl, so that polling it does not start a program.  Returns -1 if
- * the counter is not there.
- */
-static int64_t px0_placed_bytes(void)
-{
-	static const char name[] = "rx_placed_bytes";
-	struct ethtool_drvinfo di = { .cmd = ETHTOOL_GDRVINFO };
-	struct ethtool_gstrings *gs = NULL;
-	struct ethtool_stats *gst = NULL;
-	struct ifreq ifr = {};
-	int64_t ret = -1;
-	unsigned int i;
-	int fd;
-
-	fd = socket(AF_INET, SOCK_DGRAM, 0);
-	if (fd < 0)
-		return -1;
-	strcpy(ifr.ifr_name, "px0");
-	ifr.ifr_data = (void *)&di;
-	if (ioctl(fd, SIOCETHTOOL, &ifr) || !di.n_stats)
-		goto out;
-	gs = calloc(1, sizeof(*gs) + di.n_stats * ETH_GSTRING_LEN);
-	gst = calloc(1, sizeof(*gst) + di.n_stats * sizeof(__u64));
-	if (!gs || !gst)
-		goto out;
-	gs->cmd = ETHTOOL_GSTRINGS;
-	gs->string_set = ETH_SS_STATS;
-	gs->len = di.n_stats;
-	ifr.ifr_data = (void *)gs;
-	if (ioctl(fd, SIOCETHTOOL, &ifr))
-		goto out;
-	gst->cmd = ETHTOOL_GSTATS;
-	gst->n_stats = di.n_stats;
-	ifr.ifr_data = (void *)gst;
-	if (ioctl(fd, SIOCETHTOOL, &ifr))
-		goto out;
-	for (i = 0; i < gs->len && i < gst->n_stats; i++)
-		if (!strncmp((char *)gs->data + i * ETH_GSTRING_LEN, name,
-			     ETH_GSTRING_LEN))
-			ret = gst->data[i];
-out:
-	free(gs);
-	free(gst);
-	close(fd);
-	return ret;
-}
-
 static int cancel_all(struct io_uring *ring, int devfd, int fd)
 {
 	if (!px_prep_cancel(ring, devfd, fd, 0, POSTRX_CANCEL_ALL, ~1ULL))
@@ -1358,7 +1448,7 @@ static int ahead_wait_placed(FIXTURE_DATA(px) *self, struct io_uring *qring,
 	unsigned int i;
 
 	for (i = 0; i < 5000; i++) {
-		int64_t dev = px0_placed_bytes();
+		int64_t dev = px0_stat("rx_placed_bytes");
 
 		if (px_stats(qring, self->rx.devfd, self->rx.fd, &st) < 0)
 			return -1;
@@ -1398,7 +1488,7 @@ static int ahead_round(FIXTURE_DATA(px) *self,
 
 	memset(rd, 0, sizeof(*rd));
 	rd->first = -1;
-	base = px0_placed_bytes();
+	base = px0_stat("rx_placed_bytes");
 	if (start(self, total, PX_END_CLOSE) < 0) {
 		px_rx_stop(&self->rx);
 		return -1;
@@ -1540,7 +1630,12 @@ static void read_after_placed_ahead(struct __test_metadata *_metadata,
 	const size_t bufsize = 256 * 1024, total = 8 * MIB / px_scale();
 	const unsigned int nbufs = 8;
 	const unsigned int rounds = px_scale() > 1 ? 1 : px_long() ? 100 : 5;
-	uint8_t *mem = px_alloc(bufsize * nbufs);
+	/*
+	 * Huge pages after SHUT_RD and ring exit: placed frags then span
+	 * pages, and so do the bounce copies that replace them (bounce.c);
+	 * base pages after a cancel.
+	 */
+	uint8_t *mem = alloc_thp(bufsize * nbufs, end != AHEAD_CANCEL);
 	uint8_t *snap = px_alloc(bufsize * nbufs);
 	struct iovec iov = { mem, bufsize * nbufs };
 	struct io_uring qring;	/* STATS, apart from the completions */
@@ -1730,7 +1825,7 @@ static int enomem_round(FIXTURE_DATA(px) *self,
 	struct io_uring *ring = &self->rx.ring;
 	struct enomem_cqe early[16], c;
 	unsigned int next = 0, nr_early = 0, i;
-	int64_t base = px0_placed_bytes();
+	int64_t base = px0_stat("rx_placed_bytes");
 	uint64_t before;
 	size_t done = 0;
 	int ret = -1;
