@@ -34,14 +34,20 @@ struct pxnic_write_src {
 
 /*
  * Write @bv, one destination piece (contiguous, possibly spanning the
- * pages of a huge page), from @tx's bytes at @off: page by page, each
- * mapped on its own.
+ * pages of a huge page), from @tx's bytes at @off.  Without highmem the
+ * whole piece is in the direct map: one copy, where page by page each
+ * call walks @tx's frags from the start again.  With highmem, page by
+ * page, each mapped on its own.
  */
 static int pxnic_write_piece(const struct sk_buff *tx, u32 off,
 			     const struct bio_vec *bv)
 {
 	u32 done = 0;
 
+	if (!IS_ENABLED(CONFIG_HIGHMEM))
+		return skb_copy_bits(tx, off,
+				     page_address(bv->bv_page) + bv->bv_offset,
+				     bv->bv_len);
 	while (done < bv->bv_len) {
 		size_t pos = bv->bv_offset + done;
 		u32 poff = offset_in_page(pos);
