@@ -36,6 +36,7 @@
  * filled.
  */
 #include <linux/highmem.h>
+#include <linux/sched/mm.h>
 #include <linux/skbuff_ref.h>
 #include <linux/slab.h>
 #include <net/tcp.h>
@@ -63,6 +64,29 @@ static void postrx_bounce_copy(u8 *dst, const struct bio_vec *bv)
 }
 
 /*
+ * A page of @order for bounce copies, compound above order 0.  The page
+ * allocator takes __GFP_NOFAIL (shutdown(), which cannot fail) only up to
+ * order 1, and warns above it: there the allocation is retried, with
+ * reclaim and compaction each time, as the allocator itself would.
+ */
+static struct page *postrx_bounce_alloc(gfp_t gfp, unsigned int order)
+{
+	struct page *page;
+
+	if (order)
+		gfp |= __GFP_COMP;
+	if (order <= 1 || !(gfp & __GFP_NOFAIL))
+		return alloc_pages(gfp, order);
+	gfp = (gfp & ~__GFP_NOFAIL) | __GFP_RETRY_MAYFAIL;
+	for (;;) {
+		page = alloc_pages(gfp, order);
+		if (page)
+			return page;
+		memalloc_retry_wait(gfp);
+	}
+}
+
+/*
  * Copy @bv (stream bytes from @seq) into @pk's pages and remember it.  An
  * entry is contiguous, as the frag it may stand in for: a piece longer
  * than a page gets a compound page of its own order (at most
@@ -77,10 +101,9 @@ int postrx_bounce_add(struct postrx_chan *chan, struct postrx_bounce_pack *pk,
 	if (!b)
 		return -ENOMEM;
 	if (!pk->page || page_size(pk->page) - pk->used < bv->bv_len) {
-		unsigned int order = get_order(bv->bv_len);
 		struct page *page;
 
-		page = alloc_pages(order ? gfp | __GFP_COMP : gfp, order);
+		page = postrx_bounce_alloc(gfp, get_order(bv->bv_len));
 		if (!page) {
 			kfree(b);
 			return -ENOMEM;
