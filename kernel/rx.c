@@ -556,16 +556,10 @@ static void postrx_rx_consume(struct postrx_chan *chan, bool late)
 	/*
 	 * Nothing queued (a post while the consumer kept up): nothing for
 	 * tcp_read_sock(), whose receive-buffer tuning would only read the
-	 * clock.  The next pass that takes bytes tunes it.  Not once the
-	 * read side is shut: posts that end at once with nothing then
-	 * follow each other, and with the pass skipped there a SHUT_RD
-	 * test's stream stalled once (pxnic_test
-	 * shutdown_rd_while_placed_ahead; not understood yet, see
-	 * docs/bench.md), so that case keeps TCP's pass as before.
+	 * clock.  The next pass that takes bytes tunes it.
 	 */
 	if (!list_empty(&chan->ranges) && !chan->stream_err &&
-	    (!skb_queue_empty(&sk->sk_receive_queue) ||
-	     (READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN))) {
+	    !skb_queue_empty(&sk->sk_receive_queue)) {
 		struct postrx_actor_ctx ctx = { .chan = chan, .late = late };
 		read_descriptor_t desc = { .arg.data = &ctx, .count = 1 };
 

@@ -38,7 +38,8 @@
  *  - A post widens the window, which TCP would announce only with an ACK
  *    for new data, and a sender stopped at the edge sends none: a post
  *    sends a window update when it at least doubles the window, the rule
- *    tcp_cleanup_rbuf() applies to a reader's recv().
+ *    tcp_cleanup_rbuf() applies to a reader's recv(), or lets a segment
+ *    in where less than one fitted (postrx_wnd_announce()).
  *  - TCP sets window_clamp itself: as it measures each segment
  *    (tcp_measure_rcv_mss(), before sk_data_ready, which sets the bound
  *    again), in receive buffer autotuning (tcp_rcv_space_adjust()) and at
@@ -138,17 +139,24 @@ static u32 postrx_wnd_limit(const struct postrx_chan *chan,
 }
 
 /*
- * Tell the sender of a window that at least doubled (tcp_cleanup_rbuf()'s
- * rule), up to @wnd bytes past rcv_nxt: it may be stopped at the old edge,
- * with nothing in flight that would bring an ACK.
+ * Tell the sender of a window of @wnd bytes past rcv_nxt: it may be
+ * stopped at the old edge, with nothing in flight that would bring an
+ * ACK.  Worth an ACK when the window at least doubled (tcp_cleanup_rbuf()'s
+ * rule), and whenever a segment fits where it did not: a sender left
+ * with less than a segment sends nothing (silly window avoidance) until
+ * its persist timer fires, and that timer backs off to minutes while the
+ * window stays that small.  The held window makes such remnants: one
+ * segment past the posted space, of which a partial segment (a write's
+ * tail, a window probe) took a little.
  */
 static void postrx_wnd_announce(struct sock *sk, u32 wnd)
 {
 	const struct tcp_sock *tp = tcp_sk(sk);
+	u32 mss = inet_csk(sk)->icsk_ack.rcv_mss;
 	u32 cur = tcp_receive_window(tp);
 
-	if (sk->sk_state == TCP_CLOSE || wnd < 2 * cur ||
-	    wnd < inet_csk(sk)->icsk_ack.rcv_mss)
+	if (sk->sk_state == TCP_CLOSE || wnd < mss ||
+	    (wnd < 2 * cur && cur >= mss))
 		return;
 	__tcp_send_ack(sk, tp->rcv_nxt, 0);
 }
@@ -247,8 +255,14 @@ void postrx_wnd_bound(struct postrx_chan *chan)
 	struct tcp_sock *tp = tcp_sk(sk);
 	u32 natural, bound;
 
+	/*
+	 * After shutdown(SHUT_RD) nothing is placed (place.c) and a post
+	 * ends at once with what is queued: the posts that follow must not
+	 * hold the window postrx_shutdown() let go.
+	 */
 	if (!READ_ONCE(posted_window) || !READ_ONCE(chan->flow) ||
-	    chan->wnd_let_go || sk->sk_state == TCP_CLOSE) {
+	    chan->wnd_let_go || sk->sk_state == TCP_CLOSE ||
+	    (READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN)) {
 		postrx_wnd_release(chan);
 		return;
 	}
