@@ -767,23 +767,6 @@ TEST_F_TIMEOUT(px, recv_semantics, 600)
 	}
 }
 
-/* One counter of `ethtool -S px0`, or -1. */
-static long long pxnic_stat(const char *name)
-{
-	FILE *f = popen("ethtool -S px0 2>/dev/null", "r");
-	long long val = -1, v;
-	char line[256], key[64];
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, " %63[^:]: %lld", key, &v) == 2 &&
-		    !strcmp(key, name))
-			val = v;
-	pclose(f);
-	return val;
-}
-
 /*
  * BIG TCP: the sender's TSO super-segments up to 512 KiB (its px1's
  * gso_ipv4_max_size; gso_max_size for IPv6).  Over IPv4 pxnic builds each
@@ -810,12 +793,12 @@ TEST_F_TIMEOUT(px, big_tcp_super_segments, 900)
 		 "ip netns exec " PX_NETNS " \"$POSTRX_BIN/link_sizes\" px1 %s 524280",
 		 v4 ? "gso_ipv4_max_size" : "gso_max_size");
 	ASSERT_EQ(0, px_sh(cmd));
-	segs = pxnic_stat("rx_segs");
-	bytes = pxnic_stat("rx_bytes");
+	segs = px0_stat("rx_segs");
+	bytes = px0_stat("rx_bytes");
 	ASSERT_LE(0, segs);
 	EXPECT_EQ(0, all_posted(self, variant, MIB, 32 * MIB / px_scale()));
-	segs = pxnic_stat("rx_segs") - segs;
-	bytes = pxnic_stat("rx_bytes") - bytes;
+	segs = px0_stat("rx_segs") - segs;
+	bytes = px0_stat("rx_bytes") - bytes;
 	fprintf(stderr, "# %lld RX skbs, %lld bytes each on average\n", segs,
 		segs ? bytes / segs : 0);
 	/*
