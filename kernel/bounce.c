@@ -67,7 +67,10 @@ static void postrx_bounce_copy(u8 *dst, const struct bio_vec *bv)
  * A page of @order for bounce copies, compound above order 0.  The page
  * allocator takes __GFP_NOFAIL (shutdown(), which cannot fail) only up to
  * order 1, and warns above it: there the allocation is retried, with
- * reclaim and compaction each time, as the allocator itself would.
+ * reclaim and compaction each time, as the allocator itself would.  May
+ * sleep: bounce copies are made only from postrx_place_pause_and_bounce(),
+ * in process context with the socket owned (lock_sock), under no
+ * spinlock.
  */
 static struct page *postrx_bounce_alloc(gfp_t gfp, unsigned int order)
 {
