@@ -741,6 +741,8 @@ TEST_F_TIMEOUT(px, recv_semantics, 600)
 	unsigned int i;
 
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		bool segment_fills_buffer = variant->link->mtu > (int)t[i].size / 2;
+
 		fprintf(stderr, "# %u x %zu\n", t[i].nbufs, t[i].size);
 		ASSERT_EQ(0, streamed(self, variant, total, t[i].size,
 				      t[i].nbufs, 0, &st));
@@ -750,16 +752,24 @@ TEST_F_TIMEOUT(px, recv_semantics, 600)
 		 * again, far slower than the link.  The window held to the
 		 * posted space keeps the sender from running ahead into
 		 * the socket's queue (window.c): with 16 x 64 KiB posted,
-		 * 73-100% was placed in the runs so far.  64 x 4 KiB gets
-		 * less (7-60% on the stock kernel): each buffer ends at
-		 * the first push in it, so the segment the window lets
-		 * past the posted space fills and ends each new post.  On
-		 * the debug kernel the whole (scaled down) stream can be
+		 * 73-100% was placed at MTU 1500 and 9000 in the runs so
+		 * far.  Where a segment is as large as a buffer (MTU
+		 * 65535) the one segment the window must let past a last,
+		 * part-filled buffer (window.c, silly window avoidance)
+		 * is most of the next buffer: while the receiver lags
+		 * behind the link, every buffer it posts finds up to a
+		 * segment queued already, and a run placed 41-89% (and
+		 * 96-100% where the receiver kept up); only that some is
+		 * placed is asserted there.  64 x 4 KiB gets less (7-60%
+		 * on the stock kernel): each buffer ends at the first
+		 * push in it, so the segment the window lets past the
+		 * posted space fills and ends each new post.  On the
+		 * debug kernel the whole (scaled down) stream can be
 		 * queued before the slow receiver posts at all, and one
 		 * run there placed nothing: only the stock kernel's
 		 * placement is asserted for it.
 		 */
-		if (t[i].size >= 65536) {
+		if (t[i].size >= 65536 && !segment_fills_buffer) {
 			EXPECT_GE(st.placed_bytes, total / 2);
 		} else if (px_scale() == 1) {
 			EXPECT_GT(st.placed_bytes, 0);
