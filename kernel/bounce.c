@@ -35,32 +35,28 @@
  * Locking: the socket lock (the bounce list); the pages are immutable once
  * filled.
  */
-#include <linux/highmem.h>
 #include <linux/sched/mm.h>
 #include <linux/skbuff_ref.h>
 #include <linux/slab.h>
+#include <linux/uio.h>
 #include <net/tcp.h>
 
 #include "postrx.h"
 
 /*
  * Copy the piece @bv, which may span the pages of a compound page (up to
- * POSTRX_PIECE_MAX, place.c), into lowmem at @dst, page by page.
+ * POSTRX_PIECE_MAX, place.c), into lowmem at @dst.  A bvec iterator maps
+ * one page at a time, as a piece in highmem needs.
  */
 static void postrx_bounce_copy(u8 *dst, const struct bio_vec *bv)
 {
-	u32 done = 0;
+	struct iov_iter from;
+	size_t n;
 
-	while (done < bv->bv_len) {
-		size_t pos = bv->bv_offset + done;
-		u32 n = min_t(u32, bv->bv_len - done,
-			      PAGE_SIZE - offset_in_page(pos));
-
-		memcpy_from_page(dst + done,
-				 nth_page(bv->bv_page, pos >> PAGE_SHIFT),
-				 offset_in_page(pos), n);
-		done += n;
-	}
+	iov_iter_bvec(&from, ITER_SOURCE, bv, 1, bv->bv_len);
+	n = copy_from_iter(dst, bv->bv_len, &from);
+	/* A bvec source cannot fault: all of it, always. */
+	WARN_ON_ONCE(n != bv->bv_len);
 }
 
 /*
