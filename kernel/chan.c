@@ -60,6 +60,7 @@ struct postrx_chan *postrx_chan_alloc(struct sock *sk, struct file *devfile)
 	hrtimer_init(&chan->push_timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
 	chan->push_timer.function = postrx_chan_push_timeout;
 	postrx_wnd_init(chan);
+	postrx_ack_init(chan);
 	sock_hold(sk);
 	chan->sk = sk;
 	chan->devfile = get_file(devfile);
@@ -498,4 +499,5 @@ void postrx_chan_stop_timer(struct postrx_chan *chan)
 {
 	hrtimer_cancel(&chan->push_timer);
 	postrx_wnd_stop_timer(chan);
+	postrx_ack_stop_timer(chan);
 }

@@ -199,6 +199,17 @@ struct postrx_chan {
 	u32			wnd_natural;
 	u64			wnd_posted_max;	/* most posted since let go */
 
+	/*
+	 * An ACK held for the next skb (ack.c), under the socket lock:
+	 * rcv_wup and rcv_ssthresh when it was held, whether SO_RCVLOWAT
+	 * was lowered, and the timer that sends it if no skb comes.
+	 */
+	bool			ack_held;
+	bool			ack_lowat;
+	u32			ack_wup;
+	u32			ack_ssthresh;
+	struct hrtimer		ack_timer;
+
 	/* What the socket had before we attached; restored at close. */
 	const struct proto	*base_prot;
 	void			(*saved_data_ready)(struct sock *sk);
@@ -299,6 +310,14 @@ int postrx_rx_attach(struct sock *sk, struct file *devfile,
 struct postrx_chan *postrx_rx_chan(struct sock *sk);
 void postrx_rx_service(struct postrx_chan *chan);
 void postrx_rx_catch_up(struct postrx_chan *chan);
+
+/* ack.c */
+void postrx_ack_read_sock(struct postrx_chan *chan, read_descriptor_t *desc,
+			  sk_read_actor_t actor);
+void postrx_ack_deferred(struct postrx_chan *chan);
+void postrx_ack_flush(struct postrx_chan *chan);
+void postrx_ack_init(struct postrx_chan *chan);
+void postrx_ack_stop_timer(struct postrx_chan *chan);
 
 /* window.c */
 void postrx_wnd_bound(struct postrx_chan *chan);

@@ -563,7 +563,7 @@ static void postrx_rx_consume(struct postrx_chan *chan, bool late)
 		struct postrx_actor_ctx ctx = { .chan = chan, .late = late };
 		read_descriptor_t desc = { .arg.data = &ctx, .count = 1 };
 
-		tcp_read_sock(sk, &desc, postrx_actor);
+		postrx_ack_read_sock(chan, &desc, postrx_actor);
 	}
 	if (list_empty(&chan->ranges))
 		return;
@@ -696,6 +696,7 @@ static void postrx_rx_poll(struct postrx_chan *chan)
 		postrx_rx_service(chan);
 		return;
 	}
+	postrx_ack_deferred(chan);
 	if (inet_csk_ack_scheduled(sk) &&
 	    tp->rcv_nxt - tp->rcv_wup >
 	    max(tp->rcv_wnd / 8, 2U * inet_csk(sk)->icsk_ack.rcv_mss))
@@ -851,6 +852,7 @@ static void postrx_close(struct sock *sk, long timeout)
 		postrx_flow_uninstall(chan);
 		postrx_chan_end_all(chan, -ECANCELED);
 		postrx_wnd_release(chan);
+		postrx_ack_flush(chan);
 		postrx_rx_detach(chan);
 		/* Nothing will consume them now; free them with the lock. */
 		postrx_bounce_free(chan);
@@ -881,6 +883,7 @@ static int postrx_disconnect(struct sock *sk, int flags)
 		postrx_flow_uninstall(chan);
 		postrx_chan_end_all(chan, -ECONNABORTED);
 		postrx_wnd_release(chan);
+		postrx_ack_flush(chan);
 		postrx_bounce_free(chan);
 		/* Nothing claimed or placed in the old stream counts now. */
 		spin_lock_bh(&chan->place_lock);
@@ -929,6 +932,7 @@ static void postrx_shutdown(struct sock *sk, int how)
 		postrx_place_resume(chan);
 		/* Nothing can be posted any more: the socket's own window. */
 		postrx_wnd_let_go(chan);
+		postrx_ack_flush(chan);
 	}
 	postrx_base_prot(sk)->shutdown(sk, how);
 }

@@ -64,6 +64,7 @@ struct peer_arg {
 	size_t total;		/* bytes of stream SEED it sends */
 	size_t part;		/* ... before it stops: reset, pause, FIN */
 	size_t back;		/* bytes of SEED_BACK it must read back */
+	size_t lead;		/* bytes sent in one go before the rest */
 	bool nocork;		/* turn TCP autocorking off (own namespace) */
 };
 
@@ -203,39 +204,54 @@ static int pause_peer(int fd, void *arg)
 }
 
 /*
- * One byte per write with TCP_NODELAY.  Autocorking would hold small
+ * Each write its own segment: TCP_NODELAY.  Autocorking would hold small
  * writes back while earlier segments sit in the device queue; turn it off
  * in our own namespace (loopback frees its skbs at once anyway).
  */
-static int bytewise_peer(int fd, void *arg)
+static int peer_nodelay(int fd, const struct peer_arg *a)
 {
-	const struct peer_arg *a = arg;
 	int one = 1, sysfd;
-	size_t i;
 
 	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)))
-		return 50;
+		return -1;
 	if (a->nocork) {
 		sysfd = open("/proc/sys/net/ipv4/tcp_autocorking", O_WRONLY);
 		if (sysfd < 0 || write(sysfd, "0", 1) != 1)
-			return 51;
+			return -1;
 		close(sysfd);
 	}
+	return 0;
+}
+
+/*
+ * Let what was written leave before the next write: on a loaded machine
+ * a loop outruns the stack, and the bytes queued meanwhile go out
+ * together.  Bounded (to @tries x 50 us), since the congestion window
+ * may hold them back.
+ */
+static void peer_wait_sent(int fd, int tries)
+{
+	int unsent, t;
+
+	for (t = 0; t < tries; t++) {
+		if (ioctl(fd, SIOCOUTQNSD, &unsent) || !unsent)
+			break;
+		usleep(50);
+	}
+}
+
+/* One byte per write, each its own segment. */
+static int bytewise_peer(int fd, void *arg)
+{
+	const struct peer_arg *a = arg;
+	size_t i;
+
+	if (peer_nodelay(fd, a))
+		return 50;
 	for (i = 0; i < a->total; i++) {
-		int unsent, t;
 		uint8_t c;
 
-		/*
-		 * Let the previous byte leave as a segment of its own before
-		 * writing the next: on a loaded machine the loop outruns the
-		 * stack, and the bytes queued meanwhile go out together.
-		 * Bounded, since the congestion window may hold them back.
-		 */
-		for (t = 0; t < 40; t++) {
-			if (ioctl(fd, SIOCOUTQNSD, &unsent) || !unsent)
-				break;
-			usleep(50);
-		}
+		peer_wait_sent(fd, 40);
 		px_pattern(SEED, i, &c, 1);
 		if (write(fd, &c, 1) != 1)
 			return 52;
@@ -251,6 +267,70 @@ static int bulk_peer(int fd, void *arg)
 
 	if (px_write_stream(fd, SEED, 0, a->total, 1 << 16))
 		return 60;
+	close(fd);
+	return 0;
+}
+
+/* A TcpExt counter of our network namespace (/proc/net/netstat), or -1. */
+static long long tcpext(const char *name)
+{
+	char names[4096], values[4096];
+	char *n, *v, *sn, *sv;
+	long long found = -1;
+	FILE *f = fopen("/proc/net/netstat", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(names, sizeof(names), f) && fgets(values, sizeof(values), f)) {
+		if (strncmp(names, "TcpExt:", 7))
+			continue;
+		n = strtok_r(names, " \n", &sn);
+		v = strtok_r(values, " \n", &sv);
+		while (n && v) {
+			if (!strcmp(n, name))
+				found = atoll(v);
+			n = strtok_r(NULL, " \n", &sn);
+			v = strtok_r(NULL, " \n", &sv);
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/*
+ * @lead bytes in one go, then the rest of @total in rounds of three
+ * writes of @part, each write its own skb (TCP_NODELAY, no autocorking,
+ * the previous one sent), and each round acknowledged before the next
+ * (as a sender that waits for MSG_ZEROCOPY completions does); then a
+ * report of the tail loss probes sent meanwhile (TCP probes the last
+ * segment when no ACK came for two round trips and 2 ms), and the close
+ * at the next go.
+ */
+static int lockstep_peer(int fd, void *arg)
+{
+	const struct peer_arg *a = arg;
+	long long probes;
+	uint64_t off;
+	int k;
+
+	if (peer_nodelay(fd, a))
+		return 68;
+	if (px_write_stream(fd, SEED, 0, a->lead, 1 << 16) || wait_acked(fd))
+		return 70;
+	probes = tcpext("TCPLossProbes");
+	for (off = a->lead; off < a->total; ) {
+		for (k = 0; k < 3 && off < a->total; k++, off += a->part) {
+			peer_wait_sent(fd, 2000);
+			if (px_write_stream(fd, SEED, off, a->part, a->part))
+				return 71;
+		}
+		if (wait_acked(fd))
+			return 72;
+	}
+	probes = tcpext("TCPLossProbes") - probes;
+	if (write(a->rep, &probes, sizeof(probes)) != sizeof(probes) ||
+	    peer_wait(a))
+		return 73;
 	close(fd);
 	return 0;
 }
@@ -745,6 +825,71 @@ TEST_F_TIMEOUT(peer, sender_outruns_posts, 600)
 	TH_LOG("%u buffers; %llu bytes copied at post, %llu at receive", n,
 	       (unsigned long long)st.copied_late_bytes,
 	       (unsigned long long)st.copied_rx_bytes);
+	finish(_metadata, self);
+}
+
+/*
+ * A sender that waits for each round of writes to be acknowledged before
+ * the next.  Over veth each write is an skb of two segments, which the
+ * consumer takes in sk_data_ready; the ACK for the first is held for a
+ * second skb (ack.c), which the second write brings, and the ACK for the
+ * third waits for a fourth that never comes: postrx's own timer must
+ * send it before the sender gives up on it (a tail loss probe, after two
+ * round trips and 2 ms) and well before TCP's delayed-ACK timer (40 ms
+ * and more).  So the sender probes nothing, none of the ACKs is TCP's
+ * delayed one, and SO_RCVLOWAT reads 1 again once the hold ended.
+ * (Over loopback a write is one segment, which TCP acknowledges by its
+ * own rules: nothing is held.)
+ */
+TEST_F_TIMEOUT(peer, writes_acked_round_by_round, 180)
+{
+	const size_t b = 2048;
+	/* The lead ends TCP's quick-ACK mode and opens the window. */
+	struct peer_arg a = { .lead = 512 * b, .total = (512 + 3 * 32) * b,
+			      .part = b, .nocork = true };
+	long long before, after, probes = -1;
+	int lowat = -1;
+	socklen_t len = sizeof(lowat);
+	unsigned int i;
+
+	if (!variant->link->veth)
+		SKIP(return, "over loopback a write is one segment: TCP's own ACKs");
+	reg(_metadata, self, b, 16);
+	start(_metadata, self, variant, 0, lockstep_peer, &a);
+	for (i = 0; i < 16; i++)
+		post(_metadata, self, i, POSTRX_RECV_WAITALL);
+	for (i = 0; i < a.lead / b; i++) {
+		unsigned int slot = self->fifo[self->head % NSLOT];
+
+		ASSERT_EQ(b, reap(_metadata, self));
+		post(_metadata, self, slot, POSTRX_RECV_WAITALL);
+	}
+	before = tcpext("DelayedACKs");
+	ASSERT_GE(before, 0);
+	for (; i < a.total / b; i++) {
+		unsigned int slot = self->fifo[self->head % NSLOT];
+
+		ASSERT_EQ(b, reap(_metadata, self));
+		post(_metadata, self, slot, POSTRX_RECV_WAITALL);
+	}
+	ASSERT_EQ(sizeof(probes), read(self->rep[0], &probes, sizeof(probes)));
+	after = tcpext("DelayedACKs");
+	TH_LOG("%u rounds: %lld tail loss probes, %lld delayed ACKs",
+	       (unsigned int)((a.total - a.lead) / (3 * b)), probes, after - before);
+	EXPECT_EQ(0, probes);
+	EXPECT_EQ(before, after) TH_LOG("%lld ACKs sent by TCP's delayed-ACK timer",
+					after - before);
+	for (i = 0; i < 1000 && lowat != 1; i++) {
+		if (i)
+			usleep(1000);
+		ASSERT_EQ(0, getsockopt(self->rx.fd, SOL_SOCKET, SO_RCVLOWAT,
+					&lowat, &len));
+	}
+	EXPECT_EQ(1, lowat);
+	go(_metadata, self);
+	drain(_metadata, self, POSTRX_RECV_WAITALL);
+	EXPECT_EQ(a.total, self->off);
+	check_stats(_metadata, self, a.total, ANY_COUNT);
 	finish(_metadata, self);
 }
 
