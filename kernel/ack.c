@@ -99,7 +99,13 @@ static void postrx_ack_settle(struct postrx_chan *chan)
 	if (!chan->ack_held)
 		return;
 	chan->ack_held = false;
-	tp->rcv_ssthresh = max(tp->rcv_ssthresh, chan->ack_ssthresh);
+	/*
+	 * TCP grows rcv_ssthresh as skbs come, and lowers it under memory
+	 * pressure (tcp_adjust_rcv_ssthresh()): a value below ours is
+	 * TCP's decision, and stays.
+	 */
+	if (tp->rcv_ssthresh >= chan->ack_ssthresh_held)
+		tp->rcv_ssthresh = max(tp->rcv_ssthresh, chan->ack_ssthresh);
 	/* Unless the application set its own meanwhile. */
 	if (chan->ack_lowat && !READ_ONCE(sk->sk_rcvlowat))
 		WRITE_ONCE(sk->sk_rcvlowat, 1);
@@ -127,6 +133,7 @@ static void postrx_ack_hold(struct postrx_chan *chan)
 	chan->ack_wup = tp->rcv_wup;
 	chan->ack_ssthresh = tp->rcv_ssthresh;
 	tp->rcv_ssthresh = min(tp->rcv_ssthresh, tcp_receive_window(tp));
+	chan->ack_ssthresh_held = tp->rcv_ssthresh;
 	if (READ_ONCE(sk->sk_rcvlowat) == 1) {
 		WRITE_ONCE(sk->sk_rcvlowat, 0);
 		chan->ack_lowat = true;

@@ -201,13 +201,15 @@ struct postrx_chan {
 
 	/*
 	 * An ACK held for the next skb (ack.c), under the socket lock:
-	 * rcv_wup and rcv_ssthresh when it was held, whether SO_RCVLOWAT
-	 * was lowered, and the timer that sends it if no skb comes.
+	 * rcv_wup and rcv_ssthresh when it was held, the rcv_ssthresh we
+	 * set, whether SO_RCVLOWAT was lowered, and the timer that sends
+	 * it if no skb comes.
 	 */
 	bool			ack_held;
 	bool			ack_lowat;
 	u32			ack_wup;
 	u32			ack_ssthresh;
+	u32			ack_ssthresh_held;
 	struct hrtimer		ack_timer;
 
 	/* What the socket had before we attached; restored at close. */
